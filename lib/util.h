@@ -1,0 +1,46 @@
+/*
+ * util.h - the few helpers every d4c program needs: git-style messages
+ * (die/error/warning), allocation that cannot return NULL, and reading a
+ * whole file with a size cap.
+ */
+#ifndef D4C_UTIL_H
+#define D4C_UTIL_H
+
+#include <stddef.h>
+#include <stdarg.h>
+
+/* Exit codes shared by every d4c program (documented in each man page). */
+enum {
+	EXIT_OK = 0,
+	EXIT_INVALID = 1, /* input understood but rejected (invalid policy, test mismatch) */
+	EXIT_USAGE = 2,   /* usage or I/O error */
+};
+
+extern const char *progname;
+void set_progname(const char *argv0);
+
+/* Prints "PROG: MESSAGE" on stderr and exits with EXIT_USAGE. */
+__attribute__((noreturn, format(printf, 1, 2))) void die(const char *fmt, ...);
+/* Prints "PROG: error: MESSAGE"; returns -1 so callers can "return error(...)". */
+__attribute__((format(printf, 1, 2))) int error(const char *fmt, ...);
+__attribute__((format(printf, 1, 2))) void warning(const char *fmt, ...);
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t nmemb, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+__attribute__((format(printf, 1, 2))) char *xasprintf(const char *fmt, ...);
+
+/*
+ * Reads all of PATH ("-" is stdin) into a NUL-terminated buffer. Reads at
+ * most MAX bytes: a longer input fails with -EFBIG without being read to
+ * its end. Returns 0, or a negative errno value on failure (*BUF untouched).
+ */
+int read_whole_file(const char *path, size_t max, char **buf, size_t *len);
+
+/* Writes LEN bytes to PATH ("-" is stdout), atomically for a regular file
+ * (temporary file then rename). Returns 0 or a negative errno value. */
+int write_whole_file(const char *path, const void *buf, size_t len);
+
+#endif

@@ -1,0 +1,324 @@
+/* ytree.c - hardened YAML loading with positions (see ytree.h). */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <yaml.h>
+
+#include "util.h"
+#include "ytree.h"
+
+int ytree_check_text(const char *text, size_t len, const char *file, struct diag_list *dl)
+{
+	const unsigned char *s = (const unsigned char *)text;
+	int line = 1, col = 1;
+	size_t i = 0;
+
+	while (i < len) {
+		unsigned c = s[i];
+		size_t need;
+		unsigned cp, min;
+
+		if (c == 0) {
+			diag_add(dl, file, line, col, DIAG_ERROR, "binary-file",
+				 "binary file: NUL byte (a policy is UTF-8 text)");
+			return -1;
+		}
+		if (c < 0x80) {
+			i++;
+			if (c == '\n') {
+				line++;
+				col = 1;
+			} else {
+				col++;
+			}
+			continue;
+		}
+		if ((c & 0xe0) == 0xc0) {
+			need = 1, cp = c & 0x1f, min = 0x80;
+		} else if ((c & 0xf0) == 0xe0) {
+			need = 2, cp = c & 0x0f, min = 0x800;
+		} else if ((c & 0xf8) == 0xf0) {
+			need = 3, cp = c & 0x07, min = 0x10000;
+		} else {
+			goto bad;
+		}
+		if (len - i <= need)
+			goto bad;
+		for (size_t k = 1; k <= need; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				goto bad;
+			cp = cp << 6 | (s[i + k] & 0x3f);
+		}
+		/* Overlong forms and surrogates can smuggle characters past
+		 * byte-level checks, so they are refused like any bad byte. */
+		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			goto bad;
+		i += need + 1;
+		col++;
+	}
+	return 0;
+bad:
+	diag_add(dl, file, line, col, DIAG_ERROR, "not-utf8",
+		 "invalid UTF-8 (byte 0x%02x): a policy is UTF-8 text", s[i]);
+	return -1;
+}
+
+static struct ynode *node_new(enum ynode_type type, const yaml_mark_t *m)
+{
+	struct ynode *n = xcalloc(1, sizeof(*n));
+
+	n->type = type;
+	n->line = (int)m->line + 1;
+	n->col = (int)m->column + 1;
+	return n;
+}
+
+void ytree_free(struct ynode *n)
+{
+	if (!n)
+		return;
+	for (size_t i = 0; i < n->n; i++) {
+		ytree_free(n->items[i]);
+		if (n->keys)
+			ytree_free(n->keys[i]);
+	}
+	ytree_free(n->pending);
+	free(n->items);
+	free(n->keys);
+	free(n->str);
+	free(n);
+}
+
+/* Appends CHILD to a sequence, or as the key or value of a mapping entry. */
+static void node_append(struct ynode *parent, struct ynode *child)
+{
+	if (parent->type == Y_MAP && !parent->pending) {
+		parent->pending = child;
+		return;
+	}
+	if (parent->n == parent->cap) {
+		parent->cap = parent->cap ? 2 * parent->cap : 4;
+		parent->items = xrealloc(parent->items, parent->cap * sizeof(*parent->items));
+		if (parent->type == Y_MAP)
+			parent->keys = xrealloc(parent->keys, parent->cap * sizeof(*parent->keys));
+	}
+	if (parent->type == Y_MAP) {
+		parent->keys[parent->n] = parent->pending;
+		parent->pending = NULL;
+	}
+	parent->items[parent->n++] = child;
+}
+
+static int cmp_keyp(const void *a, const void *b)
+{
+	const struct ynode *x = *(struct ynode *const *)a, *y = *(struct ynode *const *)b;
+	size_t l = x->len < y->len ? x->len : y->len;
+	int c = memcmp(x->str, y->str, l);
+
+	if (c)
+		return c;
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
+	/* Equal keys: earlier in the file first, so the later one is reported. */
+	if (x->line != y->line)
+		return x->line < y->line ? -1 : 1;
+	return x->col < y->col ? -1 : x->col > y->col;
+}
+
+/* Sorting makes the check O(n log n): a hostile file with a huge mapping
+ * must not cost quadratic time. */
+static int check_duplicate_keys(const struct ynode *map, const char *file, struct diag_list *dl)
+{
+	struct ynode **k;
+	int bad = 0;
+
+	if (map->n < 2)
+		return 0;
+	k = xmalloc(map->n * sizeof(*k));
+	memcpy(k, map->keys, map->n * sizeof(*k));
+	qsort(k, map->n, sizeof(*k), cmp_keyp);
+	for (size_t i = 1; i < map->n; i++) {
+		if (k[i]->len == k[i - 1]->len && !memcmp(k[i]->str, k[i - 1]->str, k[i]->len)) {
+			diag_add(dl, file, k[i]->line, k[i]->col, DIAG_ERROR, "duplicate-key",
+				 "duplicate key '%s' (first at line %d, column %d)", k[i]->str,
+				 k[i - 1]->line, k[i - 1]->col);
+			bad = 1;
+		}
+	}
+	free(k);
+	return bad ? -1 : 0;
+}
+
+static void parser_error(yaml_parser_t *p, const char *file, struct diag_list *dl)
+{
+	const char *problem = p->problem ? p->problem : "malformed YAML";
+	int line = (int)p->problem_mark.line + 1, col = (int)p->problem_mark.column + 1;
+
+	if (p->error == YAML_MEMORY_ERROR) {
+		diag_add(dl, file, 0, 0, DIAG_ERROR, "yaml-syntax", "out of memory parsing YAML");
+		return;
+	}
+	if (p->error == YAML_READER_ERROR) {
+		/* Reader errors give an offset, not a line. */
+		diag_add(dl, file, 0, 0, DIAG_ERROR, "yaml-syntax", "YAML: %s", problem);
+		return;
+	}
+	if (p->context)
+		diag_add(dl, file, line, col, DIAG_ERROR, "yaml-syntax", "YAML syntax: %s %s (line %d)",
+			 problem, p->context, (int)p->context_mark.line + 1);
+	else
+		diag_add(dl, file, line, col, DIAG_ERROR, "yaml-syntax", "YAML syntax: %s", problem);
+}
+
+struct ynode *ytree_parse(const char *text, size_t len, const char *file, struct diag_list *dl,
+			  int *empty)
+{
+	struct ynode *stack[YTREE_MAX_DEPTH + 1];
+	struct ynode *root = NULL;
+	int depth = 0, ndocs = 0, failed = 0, done = 0;
+	yaml_parser_t p;
+	yaml_event_t ev;
+
+	*empty = 0;
+	if (!yaml_parser_initialize(&p))
+		die("out of memory");
+	yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
+	while (!done && !failed) {
+		struct ynode *n = NULL;
+
+		if (!yaml_parser_parse(&p, &ev)) {
+			parser_error(&p, file, dl);
+			failed = 1;
+			break;
+		}
+		switch (ev.type) {
+		case YAML_STREAM_END_EVENT:
+			done = 1;
+			break;
+		case YAML_DOCUMENT_START_EVENT:
+			if (++ndocs > 1) {
+				diag_add(dl, file, (int)ev.start_mark.line + 1,
+					 (int)ev.start_mark.column + 1, DIAG_ERROR, "yaml-multidoc",
+					 "more than one YAML document (a policy is one document)");
+				failed = 1;
+			}
+			break;
+		case YAML_ALIAS_EVENT:
+			diag_add(dl, file, (int)ev.start_mark.line + 1, (int)ev.start_mark.column + 1,
+				 DIAG_ERROR, "yaml-alias",
+				 "YAML alias '*%s' is not allowed in a policy (write the value out)",
+				 (const char *)ev.data.alias.anchor);
+			failed = 1;
+			break;
+		case YAML_SCALAR_EVENT:
+			n = node_new(Y_SCALAR, &ev.start_mark);
+			n->str = xstrndup((const char *)ev.data.scalar.value, ev.data.scalar.length);
+			n->len = ev.data.scalar.length;
+			n->plain = ev.data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+				   !ev.data.scalar.tag;
+			/* "\0" in a quoted scalar would cut every C string short. */
+			if (strlen(n->str) != n->len) {
+				diag_add(dl, file, n->line, n->col, DIAG_ERROR, "binary-value",
+					 "value contains a NUL character");
+				ytree_free(n);
+				n = NULL;
+				failed = 1;
+			}
+			break;
+		case YAML_SEQUENCE_START_EVENT:
+			n = node_new(Y_SEQ, &ev.start_mark);
+			break;
+		case YAML_MAPPING_START_EVENT:
+			n = node_new(Y_MAP, &ev.start_mark);
+			break;
+		case YAML_SEQUENCE_END_EVENT:
+		case YAML_MAPPING_END_EVENT:
+			if (stack[depth - 1]->type == Y_MAP &&
+			    check_duplicate_keys(stack[depth - 1], file, dl))
+				failed = 1;
+			depth--;
+			break;
+		default:
+			break;
+		}
+		if (n) {
+			struct ynode *parent = depth ? stack[depth - 1] : NULL;
+
+			if (parent && parent->type == Y_MAP && n->type != Y_SCALAR && !parent->pending) {
+				diag_add(dl, file, n->line, n->col, DIAG_ERROR, "yaml-complex-key",
+					 "a mapping key must be a plain string");
+				ytree_free(n);
+				failed = 1;
+			} else {
+				if (parent)
+					node_append(parent, n);
+				else
+					root = n;
+				if (n->type != Y_SCALAR) {
+					if (depth == YTREE_MAX_DEPTH) {
+						diag_add(dl, file, n->line, n->col, DIAG_ERROR,
+							 "yaml-too-deep",
+							 "YAML nested deeper than %d levels",
+							 YTREE_MAX_DEPTH);
+						failed = 1;
+					} else {
+						stack[depth++] = n;
+					}
+				}
+			}
+		}
+		yaml_event_delete(&ev);
+	}
+	yaml_parser_delete(&p);
+	if (failed) {
+		ytree_free(root);
+		return NULL;
+	}
+	if (!root)
+		*empty = 1;
+	return root;
+}
+
+const char *ytree_describe(const struct ynode *n)
+{
+	if (n->type == Y_SEQ)
+		return "a list";
+	if (n->type == Y_MAP)
+		return "a mapping";
+	if (ytree_is_null(n))
+		return "an empty value";
+	if (ytree_bool(n) >= 0)
+		return "a boolean";
+	return "a string";
+}
+
+int ytree_is_null(const struct ynode *n)
+{
+	if (n->type != Y_SCALAR || !n->plain)
+		return 0;
+	return n->len == 0 || !strcmp(n->str, "~") || !strcmp(n->str, "null") ||
+	       !strcmp(n->str, "Null") || !strcmp(n->str, "NULL");
+}
+
+int ytree_bool(const struct ynode *n)
+{
+	if (n->type != Y_SCALAR || !n->plain)
+		return -1;
+	if (!strcmp(n->str, "true") || !strcmp(n->str, "True") || !strcmp(n->str, "TRUE"))
+		return 1;
+	if (!strcmp(n->str, "false") || !strcmp(n->str, "False") || !strcmp(n->str, "FALSE"))
+		return 0;
+	return -1;
+}
+
+struct ynode *ytree_get(const struct ynode *map, const char *key)
+{
+	if (map->type != Y_MAP)
+		return NULL;
+	for (size_t i = 0; i < map->n; i++)
+		if (!strcmp(map->keys[i]->str, key))
+			return map->items[i];
+	return NULL;
+}
