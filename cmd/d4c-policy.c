@@ -397,8 +397,9 @@ static int do_test(int argc, char **argv)
 		if (c->name)
 			snprintf(label, sizeof(label), "%s", c->name);
 		else
-			snprintf(label, sizeof(label), "%s %s %s", d4c_type_name(c->ev.type),
-				 d4c_op_name(c->ev.type, c->ev.op), c->ev.path ? c->ev.path : "-");
+			snprintf(label, sizeof(label), "%s %s%s%s", d4c_type_name(c->ev.type),
+				 d4c_op_name(c->ev.type, c->ev.op), c->ev.path ? " " : "",
+				 c->ev.path ? c->ev.path : "");
 		printf("%s %zu - %s (%s:%d)\n", ok ? "ok" : "not ok", k + 1, label,
 		       display_name(cases_path), c->line);
 		if (!ok) {

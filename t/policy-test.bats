@@ -1,0 +1,145 @@
+#!/usr/bin/env bats
+# d4c-policy test: unit tests for a policy, in CI, before it reaches a node.
+
+load helpers
+
+setup() {
+	common_setup
+	cat >"$T/policy.yaml" <<'YAML'
+process:
+  selectors:
+    - name: allProcesses
+      operation: [fork, exec]
+    - name: shells
+      operation: [exec]
+      processName: [bash, sh]
+    - name: nginx
+      containerImageName: [nginx]
+  responses:
+    - match: [allProcesses]
+      actions: [log]
+    - match: [shells]
+      exclude: [nginx]
+      actions: [alert]
+file:
+  selectors:
+    - name: etc
+      operation: [createFile, modifyFile, deleteFile]
+      targetFilePath: [/etc/**]
+  responses:
+    - match: [etc]
+      actions: [alert, block]
+YAML
+}
+
+@test "passing cases print TAP and exit 0" {
+	cat >"$T/cases.yaml" <<'YAML'
+- case: a shell in redis is logged and alerted
+  type: process
+  operation: exec
+  processExecutable: /bin/bash
+  processName: bash
+  containerImageName: redis
+  actions: [log, alert]
+  selectors: [allProcesses, shells]
+- case: a shell in nginx is only logged (excluded)
+  type: process
+  operation: exec
+  processName: sh
+  containerImageName: nginx
+  actions: [log]
+- case: writing under /etc is blocked
+  type: file
+  operation: modifyFile
+  targetFilePath: /etc/passwd
+  container: true
+  actions: [alert, block]
+- case: writing elsewhere does nothing
+  type: file
+  operation: modifyFile
+  targetFilePath: /tmp/x
+  actions: []
+YAML
+	run d4c-policy test "$T/policy.yaml" "$T/cases.yaml"
+	assert_success
+	assert_line --index 0 "TAP version 13"
+	assert_line --index 1 "1..4"
+	assert_line --index 2 "ok 1 - a shell in redis is logged and alerted ($T/cases.yaml:1)"
+	assert_line --index 5 "ok 4 - writing elsewhere does nothing ($T/cases.yaml:21)"
+}
+
+@test "a mismatch is 'not ok' with what was expected and what came, and exit 1" {
+	cat >"$T/cases.yaml" <<'YAML'
+- case: wrong on purpose
+  type: file
+  operation: deleteFile
+  targetFilePath: /etc/hosts
+  actions: [alert]
+YAML
+	run d4c-policy test "$T/policy.yaml" "$T/cases.yaml"
+	assert_failure 1
+	assert_line "not ok 1 - wrong on purpose ($T/cases.yaml:1)"
+	assert_line "#   expected actions [alert], got [alert, block]"
+	assert_line "#   matched selectors [etc]"
+}
+
+@test "expected selectors are compared too" {
+	cat >"$T/cases.yaml" <<'YAML'
+- type: process
+  operation: fork
+  actions: [log]
+  selectors: [allProcesses, shells]
+YAML
+	run d4c-policy test "$T/policy.yaml" "$T/cases.yaml"
+	assert_failure 1
+	assert_line "#   expected selectors [allProcesses, shells], got [allProcesses]"
+}
+
+@test "cases can be NDJSON, and the policy can be a compiled blob" {
+	printf '%s\n' \
+		'{"type":"process","operation":"exec","processName":"bash","actions":["log","alert"]}' \
+		'' \
+		'{"type":"file","operation":"createFile","targetFilePath":"/etc/x","actions":["alert","block"]}' \
+		>"$T/cases.ndjson"
+	run d4c-policy test "$T/policy.yaml" "$T/cases.ndjson"
+	assert_success
+	assert_line "ok 2 - file createFile /etc/x ($T/cases.ndjson:3)"
+	d4c-policy compile -o "$T/policy.d4cp" "$T/policy.yaml"
+	run d4c-policy test "$T/policy.d4cp" "$T/cases.ndjson"
+	assert_success
+}
+
+@test "cases can come from stdin" {
+	run sh -c "echo '{\"type\":\"process\",\"operation\":\"fork\",\"actions\":[\"log\"]}' | d4c-policy test '$T/policy.yaml' -"
+	assert_success
+	assert_line "ok 1 - process fork (<stdin>:1)"
+}
+
+@test "a bad cases file is reported with its position and exit 1" {
+	printf '%s\n' '{"type":"process","operation":"frok","actions":[]}' '{"type":' >"$T/bad.ndjson"
+	run d4c-policy test "$T/policy.yaml" "$T/bad.ndjson"
+	assert_failure 1
+	assert_line "$T/bad.ndjson:1:1: error: case needs a process 'operation' ('frok' is not one)"
+	assert_line --partial "$T/bad.ndjson:2:"
+	printf -- '- type: file\n  operation: createFile\n  targetFile: /etc/x\n  actions: []\n' >"$T/bad.yaml"
+	run d4c-policy test "$T/policy.yaml" "$T/bad.yaml"
+	assert_failure 1
+	assert_output --partial "unknown case field 'targetFile'"
+}
+
+@test "an invalid policy is refused before any case runs" {
+	printf 'process:\n  selectors: []\n  responses: []\n' >"$T/bad-policy.yaml"
+	printf -- '- {type: process, operation: fork, actions: []}\n' >"$T/cases.yaml"
+	run d4c-policy test "$T/bad-policy.yaml" "$T/cases.yaml"
+	assert_failure 1
+	refute_output --partial "TAP version"
+}
+
+@test "test usage errors exit 2" {
+	run d4c-policy test "$T/policy.yaml"
+	assert_failure 2
+	run d4c-policy test "$T/policy.yaml" "$T/missing.yaml"
+	assert_failure 2
+	run d4c-policy test - -
+	assert_failure 2
+}
