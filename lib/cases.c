@@ -265,26 +265,16 @@ static void push(struct d4c_case **v, size_t *n, size_t *cap)
 	memset(&(*v)[*n], 0, sizeof(**v));
 }
 
-int cases_load(const char *path, const char *display, struct diag_list *dl,
-	       struct d4c_case **out, size_t *nout)
+int cases_parse(const char *text, size_t len, const char *display, struct diag_list *dl,
+		struct d4c_case **out, size_t *nout)
 {
 	struct cctx c = { .file = display, .dl = dl };
 	struct d4c_case *v = NULL;
-	size_t n = 0, cap = 0, len, i = 0;
+	size_t n = 0, cap = 0, i = 0;
 	const char *p;
-	char *text;
-	int err;
 
-	err = read_whole_file(path, CASES_MAX_FILE_SIZE, &text, &len);
-	if (err) {
-		error("cannot read '%s': %s", display,
-		      err == -EFBIG ? "larger than 16 MiB" : strerror(-err));
-		return -2;
-	}
-	if (ytree_check_text(text, len, display, dl)) {
-		free(text);
+	if (ytree_check_text(text, len, display, dl))
 		return -1;
-	}
 	for (p = text; *p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'; p++)
 		;
 	if (*p == '{') {
@@ -320,7 +310,6 @@ int cases_load(const char *path, const char *display, struct diag_list *dl,
 		if (!root) {
 			if (empty)
 				diag_add(dl, display, 0, 0, DIAG_ERROR, "bad-case", "no test cases");
-			free(text);
 			return -1;
 		}
 		if (root->type != Y_SEQ) {
@@ -339,7 +328,6 @@ int cases_load(const char *path, const char *display, struct diag_list *dl,
 		}
 		ytree_free(root);
 	}
-	free(text);
 	if (!c.bad && n == 0) {
 		diag_add(dl, display, 0, 0, DIAG_ERROR, "bad-case", "no test cases");
 		c.bad = 1;
@@ -354,6 +342,24 @@ int cases_load(const char *path, const char *display, struct diag_list *dl,
 	*out = v;
 	*nout = n;
 	return 0;
+}
+
+int cases_load(const char *path, const char *display, struct diag_list *dl,
+	       struct d4c_case **out, size_t *nout)
+{
+	size_t len;
+	char *text;
+	int err;
+
+	err = read_whole_file(path, CASES_MAX_FILE_SIZE, &text, &len);
+	if (err) {
+		error("cannot read '%s': %s", display,
+		      err == -EFBIG ? "larger than 16 MiB" : strerror(-err));
+		return -2;
+	}
+	err = cases_parse(text, len, display, dl, out, nout);
+	free(text);
+	return err;
 }
 
 void cases_free(struct d4c_case *v, size_t n)

@@ -34,6 +34,9 @@ struct d4c_case {
  */
 int cases_load(const char *path, const char *display, struct diag_list *dl,
 	       struct d4c_case **out, size_t *n);
+/* The same for LEN bytes of TEXT (NUL-terminated); returns 0 or -1. */
+int cases_parse(const char *text, size_t len, const char *display, struct diag_list *dl,
+		struct d4c_case **out, size_t *n);
 void cases_free(struct d4c_case *c, size_t n);
 
 #endif
