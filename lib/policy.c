@@ -260,6 +260,10 @@ static int check_path(struct ctx *c, const struct ynode *n, const char *key)
 	}
 	if (!strcmp(s, "/*") || !strcmp(s, "/**"))
 		return 0;
+	if (!strcmp(s, "/")) {
+		ERR(c, n, "bad-path", "path '/' is the root directory itself: use '/*' or '/**'");
+		return -1;
+	}
 	if (n->len > 3 && (!strcmp(end - 3, "/**")))
 		end -= 3;
 	else if (n->len > 2 && !strcmp(end - 2, "/*"))
@@ -719,7 +723,12 @@ static void parse_selector(struct ctx *c, unsigned type, const struct ynode *m,
 			if (b < 0) {
 				char qb[QBUF];
 
-				if (v->type == Y_SCALAR)
+				if (v->type == Y_SCALAR && !v->plain &&
+				    (!strcmp(v->str, "true") || !strcmp(v->str, "false")))
+					ERR(c, v, "type",
+					    "'%s' must be a boolean, not the string '%s' (remove the quotes)",
+					    k->str, Q(v));
+				else if (v->type == Y_SCALAR)
 					ERR(c, v, "type", "'%s' must be true or false, not '%s'", k->str,
 					    Q(v));
 				else
