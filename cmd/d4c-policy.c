@@ -88,7 +88,9 @@ static int parse_opts(int argc, char **argv, const char *allowed, struct opts *o
 
 	memset(o, 0, sizeof(*o));
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+o:h", long_opts, NULL)) != -1) {
+	/* getopt would name the subcommand as the program: say it ourselves. */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":o:h", long_opts, NULL)) != -1) {
 		switch (c) {
 		case OPT_FORMAT:
 			if (!strchr(allowed, 'f'))
@@ -119,9 +121,10 @@ static int parse_opts(int argc, char **argv, const char *allowed, struct opts *o
 		case 'h':
 			usage(stdout);
 			exit(EXIT_OK);
+		case ':':
+			usage_error("%s: option '%s' needs a value", argv[0], argv[optind - 1]);
 		default:
-			fputs("run 'd4c-policy help' for usage\n", stderr);
-			exit(EXIT_USAGE);
+			usage_error("%s: unknown option '%s'", argv[0], argv[optind - 1]);
 		}
 	}
 	return optind;

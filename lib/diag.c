@@ -10,11 +10,60 @@
 #include "diag.h"
 #include "util.h"
 
+/* Length of the valid UTF-8 character at S (1-4), or 0 when it is not one. */
+static size_t utf8_len(const unsigned char *s)
+{
+	unsigned cp;
+	size_t n;
+
+	if (s[0] < 0x80)
+		return 1;
+	if ((s[0] & 0xe0) == 0xc0)
+		n = 2, cp = s[0] & 0x1f;
+	else if ((s[0] & 0xf0) == 0xe0)
+		n = 3, cp = s[0] & 0x0f;
+	else if ((s[0] & 0xf8) == 0xf0)
+		n = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if (cp < (n == 2 ? 0x80u : n == 3 ? 0x800u : 0x10000u) || cp > 0x10ffff ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+char *diag_sanitize(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	char *out = xmalloc(4 * strlen(s) + 1), *o = out;
+
+	while (*p) {
+		size_t n = utf8_len(p);
+
+		if (n == 0 || (n == 1 && (*p < 0x20 || *p == 0x7f))) {
+			o += sprintf(o, "\\x%02x", *p);
+			p++;
+			continue;
+		}
+		memcpy(o, p, n);
+		o += n;
+		p += n;
+	}
+	*o = '\0';
+	return out;
+}
+
 void diag_add(struct diag_list *dl, const char *file, int line, int col, enum diag_severity sev,
 	      const char *code, const char *fmt, ...)
 {
 	struct diag *d;
 	va_list ap;
+	char *raw;
 
 	if (dl->n == dl->cap) {
 		dl->cap = dl->cap ? 2 * dl->cap : 16;
@@ -27,9 +76,13 @@ void diag_add(struct diag_list *dl, const char *file, int line, int col, enum di
 	d->sev = sev;
 	d->code = code;
 	va_start(ap, fmt);
-	if (vasprintf(&d->msg, fmt, ap) < 0)
+	if (vasprintf(&raw, fmt, ap) < 0)
 		die("out of memory");
 	va_end(ap);
+	/* One diagnostic is one line of valid UTF-8, whatever a hostile
+	 * policy puts in the names and values quoted back. */
+	d->msg = diag_sanitize(raw);
+	free(raw);
 	if (sev == DIAG_ERROR)
 		dl->nerrors++;
 	else
@@ -92,19 +145,20 @@ static void print_gh_escaped(FILE *f, const char *s, int property)
 
 static void print_one(FILE *f, const struct diag *d, enum diag_format fmt)
 {
+	char *file = diag_sanitize(d->file);
 	json_t *o;
 	char *s;
 
 	switch (fmt) {
 	case DIAG_TEXT:
 		if (d->line > 0)
-			fprintf(f, "%s:%d:%d: %s: %s\n", d->file, d->line, d->col, sev_name(d->sev),
+			fprintf(f, "%s:%d:%d: %s: %s\n", file, d->line, d->col, sev_name(d->sev),
 				d->msg);
 		else
-			fprintf(f, "%s: %s: %s\n", d->file, sev_name(d->sev), d->msg);
+			fprintf(f, "%s: %s: %s\n", file, sev_name(d->sev), d->msg);
 		break;
 	case DIAG_JSON:
-		o = json_pack("{s:s, s:i, s:i, s:s, s:s, s:s}", "file", d->file, "line", d->line,
+		o = json_pack("{s:s, s:i, s:i, s:s, s:s, s:s}", "file", file, "line", d->line,
 			      "column", d->col, "severity", sev_name(d->sev), "code", d->code,
 			      "message", d->msg);
 		if (!o)
@@ -118,7 +172,7 @@ static void print_one(FILE *f, const struct diag *d, enum diag_format fmt)
 		break;
 	case DIAG_GITHUB:
 		fprintf(f, "::%s file=", sev_name(d->sev));
-		print_gh_escaped(f, d->file, 1);
+		print_gh_escaped(f, file, 1);
 		if (d->line > 0)
 			fprintf(f, ",line=%d,col=%d", d->line, d->col);
 		fputs(",title=", f);
@@ -128,6 +182,7 @@ static void print_one(FILE *f, const struct diag *d, enum diag_format fmt)
 		fputc('\n', f);
 		break;
 	}
+	free(file);
 }
 
 int diag_print(FILE *f, const struct diag_list *dl, enum diag_format fmt)

@@ -37,6 +37,9 @@ struct diag_list {
 __attribute__((format(printf, 7, 8))) void diag_add(struct diag_list *dl, const char *file,
 						    int line, int col, enum diag_severity sev,
 						    const char *code, const char *fmt, ...);
+/* A copy of S (to free) with control characters and bytes that are not
+ * UTF-8 written as \xNN: safe to print on one line and to put in JSON. */
+char *diag_sanitize(const char *s);
 /* Orders by file, line and column, keeping the order found for ties. */
 void diag_sort(struct diag_list *dl);
 /* Returns 0, or -1 when the stream could not be written. */

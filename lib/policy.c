@@ -152,6 +152,8 @@ struct ctx {
 	struct diag_list *dl;
 	struct policy *p;
 	int errors;
+	int sel_listed[D4C_NTYPES]; /* the type's selectors list was readable */
+	int limit_hit[D4C_NTYPES];  /* some entries past the limit were not read */
 };
 
 __attribute__((format(printf, 5, 6))) static void err_at(struct ctx *c, const struct ynode *n,
@@ -205,7 +207,12 @@ static const char *q(const struct ynode *n, char *buf, size_t size)
 		buf[o++] = (char)ch;
 	}
 	if (i < n->len) {
-		memcpy(buf + (o > size - 4 ? size - 4 : o), "...", 4);
+		if (o > size - 4)
+			o = size - 4;
+		/* Never cut a character in two: back off to its first byte. */
+		while (o > 0 && ((unsigned char)buf[o] & 0xc0) == 0x80)
+			o--;
+		memcpy(buf + o, "...", 4);
 		return buf;
 	}
 	buf[o] = '\0';
@@ -264,23 +271,23 @@ static int check_path(struct ctx *c, const struct ynode *n, const char *key)
 		ERR(c, n, "bad-path", "path '/' is the root directory itself: use '/*' or '/**'");
 		return -1;
 	}
+	if (strstr(s, "//")) {
+		ERR(c, n, "bad-path", "path '%s' has an empty component ('//')", Q(n));
+		return -1;
+	}
 	if (n->len > 3 && (!strcmp(end - 3, "/**")))
 		end -= 3;
 	else if (n->len > 2 && !strcmp(end - 2, "/*"))
 		end -= 2;
 	if (end[-1] == '/') {
 		ERR(c, n, "bad-path", "path '%s' ends in '/' (write '%.*s' or add '*' or '**')",
-		    Q(n), (int)(end - s > 1 ? end - s - 1 : 1), s);
+		    Q(n), (int)(end - s - 1), s);
 		return -1;
 	}
 	for (const char *p = s; p < end; p++) {
 		if (*p == '*') {
 			ERR(c, n, "bad-path",
 			    "path '%s': '*' is only allowed as a final '/*' or '/**'", Q(n));
-			return -1;
-		}
-		if (*p == '/' && p + 1 < end && p[1] == '/') {
-			ERR(c, n, "bad-path", "path '%s' has an empty component ('//')", Q(n));
 			return -1;
 		}
 		if (*p == '/' && p[1] == '.' &&
@@ -313,26 +320,37 @@ static long trailing_wildcard(struct ctx *c, const struct ynode *n, const char *
 	return (long)n->len - 1;
 }
 
-/* Lower-case components joined by '.', '_' or '-' (a repository's last name). */
+/*
+ * A repository name component as the distribution grammar has it:
+ * [a-z0-9]+ joined by '.', '_', '__' or any run of '-'. PREFIX: a '*'
+ * follows, so the component may stop anywhere after its first character.
+ */
 static int image_component_ok(const char *s, size_t len, int prefix)
 {
+	size_t i = 0;
+
 	if (len == 0)
 		return prefix;
-	if (!is_lower_alnum((unsigned char)s[0]))
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		int ch = (unsigned char)s[i];
-
-		if (is_lower_alnum(ch))
-			continue;
-		if (ch != '.' && ch != '_' && ch != '-')
+	for (;;) {
+		if (i == len || !is_lower_alnum((unsigned char)s[i]))
+			return i == len && prefix;
+		while (i < len && is_lower_alnum((unsigned char)s[i]))
+			i++;
+		if (i == len)
+			return 1;
+		if (s[i] == '.') {
+			i++;
+		} else if (s[i] == '_') {
+			i += i + 1 < len && s[i + 1] == '_' ? 2 : 1;
+		} else if (s[i] == '-') {
+			while (i < len && s[i] == '-')
+				i++;
+		} else {
 			return 0;
-		/* Separators may not repeat or end the name (unless a
-		 * wildcard follows and completes it). */
-		if (i + 1 == len ? !prefix : !is_lower_alnum((unsigned char)s[i + 1]))
-			return 0;
+		}
+		if (i == len)
+			return prefix;
 	}
-	return 1;
 }
 
 static void check_image_full(struct ctx *c, const struct ynode *n)
@@ -341,7 +359,7 @@ static void check_image_full(struct ctx *c, const struct ynode *n)
 	const char *slash = memchr(n->str, '/', n->len), *s = n->str;
 	const char *last = strrchr(s, '/');
 
-	if (!slash || slash == s) {
+	if (!slash || slash == s || s[n->len - 1] == '/') {
 		ERR(c, n, "bad-image",
 		    "containerImageFullName '%s' is not of the form 'registry[:port]/path' "
 		    "(e.g. 'docker.io/nginx')",
@@ -681,15 +699,22 @@ static void parse_selector(struct ctx *c, unsigned type, const struct ynode *m,
 	memset(s, 0, sizeof(*s));
 	s->type = type;
 	all_cond_keys(type, keys);
+	(void)errors_before;
 	for (size_t i = 0; i < m->n; i++) {
 		const struct ynode *k = m->keys[i], *v = m->items[i];
 		int ci;
 
 		if (!strcmp(k->str, "name")) {
-			if (v->type != Y_SCALAR || ytree_is_null(v) || v->len == 0) {
-				ERR(c, v->type == Y_SCALAR ? v : k, ytree_is_null(v) ? "empty-value" : "type",
-				    "selector 'name' must be a non-empty string, not %s",
+			if (v->type == Y_SCALAR && (ytree_is_null(v) || v->len == 0)) {
+				ERR(c, ytree_is_null(v) && v->len == 0 ? k : v, "empty-value",
+				    "selector 'name' is empty");
+				s->bad = 1;
+				continue;
+			}
+			if (v->type != Y_SCALAR) {
+				ERR(c, v, "type", "selector 'name' must be a string, not %s",
 				    ytree_describe(v));
+				s->bad = 1;
 				continue;
 			}
 			s->name = xstrndup(v->str, v->len);
@@ -723,8 +748,11 @@ static void parse_selector(struct ctx *c, unsigned type, const struct ynode *m,
 			if (b < 0) {
 				char qb[QBUF];
 
-				if (v->type == Y_SCALAR && !v->plain &&
-				    (!strcmp(v->str, "true") || !strcmp(v->str, "false")))
+				if (ytree_is_null(v))
+					ERR(c, v->len ? v : k, "empty-value",
+					    "'%s' is empty (it must be true or false)", k->str);
+				else if (v->type == Y_SCALAR && v->quoted &&
+					 (!strcmp(v->str, "true") || !strcmp(v->str, "false")))
 					ERR(c, v, "type",
 					    "'%s' must be a boolean, not the string '%s' (remove the quotes)",
 					    k->str, Q(v));
@@ -751,6 +779,8 @@ static void parse_selector(struct ctx *c, unsigned type, const struct ynode *m,
 			s->cond[ci].v[s->cond[ci].n++] = value_of(it);
 		}
 	}
+	if (s->cond[PC_OPERATION].present && !s->ops)
+		s->bad = 1; /* every operation misspelled: not "any operation" */
 	if (!s->name) {
 		if (!ytree_get(m, "name"))
 			ERR(c, m, "missing-key", "%s selector has no 'name'", type_names[type]);
@@ -771,7 +801,8 @@ static void parse_selector(struct ctx *c, unsigned type, const struct ynode *m,
 		}
 	}
 	/* A selector already reported needs no "unused" warning on top. */
-	s->bad = c->errors != errors_before;
+	if (c->errors != errors_before)
+		s->bad = 1;
 }
 
 static struct pol_selector *find_selector(struct policy *p, unsigned type, const char *name)
@@ -811,6 +842,8 @@ static uint64_t resolve_names(struct ctx *c, unsigned type, const struct ynode *
 			found[(*nfound)++] = s;
 			continue;
 		}
+		if (!c->sel_listed[type])
+			continue; /* the selectors list is already reported */
 		if (find_selector(c->p, !type, it->str))
 			ERR(c, it, "wrong-type-selector",
 			    "'%s' is a %s selector; a %s response can only name %s selectors", Q(it),
@@ -908,7 +941,15 @@ static void parse_response(struct ctx *c, unsigned type, const struct ynode *m,
 	if (r->match & r->exclude) {
 		for (size_t i = 0; i < nmsel; i++)
 			if (r->exclude & (1ull << msel[i]->bit)) {
-				WARN(c, m, "never-applies",
+				const struct ynode *at = m;
+
+				for (size_t j = 0; j < exclude->n; j++)
+					if (exclude->items[j]->type == Y_SCALAR &&
+					    !strcmp(exclude->items[j]->str, msel[i]->name)) {
+						at = exclude->items[j];
+						break;
+					}
+				WARN(c, at, "never-applies",
 				     "selector '%s' is in both 'match' and 'exclude': it never makes this "
 				     "response apply",
 				     msel[i]->name);
@@ -921,11 +962,18 @@ static void parse_response(struct ctx *c, unsigned type, const struct ynode *m,
 		for (size_t i = 0; i < nxsel; i++)
 			if (xsel[i]->cond[PC_TARGET_FILE_PATH].present)
 				excluded_by_path = 1;
+		uint64_t seen = 0;
+
 		for (size_t i = 0; i < nmsel && match; i++) {
 			struct pol_selector *s = msel[i];
 			const struct ynode *at = NULL;
 
-			for (size_t j = 0; j < match->n; j++)
+			/* Listed twice, or already reported: say it once. */
+			if (s->bad || (seen & (1ull << s->bit)))
+				continue;
+			seen |= 1ull << s->bit;
+
+			for (size_t j = 0; j < match->n && !at; j++)
 				if (match->items[j]->type == Y_SCALAR &&
 				    !strcmp(match->items[j]->str, s->name))
 					at = match->items[j];
@@ -946,15 +994,14 @@ static void parse_response(struct ctx *c, unsigned type, const struct ynode *m,
 	free(xsel);
 }
 
-static const struct ynode *type_list(struct ctx *c, const struct ynode *tm, const char *key)
+static const struct ynode *type_list(struct ctx *c, const struct ynode *tkey,
+				     const struct ynode *tm, const char *key)
 {
 	const struct ynode *v = ytree_get(tm, key);
 	size_t i;
 
 	if (!v) {
-		for (i = 0; i < tm->n && strcmp(tm->keys[i]->str, key); i++)
-			;
-		ERR(c, tm, "missing-key", "missing '%s' (a non-empty list)", key);
+		ERR(c, tkey, "missing-key", "'%s' has no '%s' (a non-empty list)", tkey->str, key);
 		return NULL;
 	}
 	for (i = 0; strcmp(tm->keys[i]->str, key); i++)
@@ -964,8 +1011,8 @@ static const struct ynode *type_list(struct ctx *c, const struct ynode *tm, cons
 	return v;
 }
 
-static void parse_type_selectors(struct ctx *c, unsigned type, const struct ynode *tm,
-				 const struct ynode **resp_out)
+static void parse_type_selectors(struct ctx *c, unsigned type, const struct ynode *tkey,
+				 const struct ynode *tm, const struct ynode **resp_out)
 {
 	static const char *const keys[] = { "selectors", "responses" };
 	struct pol_type *t = &c->p->t[type];
@@ -979,8 +1026,9 @@ static void parse_type_selectors(struct ctx *c, unsigned type, const struct ynod
 			ERR(c, tm->keys[i], "unknown-key", "unknown key '%s' in '%s'%s",
 			    tm->keys[i]->str, type_names[type],
 			    did_you_mean(sb, sizeof(sb), tm->keys[i]->str, keys, 2));
-	sels = type_list(c, tm, "selectors");
-	resps = type_list(c, tm, "responses");
+	sels = type_list(c, tkey, tm, "selectors");
+	resps = type_list(c, tkey, tm, "responses");
+	c->sel_listed[type] = sels != NULL;
 	if (sels) {
 		t->sel = xcalloc(sels->n, sizeof(*t->sel));
 		for (size_t i = 0; i < sels->n; i++) {
@@ -991,6 +1039,7 @@ static void parse_type_selectors(struct ctx *c, unsigned type, const struct ynod
 				ERR(c, it, "limit",
 				    "too many %s selectors: at most %d selectors and responses per type",
 				    type_names[type], D4C_MAX_SELECTORS);
+				c->limit_hit[type] = 1;
 				break;
 			}
 			if (it->type != Y_MAP) {
@@ -1029,6 +1078,7 @@ static void parse_type_responses(struct ctx *c, unsigned type, const struct ynod
 			ERR(c, it, "limit",
 			    "too many %s responses: at most %d selectors and responses per type",
 			    type_names[type], D4C_MAX_SELECTORS);
+			c->limit_hit[type] = 1;
 			break;
 		}
 		if (it->type != Y_MAP) {
@@ -1117,7 +1167,7 @@ int policy_parse(const char *text, size_t len, const char *file, struct diag_lis
 			continue;
 		}
 		c.p->t[type].present = 1;
-		parse_type_selectors(&c, type, v, &resps[type]);
+		parse_type_selectors(&c, type, k, v, &resps[type]);
 	}
 	if (!ytree_get(root, "file") && !ytree_get(root, "process"))
 		ERR(&c, root, "missing-key", "a policy needs 'file' or 'process' (or both)");
@@ -1131,7 +1181,8 @@ int policy_parse(const char *text, size_t len, const char *file, struct diag_lis
 			struct pol_selector *s = &c.p->t[t].sel[i];
 			struct ynode at = { .line = s->line, .col = s->col };
 
-			if (s->name && !s->used && !s->bad && resps[t])
+			/* Past the limit, responses were not read: "unused" would be noise. */
+			if (s->name && !s->used && !s->bad && resps[t] && !c.limit_hit[t])
 				WARN(&c, &at, "unused-selector",
 				     "%s selector '%s' is not used by any response", type_names[t],
 				     s->name);

@@ -12,17 +12,31 @@
 int ytree_check_text(const char *text, size_t len, const char *file, struct diag_list *dl)
 {
 	const unsigned char *s = (const unsigned char *)text;
+	const char *nul = memchr(text, '\0', len);
 	int line = 1, col = 1;
 	size_t i = 0;
+
+	/* A NUL anywhere means a binary file: say that, not what byte
+	 * happened to come first. */
+	if (nul) {
+		for (const char *p = text; p < nul; p++)
+			if (*p == '\n')
+				line++, col = 1;
+			else if ((*p & 0xc0) != 0x80)
+				col++;
+		diag_add(dl, file, line, col, DIAG_ERROR, "binary-file",
+			 "binary file: NUL byte (a policy is UTF-8 text)");
+		return -1;
+	}
 
 	while (i < len) {
 		unsigned c = s[i];
 		size_t need;
 		unsigned cp, min;
 
-		if (c == 0) {
-			diag_add(dl, file, line, col, DIAG_ERROR, "binary-file",
-				 "binary file: NUL byte (a policy is UTF-8 text)");
+		if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f) {
+			diag_add(dl, file, line, col, DIAG_ERROR, "control-character",
+				 "control character 0x%02x (not allowed in YAML)", c);
 			return -1;
 		}
 		if (c < 0x80) {
@@ -55,6 +69,12 @@ int ytree_check_text(const char *text, size_t len, const char *file, struct diag
 		 * byte-level checks, so they are refused like any bad byte. */
 		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
 			goto bad;
+		/* YAML's printable set excludes C1 controls (but NEL) and U+FFFE/F. */
+		if ((cp >= 0x80 && cp <= 0x9f && cp != 0x85) || cp == 0xfffe || cp == 0xffff) {
+			diag_add(dl, file, line, col, DIAG_ERROR, "control-character",
+				 "control character U+%04X (not allowed in YAML)", cp);
+			return -1;
+		}
 		i += need + 1;
 		col++;
 	}
@@ -177,7 +197,7 @@ struct ynode *ytree_parse(const char *text, size_t len, const char *file, struct
 {
 	struct ynode *stack[YTREE_MAX_DEPTH + 1];
 	struct ynode *root = NULL;
-	int depth = 0, ndocs = 0, failed = 0, done = 0;
+	int depth = 0, ndocs = 0, failed = 0, done = 0, dups = 0;
 	yaml_parser_t p;
 	yaml_event_t ev;
 
@@ -218,6 +238,8 @@ struct ynode *ytree_parse(const char *text, size_t len, const char *file, struct
 			n->len = ev.data.scalar.length;
 			n->plain = ev.data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
 				   !ev.data.scalar.tag;
+			n->quoted = ev.data.scalar.style == YAML_SINGLE_QUOTED_SCALAR_STYLE ||
+				    ev.data.scalar.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE;
 			/* "\0" in a quoted scalar would cut every C string short. */
 			if (strlen(n->str) != n->len) {
 				diag_add(dl, file, n->line, n->col, DIAG_ERROR, "binary-value",
@@ -235,9 +257,10 @@ struct ynode *ytree_parse(const char *text, size_t len, const char *file, struct
 			break;
 		case YAML_SEQUENCE_END_EVENT:
 		case YAML_MAPPING_END_EVENT:
+			/* Keep reading: every duplicate in the file is reported. */
 			if (stack[depth - 1]->type == Y_MAP &&
 			    check_duplicate_keys(stack[depth - 1], file, dl))
-				failed = 1;
+				dups = 1;
 			depth--;
 			break;
 		default:
@@ -272,7 +295,7 @@ struct ynode *ytree_parse(const char *text, size_t len, const char *file, struct
 		yaml_event_delete(&ev);
 	}
 	yaml_parser_delete(&p);
-	if (failed) {
+	if (failed || dups) {
 		ytree_free(root);
 		return NULL;
 	}

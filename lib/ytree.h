@@ -29,7 +29,8 @@ struct ynode {
 	/* Y_SCALAR */
 	char *str;
 	size_t len;
-	int plain; /* unquoted and untagged: subject to null/bool resolution */
+	int plain;  /* unquoted and untagged: subject to null/bool resolution */
+	int quoted; /* single- or double-quoted */
 	/* Y_SEQ: items; Y_MAP: keys[i] maps to items[i] */
 	struct ynode **items;
 	struct ynode **keys;
@@ -38,7 +39,8 @@ struct ynode {
 };
 
 /*
- * Checks that TEXT is UTF-8 without NUL bytes. Returns 0, or -1 after
+ * Checks that TEXT is UTF-8 without NUL bytes or the control characters
+ * YAML does not allow. Returns 0, or -1 after
  * adding one diagnostic naming the first offending position.
  */
 int ytree_check_text(const char *text, size_t len, const char *file, struct diag_list *dl);

@@ -18,3 +18,11 @@ common_setup() {
 setup() {
 	common_setup
 }
+
+# Fails unless $output (as left by `run`) is exactly one line.
+assert_one_line() {
+	if [ "${#lines[@]}" -ne 1 ]; then
+		fail "expected exactly one line of output, got ${#lines[@]}:
+$output"
+	fi
+}
