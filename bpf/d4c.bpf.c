@@ -1,0 +1,1013 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * d4c.bpf.c - the kernel side of d4c-load: sees process and file
+ * operations, decides them with the compiled policy held in maps, refuses
+ * what the policy blocks (LSM hooks) and sends everything the policy logs
+ * or alerts on to user space through one ring buffer.
+ *
+ * Deciding costs the same whatever the number of selectors: a few map
+ * lookups give 64-bit masks of candidate selectors (operation, container,
+ * one lookup per path component, one per prefix of the process name) and
+ * the responses are one array walked with bitwise tests. Most events stop
+ * after two lookups: a process outside the containers the policy covers,
+ * or an operation no selector names.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "d4c.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define EPERM 1
+#define S_IFMT 00170000
+#define S_IFREG 0100000
+#define S_ISREG(m) (((m)&S_IFMT) == S_IFREG)
+#define S_IXUGO 00111
+#define FMODE_WRITE 0x2
+#define CLONE_THREAD 0x00010000
+#define DCACHE_MOUNTED_6_1 0x00010000
+
+#define DATA_SIZE 32768 /* > D4C_EVENT_DATA_MAX: room for masked offsets */
+#define DATA_MASK (DATA_SIZE - 1)
+#define WALK_SIZE (2 * D4C_PATH_MAX)
+
+struct scratch {
+	struct d4c_record ev;
+	char data[DATA_SIZE];
+	/* path walks write backwards, ending at D4C_PATH_MAX */
+	char walk[2][WALK_SIZE];
+	__u16 comp[2][D4C_PATH_DEPTH]; /* component lengths, leaf first */
+	struct d4c_path_key pkey;
+	char pkey_slack[D4C_KEY_PATH];
+	struct d4c_name_key nkey;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 16 << 20); /* d4c-load --ringbuf-size */
+} events SEC(".maps");
+
+/* One scratch area per CPU, indexed by CPU number: larger than the 32 KiB
+ * a per-CPU map value may have. d4c-load sets max_entries to the number of
+ * possible CPUs. Programs do not migrate while they run. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct scratch);
+} scratch SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, D4C_C_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct d4c_config);
+} settings SEC(".maps");
+
+/* [slot * D4C_NTYPES + type] */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, D4C_SLOTS * D4C_NTYPES);
+	__type(key, __u32);
+	__type(value, struct d4c_type_masks);
+} types SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, D4C_SLOTS * D4C_NTYPES);
+	__type(key, __u32);
+	__type(value, struct d4c_resp_set);
+} responses SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, D4C_SLOTS * D4C_MAX_PATH_ENTRIES);
+	__type(key, struct d4c_path_key);
+	__type(value, struct d4c_path_val);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+} paths SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, D4C_SLOTS * D4C_MAX_NAME_ENTRIES);
+	__type(key, struct d4c_name_key);
+	__type(value, struct d4c_name_val);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+} names SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct d4c_cgroup_val);
+} cgroups SEC(".maps");
+
+/* Processes an event was sent for: their exit is sent too. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, __u64);
+} tracked SEC(".maps");
+
+/* tid -> dentry just created through path_mknod: its file_open is not a
+ * second event. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u64);
+} created SEC(".maps");
+
+static const __u32 zero;
+
+static __always_inline void count(__u32 which)
+{
+	__u64 *c = bpf_map_lookup_elem(&counters, &which);
+
+	if (c)
+		(*c)++;
+}
+
+static __always_inline struct scratch *get_scratch(void)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+
+	return bpf_map_lookup_elem(&scratch, &cpu);
+}
+
+/* ---- processes ---------------------------------------------------------- */
+
+static __always_inline __u32 pid_nr(struct signal_struct *sig, int type)
+{
+	struct pid *p = BPF_CORE_READ(sig, pids[type]);
+
+	return p ? BPF_CORE_READ(p, numbers[0].nr) : 0;
+}
+
+static __always_inline int task_interactive(struct task_struct *t)
+{
+	return BPF_CORE_READ(t, signal, tty) != NULL;
+}
+
+static __always_inline void fill_task(struct d4c_task *o, struct task_struct *t)
+{
+	struct task_struct *rp = BPF_CORE_READ(t, real_parent);
+	struct signal_struct *sig = BPF_CORE_READ(t, signal);
+	const struct cred *cred = BPF_CORE_READ(t, cred);
+	struct tty_struct *tty = BPF_CORE_READ(sig, tty);
+
+	o->pid = BPF_CORE_READ(t, tgid);
+	o->tid = BPF_CORE_READ(t, pid);
+	o->ppid = BPF_CORE_READ(rp, tgid);
+	o->pgid = pid_nr(sig, PIDTYPE_PGID);
+	o->sid = pid_nr(sig, PIDTYPE_SID);
+	o->uid = BPF_CORE_READ(cred, uid.val);
+	o->gid = BPF_CORE_READ(cred, gid.val);
+	o->euid = BPF_CORE_READ(cred, euid.val);
+	o->egid = BPF_CORE_READ(cred, egid.val);
+	/* kernel_cap_t is two __u32 before 6.3 and one __u64 since: the same 8 bytes */
+	bpf_probe_read_kernel(&o->cap_effective, 8, __builtin_preserve_access_index(&cred->cap_effective));
+	bpf_probe_read_kernel(&o->cap_permitted, 8, __builtin_preserve_access_index(&cred->cap_permitted));
+	if (tty) {
+		o->tty_major = BPF_CORE_READ(tty, driver, major);
+		o->tty_minor = BPF_CORE_READ(tty, driver, minor_start) + BPF_CORE_READ(tty, index);
+	} else {
+		o->tty_major = 0;
+		o->tty_minor = 0;
+	}
+	o->start_ns = BPF_CORE_READ(t, group_leader, start_boottime);
+	o->parent_start_ns = BPF_CORE_READ(rp, group_leader, start_boottime);
+	o->cgroup_id = bpf_get_current_cgroup_id();
+	BPF_CORE_READ_INTO(&o->comm, t, comm);
+}
+
+/* ---- paths -------------------------------------------------------------- */
+
+struct walk_ctx {
+	struct dentry *dentry;
+	struct vfsmount *vfsmnt;
+	struct dentry *root_dentry;
+	struct vfsmount *root_mnt;
+	__u32 which; /* walk buffer */
+	__u32 off;   /* start of the path in the buffer */
+	__u32 ncomp;
+	__u32 truncated;
+};
+
+static long walk_step(__u32 i, struct walk_ctx *c)
+{
+	struct scratch *s = get_scratch();
+	struct dentry *d = c->dentry, *parent, *mnt_root;
+	struct vfsmount *vm = c->vfsmnt;
+	struct mount *m, *pm;
+	struct qstr q;
+	__u32 len, off;
+
+	if (!s || !d)
+		return 1;
+	if (d == c->root_dentry && vm == c->root_mnt)
+		return 1;
+	mnt_root = BPF_CORE_READ(vm, mnt_root);
+	parent = BPF_CORE_READ(d, d_parent);
+	if (d == mnt_root || d == parent) {
+		/* the top of a mount: carry on from where it is mounted */
+		m = container_of(vm, struct mount, mnt);
+		pm = BPF_CORE_READ(m, mnt_parent);
+		if (m == pm || !pm)
+			return 1; /* the namespace's root */
+		c->dentry = BPF_CORE_READ(m, mnt_mountpoint);
+		c->vfsmnt = (struct vfsmount *)__builtin_preserve_access_index(&pm->mnt);
+		return 0;
+	}
+	q = BPF_CORE_READ(d, d_name);
+	len = q.len;
+	if (len > 255 || len + 1 >= c->off) {
+		c->truncated = 1;
+		return 1;
+	}
+	c->off -= len + 1;
+	off = c->off;
+	s->walk[c->which & 1][off & (D4C_PATH_MAX - 1)] = '/';
+	bpf_probe_read_kernel(&s->walk[c->which & 1][(off + 1) & (D4C_PATH_MAX - 1)], len & 255,
+			      q.name);
+	if (c->ncomp < D4C_PATH_DEPTH)
+		s->comp[c->which & 1][c->ncomp & (D4C_PATH_DEPTH - 1)] = len;
+	c->ncomp++;
+	c->dentry = parent;
+	return 0;
+}
+
+struct walked {
+	__u32 off;   /* the path is walk[which][off .. D4C_PATH_MAX) */
+	__u32 len;
+	__u32 ncomp; /* components; comp[which][0] is the leaf's length */
+	__u32 truncated;
+};
+
+/*
+ * Writes the path of DENTRY on VFSMNT as the current process sees it
+ * (relative to its root, crossing mounts) into walk buffer WHICH.
+ */
+static __always_inline void walk_path(struct vfsmount *vfsmnt, struct dentry *dentry, __u32 which,
+				      struct walked *w)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct walk_ctx c = {
+		.dentry = dentry,
+		.vfsmnt = vfsmnt,
+		.root_dentry = BPF_CORE_READ(t, fs, root.dentry),
+		.root_mnt = BPF_CORE_READ(t, fs, root.mnt),
+		.which = which,
+		.off = D4C_PATH_MAX,
+	};
+	struct scratch *s;
+
+	bpf_loop(D4C_PATH_DEPTH, walk_step, &c, 0);
+	if (c.off == D4C_PATH_MAX) {
+		s = get_scratch();
+		if (s)
+			s->walk[which & 1][D4C_PATH_MAX - 1] = '/';
+		c.off = D4C_PATH_MAX - 1;
+	}
+	w->off = c.off;
+	w->len = D4C_PATH_MAX - c.off;
+	w->ncomp = c.ncomp > D4C_PATH_DEPTH ? D4C_PATH_DEPTH : c.ncomp;
+	w->truncated = c.truncated || c.ncomp > D4C_PATH_DEPTH;
+}
+
+struct pmask_ctx {
+	__u32 which;
+	__u32 off;
+	__u32 ncomp;
+	__u32 pos; /* bytes of the path already in the key */
+	__u64 exact, children, descendants;
+};
+
+/* Step K looks up the path's first K components ("/" for K = 0). */
+static long pmask_step(__u32 k, struct pmask_ctx *c)
+{
+	struct scratch *s = get_scratch();
+	struct d4c_path_val *v;
+	__u32 len, newlen;
+
+	if (!s || k > c->ncomp)
+		return 1;
+	if (k > 0) {
+		len = s->comp[c->which & 1][(c->ncomp - k) & (D4C_PATH_DEPTH - 1)];
+		newlen = c->pos + 1 + len;
+		if (newlen >= D4C_KEY_PATH)
+			return 1; /* no policy path is that long */
+		bpf_probe_read_kernel(&s->pkey.path[c->pos & (D4C_KEY_PATH - 1)],
+				      (len + 1) & (D4C_KEY_PATH - 1),
+				      &s->walk[c->which & 1][(c->off + c->pos) & (D4C_PATH_MAX - 1)]);
+		c->pos = newlen;
+		s->pkey.len = newlen;
+	}
+	v = bpf_map_lookup_elem(&paths, &s->pkey);
+	if (!v)
+		return 0;
+	if (k == c->ncomp)
+		c->exact = v->exact;
+	else
+		c->descendants |= v->descendants;
+	if (k + 1 == c->ncomp)
+		c->children = v->children;
+	return 0;
+}
+
+/* The selectors of TYPE whose path condition the walked path satisfies. */
+static __always_inline __u64 path_mask(struct scratch *s, __u32 slot, __u32 type,
+				       const struct d4c_type_masks *tm, __u32 which,
+				       const struct walked *w)
+{
+	struct pmask_ctx c = { .which = which, .off = w->off, .ncomp = w->ncomp };
+
+	if (w->truncated && w->ncomp >= D4C_PATH_DEPTH)
+		return tm->no_path; /* components beyond the walk are unknown */
+	__builtin_memset(&s->pkey, 0, sizeof(s->pkey));
+	s->pkey.type = slot << 8 | type;
+	s->pkey.len = 1;
+	s->pkey.path[0] = '/';
+	bpf_loop(D4C_PATH_DEPTH + 1, pmask_step, &c, 0);
+	return tm->no_path | c.exact | c.children | c.descendants;
+}
+
+/* processName: exact, or a prefix (trailing '*'), "" included. */
+static __always_inline __u64 name_mask(struct scratch *s, __u32 slot,
+				       const struct d4c_type_masks *tm, const char *comm)
+{
+	__u64 mask = tm->no_name;
+	struct d4c_name_val *v;
+	int k;
+
+	__builtin_memset(&s->nkey, 0, sizeof(s->nkey));
+	s->nkey.slot = slot;
+	for (k = 0; k < 16; k++) {
+		v = bpf_map_lookup_elem(&names, &s->nkey);
+		if (v) {
+			mask |= v->prefix;
+			if (k == 15 || !comm[k])
+				mask |= v->exact;
+		}
+		if (k == 15 || !comm[k])
+			break;
+		s->nkey.name[k] = comm[k];
+	}
+	return mask;
+}
+
+/* ---- deciding ----------------------------------------------------------- */
+
+struct decision {
+	__u32 slot;
+	__u32 flags;
+	__u64 revision;
+	__u64 candidates; /* before path and response checks */
+	const struct d4c_type_masks *tm;
+};
+
+/*
+ * First, cheap step: which selectors of TYPE could match OPS for the
+ * current process. Returns 0 when none could (most events stop here).
+ */
+static __always_inline __u64 candidates(__u32 type, __u32 ops, struct decision *d)
+{
+	struct d4c_config *cfg = bpf_map_lookup_elem(&settings, &zero);
+	struct d4c_cgroup_val *cv;
+	const struct d4c_type_masks *tm;
+	__u64 cgid, m, opm = 0;
+	__u32 key;
+	int i;
+
+	if (!cfg)
+		return 0;
+	d->slot = cfg->active & 1;
+	d->revision = cfg->revision[d->slot];
+	cgid = bpf_get_current_cgroup_id();
+	cv = bpf_map_lookup_elem(&cgroups, &cgid);
+	if (cv) {
+		m = cv->mask[d->slot][type & 1];
+		d->flags = cv->flags;
+	} else {
+		m = cfg->host_mask[d->slot][type & 1];
+		d->flags = 0;
+	}
+	if (!m)
+		return 0;
+	key = d->slot * D4C_NTYPES + (type & 1);
+	tm = bpf_map_lookup_elem(&types, &key);
+	if (!tm)
+		return 0;
+	d->tm = tm;
+	/* creating or modifying an executable is also creating or modifying a file */
+	if (type == D4C_TYPE_FILE && (ops & (1u << D4C_OP_CREATE_EXECUTABLE)))
+		ops |= 1u << D4C_OP_CREATE_FILE;
+	if (type == D4C_TYPE_FILE && (ops & (1u << D4C_OP_MODIFY_EXECUTABLE)))
+		ops |= 1u << D4C_OP_MODIFY_FILE;
+	for (i = 0; i < D4C_MAX_OPS; i++)
+		if (ops & (1u << i))
+			opm |= tm->op[i];
+	d->candidates = m & tm->all & opm;
+	return d->candidates;
+}
+
+/* The union of the actions of every response that applies to SEL. */
+static __always_inline __u32 actions_of(__u32 slot, __u32 type, __u64 sel)
+{
+	__u32 key = slot * D4C_NTYPES + (type & 1), actions = 0, n, i;
+	struct d4c_resp_set *rs = bpf_map_lookup_elem(&responses, &key);
+
+	if (!rs || !sel)
+		return 0;
+	n = rs->n;
+	for (i = 0; i < D4C_MAX_SELECTORS; i++) {
+		if (i >= n)
+			break;
+		if ((rs->r[i].match & sel) && !(rs->r[i].exclude & sel))
+			actions |= rs->r[i].actions;
+	}
+	return actions;
+}
+
+/* ---- events ------------------------------------------------------------- */
+
+static __always_inline void ev_init(struct scratch *s, __u32 kind, __u32 hook,
+				    struct task_struct *t)
+{
+	struct d4c_record *e = &s->ev;
+
+	e->kind = kind;
+	e->hook = hook;
+	e->ts_ns = bpf_ktime_get_boot_ns();
+	fill_task(&e->task, t);
+	e->selectors = 0;
+	e->revision = 0;
+	e->actions = 0;
+	e->flags = task_interactive(t) ? D4C_EF_INTERACTIVE : 0;
+	e->ops = 0;
+	e->file_action = 0;
+	e->mode = 0;
+	e->exit_code = 0;
+	e->ino = 0;
+	e->len[0] = e->len[1] = e->len[2] = e->len[3] = 0;
+	e->pad2 = 0;
+}
+
+/* Appends walked path W as string ID at *CUR. */
+static __always_inline void ev_put_walked(struct scratch *s, __u32 *cur, __u32 id, __u32 which,
+					  const struct walked *w)
+{
+	__u32 len = w->len & (D4C_PATH_MAX - 1);
+
+	bpf_probe_read_kernel(&s->data[*cur & DATA_MASK], len,
+			      &s->walk[which & 1][w->off & (D4C_PATH_MAX - 1)]);
+	s->ev.len[id & 3] = len;
+	*cur += len;
+	if (w->truncated)
+		s->ev.flags |= D4C_EF_PATH_TRUNC;
+}
+
+static __always_inline void ev_send(struct scratch *s, __u32 cur)
+{
+	__u64 size = sizeof(struct d4c_record) + (cur & DATA_MASK);
+
+	if (bpf_ringbuf_output(&events, &s->ev, size, 0))
+		count(D4C_C_LOST);
+	else
+		count(D4C_C_EVENTS);
+}
+
+static __always_inline void track(struct task_struct *t)
+{
+	__u32 pid = BPF_CORE_READ(t, tgid);
+	__u64 start = BPF_CORE_READ(t, group_leader, start_boottime);
+
+	bpf_map_update_elem(&tracked, &pid, &start, BPF_ANY);
+}
+
+/* ---- process hooks ------------------------------------------------------ */
+
+/* The executable of T's process, walked into buffer WHICH; 0 if it has none. */
+static __always_inline int exe_path(struct task_struct *t, __u32 which, struct walked *w)
+{
+	struct file *f = BPF_CORE_READ(t, mm, exe_file);
+
+	if (!f)
+		return 0;
+	walk_path(BPF_CORE_READ(f, f_path.mnt), BPF_CORE_READ(f, f_path.dentry), which, w);
+	return 1;
+}
+
+/*
+ * Decides a process operation OP of the current task, whose executable is
+ * walked path W (NULL: none) and whose name is COMM. Returns the actions.
+ */
+static __always_inline __u32 decide_process(struct scratch *s, struct task_struct *t, __u32 op,
+					    const struct walked *w, const char *comm,
+					    struct decision *d, __u64 *sel)
+{
+	__u64 m = candidates(D4C_TYPE_PROCESS, 1u << op, d);
+
+	if (!m)
+		return 0;
+	m &= d->tm->interactive[task_interactive(t) ? 1 : 0];
+	if (m)
+		m &= name_mask(s, d->slot, d->tm, comm);
+	if (m)
+		m &= w ? path_mask(s, d->slot, D4C_TYPE_PROCESS, d->tm, 0, w) : d->tm->no_path;
+	*sel = m;
+	return actions_of(d->slot, D4C_TYPE_PROCESS, m);
+}
+
+static __always_inline void proc_event(struct scratch *s, const struct decision *d, __u64 sel,
+				       __u32 actions, __u32 op)
+{
+	s->ev.selectors = sel;
+	s->ev.actions = actions;
+	s->ev.revision = d->revision;
+	s->ev.flags |= d->flags;
+	s->ev.ops = 1u << op;
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(sched_fork, struct task_struct *parent, struct task_struct *child)
+{
+	struct scratch *s = get_scratch();
+	struct decision d = {};
+	struct walked w = {};
+	__u64 sel = 0;
+	__u32 actions, cur = 0;
+	int has_exe;
+
+	/* a new thread is not a new process */
+	if (!s || BPF_CORE_READ(child, tgid) != BPF_CORE_READ(child, pid))
+		return 0;
+	if (!candidates(D4C_TYPE_PROCESS, 1u << D4C_OP_FORK, &d))
+		return 0;
+	has_exe = exe_path(parent, 0, &w);
+	BPF_CORE_READ_INTO(&s->ev.task.comm, parent, comm);
+	actions = decide_process(s, parent, D4C_OP_FORK, has_exe ? &w : NULL, s->ev.task.comm, &d,
+				 &sel);
+	if (!actions)
+		return 0;
+	ev_init(s, D4C_REC_FORK, D4C_HOOK_SCHED_FORK, child);
+	proc_event(s, &d, sel, actions, D4C_OP_FORK);
+	if (has_exe)
+		ev_put_walked(s, &cur, D4C_S_PATH, 0, &w);
+	track(child);
+	ev_send(s, cur);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(sched_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	struct scratch *s = get_scratch();
+	struct decision d = {};
+	struct walked w = {}, cwd = {};
+	struct file *f;
+	struct mm_struct *mm;
+	unsigned long as, ae;
+	__u64 sel = 0;
+	__u32 actions, cur = 0, len;
+
+	if (!s || !candidates(D4C_TYPE_PROCESS, 1u << D4C_OP_EXEC, &d))
+		return 0;
+	f = BPF_CORE_READ(bprm, file);
+	walk_path(BPF_CORE_READ(f, f_path.mnt), BPF_CORE_READ(f, f_path.dentry), 0, &w);
+	BPF_CORE_READ_INTO(&s->ev.task.comm, p, comm);
+	actions = decide_process(s, p, D4C_OP_EXEC, &w, s->ev.task.comm, &d, &sel);
+	if (!actions)
+		return 0;
+	ev_init(s, D4C_REC_EXEC, D4C_HOOK_SCHED_EXEC, p);
+	proc_event(s, &d, sel, actions, D4C_OP_EXEC);
+	ev_put_walked(s, &cur, D4C_S_PATH, 0, &w);
+	walk_path(BPF_CORE_READ(p, fs, pwd.mnt), BPF_CORE_READ(p, fs, pwd.dentry), 1, &cwd);
+	ev_put_walked(s, &cur, D4C_S_CWD, 1, &cwd);
+	mm = BPF_CORE_READ(p, mm);
+	as = BPF_CORE_READ(mm, arg_start);
+	ae = BPF_CORE_READ(mm, arg_end);
+	len = ae > as ? ae - as : 0;
+	if (len > D4C_ARGS_MAX - 1) {
+		len = D4C_ARGS_MAX - 1;
+		s->ev.flags |= D4C_EF_ARGS_TRUNC;
+	}
+	if (bpf_probe_read_user(&s->data[cur & DATA_MASK], len & (D4C_ARGS_MAX - 1),
+				(void *)as) == 0) {
+		s->ev.len[D4C_S_ARGS] = len & (D4C_ARGS_MAX - 1);
+		cur += len & (D4C_ARGS_MAX - 1);
+	}
+	track(p);
+	ev_send(s, cur);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(sched_exit, struct task_struct *p)
+{
+	struct scratch *s;
+	__u32 pid = BPF_CORE_READ(p, tgid);
+	__u64 *start;
+
+	/* the process ends with its last thread */
+	if (BPF_CORE_READ(p, signal, live.counter) > 0)
+		return 0;
+	start = bpf_map_lookup_elem(&tracked, &pid);
+	if (!start)
+		return 0;
+	bpf_map_delete_elem(&tracked, &pid);
+	s = get_scratch();
+	if (!s)
+		return 0;
+	ev_init(s, D4C_REC_EXIT, D4C_HOOK_SCHED_EXIT, p);
+	s->ev.exit_code = BPF_CORE_READ(p, signal, group_exit_code);
+	if (!s->ev.exit_code)
+		s->ev.exit_code = BPF_CORE_READ(p, exit_code);
+	ev_send(s, 0);
+	return 0;
+}
+
+/*
+ * Refusal of exec. The event of an allowed exec is sent by sched_exec,
+ * which decides again with the same inputs; only a refused one is sent
+ * from here, since it never reaches that tracepoint.
+ */
+static __always_inline int bprm_memfd(struct scratch *s, struct linux_binprm *bprm,
+				      struct walked *w)
+{
+	struct decision d = {};
+	struct file *f = BPF_CORE_READ(bprm, file);
+	__u64 sel;
+	__u32 actions, cur = 0;
+
+	if (!candidates(D4C_TYPE_FILE, 1u << D4C_OP_EXEC_MEMFD, &d))
+		return 0;
+	sel = d.candidates & path_mask(s, d.slot, D4C_TYPE_FILE, d.tm, 0, w);
+	actions = actions_of(d.slot, D4C_TYPE_FILE, sel);
+	if (!actions)
+		return 0;
+	ev_init(s, D4C_REC_FILE, D4C_HOOK_BPRM_CHECK, bpf_get_current_task_btf());
+	s->ev.selectors = sel;
+	s->ev.actions = actions;
+	s->ev.revision = d.revision;
+	s->ev.flags |= d.flags;
+	s->ev.ops = 1u << D4C_OP_EXEC_MEMFD;
+	s->ev.file_action = D4C_FA_EXEC;
+	s->ev.mode = BPF_CORE_READ(f, f_inode, i_mode);
+	s->ev.ino = BPF_CORE_READ(f, f_inode, i_ino);
+	if (actions & D4C_ACTION_BLOCK)
+		s->ev.flags |= D4C_EF_DENIED;
+	ev_put_walked(s, &cur, D4C_S_PATH, 0, w);
+	ev_send(s, cur);
+	if (actions & D4C_ACTION_BLOCK) {
+		count(D4C_C_DENIED);
+		return -EPERM;
+	}
+	return 0;
+}
+
+SEC("lsm/bprm_check_security")
+int BPF_PROG(bprm_check, struct linux_binprm *bprm, int ret)
+{
+	struct scratch *s = get_scratch();
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct decision d = {};
+	struct walked w = {};
+	struct file *f;
+	const char *fn, *base;
+	char comm[16] = {};
+	__u64 sel = 0;
+	__u32 actions, cur = 0;
+	int i, r;
+
+	if (ret || !s)
+		return ret;
+	f = BPF_CORE_READ(bprm, file);
+	/* a binary with no name left on any file system lives in memory only */
+	if (BPF_CORE_READ(f, f_inode, __i_nlink) == 0) {
+		walk_path(BPF_CORE_READ(f, f_path.mnt), BPF_CORE_READ(f, f_path.dentry), 0, &w);
+		r = bprm_memfd(s, bprm, &w);
+		if (r)
+			return r;
+	}
+	if (!candidates(D4C_TYPE_PROCESS, 1u << D4C_OP_EXEC, &d))
+		return 0;
+	/* the name the process will have: what exec sets comm to */
+	fn = BPF_CORE_READ(bprm, filename);
+	bpf_probe_read_kernel_str(s->data, 256, fn);
+	base = s->data;
+	for (i = 0; i < 255; i++) {
+		if (!s->data[i])
+			break;
+		if (s->data[i] == '/')
+			base = &s->data[i + 1];
+	}
+	bpf_probe_read_kernel_str(comm, sizeof(comm), base);
+	walk_path(BPF_CORE_READ(f, f_path.mnt), BPF_CORE_READ(f, f_path.dentry), 0, &w);
+	actions = decide_process(s, t, D4C_OP_EXEC, &w, comm, &d, &sel);
+	if (!(actions & D4C_ACTION_BLOCK))
+		return 0;
+	ev_init(s, D4C_REC_EXEC, D4C_HOOK_BPRM_CHECK, t);
+	proc_event(s, &d, sel, actions, D4C_OP_EXEC);
+	__builtin_memcpy(s->ev.task.comm, comm, sizeof(comm));
+	s->ev.flags |= D4C_EF_DENIED;
+	ev_put_walked(s, &cur, D4C_S_PATH, 0, &w);
+	ev_send(s, cur);
+	count(D4C_C_DENIED);
+	return -EPERM;
+}
+
+SEC("lsm/task_alloc")
+int BPF_PROG(task_alloc, struct task_struct *task, unsigned long clone_flags, int ret)
+{
+	struct scratch *s;
+	struct task_struct *t;
+	struct decision d = {};
+	struct walked w = {};
+	__u64 sel = 0;
+	__u32 actions, cur = 0;
+	int has_exe;
+
+	if (ret || (clone_flags & CLONE_THREAD))
+		return ret;
+	s = get_scratch();
+	if (!s || !candidates(D4C_TYPE_PROCESS, 1u << D4C_OP_FORK, &d))
+		return 0;
+	t = bpf_get_current_task_btf();
+	has_exe = exe_path(t, 0, &w);
+	BPF_CORE_READ_INTO(&s->ev.task.comm, t, comm);
+	actions = decide_process(s, t, D4C_OP_FORK, has_exe ? &w : NULL, s->ev.task.comm, &d,
+				 &sel);
+	if (!(actions & D4C_ACTION_BLOCK))
+		return 0;
+	ev_init(s, D4C_REC_FORK, D4C_HOOK_TASK_ALLOC, t);
+	proc_event(s, &d, sel, actions, D4C_OP_FORK);
+	s->ev.flags |= D4C_EF_DENIED;
+	if (has_exe)
+		ev_put_walked(s, &cur, D4C_S_PATH, 0, &w);
+	ev_send(s, cur);
+	count(D4C_C_DENIED);
+	return -EPERM;
+}
+
+/* ---- file hooks --------------------------------------------------------- */
+
+static __always_inline int is_mountpoint(struct dentry *d)
+{
+	__u32 flags = BPF_CORE_READ(d, d_flags);
+
+	if (bpf_core_enum_value_exists(enum dentry_flags, DCACHE_MOUNTED))
+		return !!(flags & bpf_core_enum_value(enum dentry_flags, DCACHE_MOUNTED));
+	return !!(flags & DCACHE_MOUNTED_6_1);
+}
+
+static __always_inline __u32 volume_flags(struct vfsmount *mnt, struct dentry *d)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	__u32 f = 0;
+
+	if (mnt != BPF_CORE_READ(t, fs, root.mnt)) {
+		f |= D4C_EF_VOLUME_MOUNT;
+		if (d == BPF_CORE_READ(mnt, mnt_root))
+			f |= D4C_EF_VOLUME_FILE;
+	}
+	if (is_mountpoint(d))
+		f |= D4C_EF_VOLUME_FILE;
+	return f;
+}
+
+/* The file selectors for OPS on walked path W with volume flags VF. */
+static __always_inline __u64 file_sel(struct scratch *s, struct decision *d, __u32 ops,
+				      __u32 which, const struct walked *w, __u32 vf)
+{
+	__u64 m = candidates(D4C_TYPE_FILE, ops, d);
+
+	if (!m)
+		return 0;
+	if (vf & D4C_EF_VOLUME_MOUNT)
+		m &= ~d->tm->ignore_mounts;
+	if (vf & D4C_EF_VOLUME_FILE)
+		m &= ~d->tm->ignore_files;
+	if (m)
+		m &= path_mask(s, d->slot, D4C_TYPE_FILE, d->tm, which, w);
+	return m;
+}
+
+/*
+ * Decides file operation(s) OPS on DENTRY (on MNT), and for a rename or
+ * link the operations OPS2 on the other name DENTRY2. Sends the event and
+ * returns -EPERM when blocked, 0 otherwise.
+ */
+static __always_inline int file_op(__u32 hook, __u32 action, __u32 ops, struct vfsmount *mnt,
+				   struct dentry *dentry, __u32 ops2, struct dentry *dentry2,
+				   __u32 mode)
+{
+	struct scratch *s = get_scratch();
+	struct decision d = {};
+	struct walked w = {}, w2 = {};
+	__u32 vf, actions, cur = 0;
+	__u64 sel;
+
+	if (!s)
+		return 0;
+	/* the cheap test first: no walk unless some selector could match */
+	if (!candidates(D4C_TYPE_FILE, ops | ops2, &d))
+		return 0;
+	vf = volume_flags(mnt, dentry);
+	walk_path(mnt, dentry, 0, &w);
+	sel = file_sel(s, &d, ops, 0, &w, vf);
+	if (dentry2) {
+		walk_path(mnt, dentry2, 1, &w2);
+		sel |= file_sel(s, &d, ops2, 1, &w2, volume_flags(mnt, dentry2));
+	}
+	actions = actions_of(d.slot, D4C_TYPE_FILE, sel);
+	if (!actions)
+		return 0;
+	ev_init(s, D4C_REC_FILE, hook, bpf_get_current_task_btf());
+	s->ev.selectors = sel;
+	s->ev.actions = actions;
+	s->ev.revision = d.revision;
+	s->ev.flags |= d.flags | vf;
+	s->ev.ops = ops | ops2;
+	s->ev.file_action = action;
+	s->ev.mode = mode;
+	s->ev.ino = BPF_CORE_READ(dentry, d_inode, i_ino);
+	if (actions & D4C_ACTION_BLOCK)
+		s->ev.flags |= D4C_EF_DENIED;
+	ev_put_walked(s, &cur, D4C_S_PATH, 0, &w);
+	if (dentry2)
+		ev_put_walked(s, &cur, D4C_S_PATH2, 1, &w2);
+	ev_send(s, cur);
+	if (actions & D4C_ACTION_BLOCK) {
+		count(D4C_C_DENIED);
+		return -EPERM;
+	}
+	return 0;
+}
+
+static __always_inline __u32 inode_mode(struct dentry *d)
+{
+	struct inode *i = BPF_CORE_READ(d, d_inode);
+
+	return i ? BPF_CORE_READ(i, i_mode) : 0;
+}
+
+#define OP(x) (1u << D4C_OP_##x)
+
+SEC("lsm/path_mknod")
+int BPF_PROG(path_mknod, const struct path *dir, struct dentry *dentry, umode_t mode,
+	     unsigned int dev, int ret)
+{
+	__u32 ops = OP(CREATE_FILE), tid;
+	__u64 dp = (__u64)dentry;
+	int r;
+
+	if (ret || !S_ISREG(mode))
+		return ret;
+	if (mode & S_IXUGO)
+		ops |= OP(CREATE_EXECUTABLE);
+	r = file_op(D4C_HOOK_PATH_MKNOD, D4C_FA_CREATION, ops, BPF_CORE_READ(dir, mnt), dentry, 0,
+		    NULL, mode);
+	if (!r) {
+		/* open(O_CREAT) comes here first: its file_open is the same creation */
+		tid = (__u32)bpf_get_current_pid_tgid();
+		bpf_map_update_elem(&created, &tid, &dp, BPF_ANY);
+	}
+	return r;
+}
+
+SEC("lsm/file_open")
+int BPF_PROG(file_open, struct file *file, int ret)
+{
+	struct dentry *d = BPF_CORE_READ(file, f_path.dentry);
+	__u32 mode, ops = OP(MODIFY_FILE), tid;
+	__u64 *cp;
+
+	if (ret || !(BPF_CORE_READ(file, f_mode) & FMODE_WRITE))
+		return ret;
+	mode = inode_mode(d);
+	if (!S_ISREG(mode))
+		return 0;
+	tid = (__u32)bpf_get_current_pid_tgid();
+	cp = bpf_map_lookup_elem(&created, &tid);
+	if (cp) {
+		__u64 was = *cp;
+
+		bpf_map_delete_elem(&created, &tid);
+		if (was == (__u64)d)
+			return 0;
+	}
+	if (mode & S_IXUGO)
+		ops |= OP(MODIFY_EXECUTABLE);
+	return file_op(D4C_HOOK_FILE_OPEN, D4C_FA_OPEN, ops, BPF_CORE_READ(file, f_path.mnt), d, 0,
+		       NULL, mode);
+}
+
+SEC("lsm/path_unlink")
+int BPF_PROG(path_unlink, const struct path *dir, struct dentry *dentry, int ret)
+{
+	__u32 mode = inode_mode(dentry);
+
+	if (ret || !S_ISREG(mode))
+		return ret;
+	return file_op(D4C_HOOK_PATH_UNLINK, D4C_FA_DELETION, OP(DELETE_FILE),
+		       BPF_CORE_READ(dir, mnt), dentry, 0, NULL, mode);
+}
+
+SEC("lsm/path_rename")
+int BPF_PROG(path_rename, const struct path *old_dir, struct dentry *old_dentry,
+	     const struct path *new_dir, struct dentry *new_dentry, unsigned int flags, int ret)
+{
+	__u32 mode = inode_mode(old_dentry), tmode = inode_mode(new_dentry);
+	__u32 ops = OP(CREATE_FILE);
+
+	if (ret || !S_ISREG(mode))
+		return ret;
+	if (mode & S_IXUGO)
+		ops |= OP(CREATE_EXECUTABLE);
+	/* renaming onto an existing file modifies it */
+	if (S_ISREG(tmode)) {
+		ops |= OP(MODIFY_FILE);
+		if (tmode & S_IXUGO)
+			ops |= OP(MODIFY_EXECUTABLE);
+	}
+	return file_op(D4C_HOOK_PATH_RENAME, D4C_FA_RENAME, ops, BPF_CORE_READ(new_dir, mnt),
+		       new_dentry, OP(DELETE_FILE), old_dentry, mode);
+}
+
+SEC("lsm/path_link")
+int BPF_PROG(path_link, struct dentry *old_dentry, const struct path *new_dir,
+	     struct dentry *new_dentry, int ret)
+{
+	__u32 mode = inode_mode(old_dentry), ops = OP(CREATE_FILE);
+
+	if (ret || !S_ISREG(mode))
+		return ret;
+	if (mode & S_IXUGO)
+		ops |= OP(CREATE_EXECUTABLE);
+	/* the old name is only reported: linking does not change it */
+	return file_op(D4C_HOOK_PATH_LINK, D4C_FA_LINK, ops, BPF_CORE_READ(new_dir, mnt),
+		       new_dentry, 0, old_dentry, mode);
+}
+
+SEC("lsm/path_truncate")
+int BPF_PROG(path_truncate, const struct path *path, int ret)
+{
+	struct dentry *d = BPF_CORE_READ(path, dentry);
+	__u32 mode = inode_mode(d), ops = OP(MODIFY_FILE);
+
+	if (ret || !S_ISREG(mode))
+		return ret;
+	if (mode & S_IXUGO)
+		ops |= OP(MODIFY_EXECUTABLE);
+	return file_op(D4C_HOOK_PATH_TRUNCATE, D4C_FA_MODIFICATION, ops, BPF_CORE_READ(path, mnt),
+		       d, 0, NULL, mode);
+}
+
+SEC("lsm/path_chmod")
+int BPF_PROG(path_chmod, const struct path *path, umode_t mode, int ret)
+{
+	struct dentry *d = BPF_CORE_READ(path, dentry);
+	__u32 old = inode_mode(d), ops = OP(MODIFY_FILE);
+
+	if (ret || !S_ISREG(old))
+		return ret;
+	if (old & S_IXUGO)
+		ops |= OP(MODIFY_EXECUTABLE);
+	else if (mode & S_IXUGO)
+		ops |= OP(CREATE_EXECUTABLE); /* a file given an execute bit */
+	return file_op(D4C_HOOK_PATH_CHMOD, D4C_FA_MODIFICATION, ops, BPF_CORE_READ(path, mnt), d,
+		       0, NULL, (old & S_IFMT) | (mode & ~S_IFMT));
+}
+
+/* ---- containers --------------------------------------------------------- */
+
+SEC("tp_btf/cgroup_mkdir")
+int BPF_PROG(cgroup_mkdir, struct cgroup *cgrp, const char *path)
+{
+	struct scratch *s = get_scratch();
+	long n;
+
+	if (!s)
+		return 0;
+	ev_init(s, D4C_REC_CGROUP, D4C_HOOK_CGROUP_MKDIR, bpf_get_current_task_btf());
+	s->ev.ino = BPF_CORE_READ(cgrp, kn, id);
+	s->ev.mode = BPF_CORE_READ(cgrp, root, hierarchy_id);
+	n = bpf_probe_read_kernel_str(s->data, D4C_CGROUP_PATH, path);
+	if (n <= 1)
+		return 0;
+	s->ev.len[D4C_S_PATH] = (n - 1) & (D4C_CGROUP_PATH - 1);
+	ev_send(s, (n - 1) & (D4C_CGROUP_PATH - 1));
+	return 0;
+}

@@ -1,0 +1,1233 @@
+/*
+ * d4c-load - load the d4c BPF programs, install a compiled policy, refuse
+ * what it blocks and write what it logs or alerts on as NDJSON on stdout.
+ *
+ * Lifecycle (libbpf-tools style): read and check the blob, probe the
+ * kernel, open the skeleton, size the ring buffer, leave out the LSM
+ * programs when BPF LSM is not usable, load, install the policy and the
+ * container masks, attach, drop capabilities, then drain the ring buffer
+ * until SIGINT or SIGTERM. SIGHUP installs the blob again into the idle
+ * policy slot and switches to it with one map write.
+ *
+ * Exit status (d4c-load(1)): 0 stopped by a signal, 1 the blob is refused,
+ * 2 usage or I/O error, 3 the policy blocks and the kernel cannot (use
+ * --monitor), 4 the kernel refused the programs.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <linux/capability.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "blob.h"
+#include "container.h"
+#include "d4c.h"
+#include "d4c.skel.h"
+#include "jsonw.h"
+#include "match.h"
+#include "sha256.h"
+#include "util.h"
+
+enum {
+	EXIT_NO_LSM = 3,     /* the policy blocks and BPF LSM is not usable */
+	EXIT_KERNEL = 4,     /* the kernel refused to load or attach */
+};
+
+#define BLOB_MAX_SIZE (64u << 20)
+#define ECS_VERSION "8.11.0"
+#define FLUSH_AT (64u << 10)
+
+static const char usage_text[] =
+	"usage: d4c-load [OPTIONS] BLOB\n"
+	"       d4c-load --probe\n"
+	"\n"
+	"Loads the d4c BPF programs, enforces the compiled policy BLOB ('-': stdin)\n"
+	"and writes its events as NDJSON on stdout.\n"
+	"\n"
+	"  --host                  apply the policy to every process, not only to containers\n"
+	"  --monitor               run a policy that blocks on a kernel that cannot block:\n"
+	"                          nothing is refused, events say so\n"
+	"  --ringbuf-size BYTES    kernel ring buffer size (power of two, default 16M)\n"
+	"  --metrics-interval SEC  write a metric record every SEC seconds (default 10, 0: only at exit)\n"
+	"  --cluster-id ID         kubernetesClusterId of every container\n"
+	"  --cluster-name NAME     kubernetesClusterName of every container\n"
+	"  --probe                 print what this kernel supports as JSON and exit\n"
+	"  -h, --help              show this text\n"
+	"\n"
+	"exit status: 0 stopped by SIGINT or SIGTERM, 1 blob refused, 2 usage or I/O error,\n"
+	"3 the policy blocks and BPF LSM is not usable, 4 the kernel refused the programs.\n"
+	"See d4c-load(1).\n";
+
+enum { OPT_HOST = 0x100, OPT_MONITOR, OPT_RINGBUF, OPT_METRICS, OPT_PROBE, OPT_CLUSTER_ID,
+       OPT_CLUSTER_NAME };
+
+static const struct option long_opts[] = {
+	{ "host", no_argument, NULL, OPT_HOST },
+	{ "monitor", no_argument, NULL, OPT_MONITOR },
+	{ "ringbuf-size", required_argument, NULL, OPT_RINGBUF },
+	{ "metrics-interval", required_argument, NULL, OPT_METRICS },
+	{ "cluster-id", required_argument, NULL, OPT_CLUSTER_ID },
+	{ "cluster-name", required_argument, NULL, OPT_CLUSTER_NAME },
+	{ "probe", no_argument, NULL, OPT_PROBE },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static __attribute__((noreturn, format(printf, 1, 2))) void usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fprintf(stderr, "%s: ", progname);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\nrun 'd4c-load --help' for usage\n", stderr);
+	exit(EXIT_USAGE);
+}
+
+static struct {
+	int host;
+	int monitor;
+	unsigned long ringbuf_size;
+	unsigned metrics_interval;
+	const char *cluster_id;
+	const char *cluster_name;
+	const char *blob_path;
+} opt = { .ringbuf_size = 16ul << 20, .metrics_interval = 10 };
+
+static volatile sig_atomic_t stop_signal, reload_requested;
+
+static void on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		reload_requested = 1;
+	else
+		stop_signal = sig;
+}
+
+/* ---- the blob ----------------------------------------------------------- */
+
+struct policy_slot {
+	void *mem; /* 8-byte aligned copy of the blob */
+	struct blob b;
+	char digest_hex[65];
+};
+
+/*
+ * Reads and checks the blob at PATH. A blob is code for the kernel: refuse
+ * one that anybody but root (or its owner when not root) could have
+ * written. Returns 0, or EXIT_INVALID / EXIT_USAGE after printing why.
+ */
+static int read_blob(const char *path, struct policy_slot *ps)
+{
+	char err[256];
+	char *buf = NULL;
+	size_t len = 0;
+	int r;
+
+	if (strcmp(path, "-")) {
+		struct stat st;
+
+		if (stat(path, &st))
+			return error("cannot open '%s': %s", path, strerror(errno)), EXIT_USAGE;
+		if (!S_ISREG(st.st_mode))
+			return error("'%s' is not a regular file", path), EXIT_INVALID;
+		if (st.st_uid != 0 && st.st_uid != geteuid())
+			return error("'%s' is owned by uid %u: refusing a policy another user controls",
+				     path, (unsigned)st.st_uid),
+			       EXIT_INVALID;
+		if (st.st_mode & (S_IWGRP | S_IWOTH))
+			return error("'%s' is writable by group or others (mode %04o): refusing it",
+				     path, (unsigned)(st.st_mode & 07777)),
+			       EXIT_INVALID;
+	}
+	r = read_whole_file(path, BLOB_MAX_SIZE, &buf, &len);
+	if (r == -EFBIG)
+		return error("'%s' is larger than %u MiB: not a policy blob", path,
+			     BLOB_MAX_SIZE >> 20),
+		       EXIT_INVALID;
+	if (r)
+		return error("cannot read '%s': %s", path, strerror(-r)), EXIT_USAGE;
+	/* blob_open wants 8-byte alignment; malloc gives at least that */
+	ps->mem = buf;
+	if (blob_open(buf, len, 0, &ps->b, err, sizeof(err))) {
+		free(buf);
+		ps->mem = NULL;
+		return error("'%s': %s", path, err), EXIT_INVALID;
+	}
+	sha256_hex(ps->b.hdr->digest, ps->digest_hex);
+	return 0;
+}
+
+static int blob_blocks(const struct blob *b)
+{
+	for (size_t i = 0; i < b->nresp; i++)
+		if (b->resp[i].actions & D4C_ACTION_BLOCK)
+			return 1;
+	return 0;
+}
+
+/* ---- probing the kernel ------------------------------------------------- */
+
+struct probe {
+	int btf;
+	int lsm_listed;
+	int lsm_usable;
+	char lsm_error[128];
+	int ringbuf;
+};
+
+/* Loads and attaches a program that allows everything at lsm/file_open:
+ * the only sure test that BPF LSM programs work on this kernel. */
+static int probe_lsm(char *err, size_t errlen)
+{
+	struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, o, .expected_attach_type = BPF_LSM_MAC);
+	int id, fd, lfd;
+
+	id = libbpf_find_vmlinux_btf_id("file_open", BPF_LSM_MAC);
+	if (id < 0) {
+		snprintf(err, errlen, "no bpf_lsm_file_open in the kernel's BTF");
+		return 0;
+	}
+	o.attach_btf_id = id;
+	fd = bpf_prog_load(BPF_PROG_TYPE_LSM, "d4c_probe", "GPL", insns, 2, &o);
+	if (fd < 0) {
+		snprintf(err, errlen, "loading an LSM program: %s", strerror(errno));
+		return 0;
+	}
+	lfd = bpf_link_create(fd, 0, BPF_LSM_MAC, NULL);
+	if (lfd < 0) {
+		snprintf(err, errlen, "attaching an LSM program: %s", strerror(errno));
+		close(fd);
+		return 0;
+	}
+	close(lfd);
+	close(fd);
+	return 1;
+}
+
+static void do_probe(struct probe *p)
+{
+	char buf[512];
+	FILE *f;
+
+	memset(p, 0, sizeof(*p));
+	p->btf = access("/sys/kernel/btf/vmlinux", R_OK) == 0;
+	f = fopen("/sys/kernel/security/lsm", "r");
+	if (f) {
+		if (fgets(buf, sizeof(buf), f)) {
+			for (char *t = strtok(buf, ",\n"); t; t = strtok(NULL, ",\n"))
+				if (!strcmp(t, "bpf"))
+					p->lsm_listed = 1;
+		}
+		fclose(f);
+	}
+	p->lsm_usable = probe_lsm(p->lsm_error, sizeof(p->lsm_error));
+	p->ringbuf = libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL) == 1;
+}
+
+static int print_probe(void)
+{
+	struct probe p;
+	struct jsonw w;
+	int r;
+
+	do_probe(&p);
+	jsonw_init(&w);
+	jsonw_obj_begin(&w);
+	jsonw_kv_bool(&w, "btf", p.btf);
+	jsonw_key(&w, "bpf_lsm");
+	jsonw_obj_begin(&w);
+	jsonw_kv_bool(&w, "listed", p.lsm_listed);
+	jsonw_kv_bool(&w, "usable", p.lsm_usable);
+	if (!p.lsm_usable) {
+		jsonw_kv_str(&w, "error", p.lsm_error);
+		jsonw_kv_str(&w, "fix", p.lsm_listed ? "the kernel refuses BPF LSM programs here"
+						       : "boot with 'lsm=...,bpf' on the kernel "
+							 "command line");
+	}
+	jsonw_obj_end(&w);
+	jsonw_kv_bool(&w, "ringbuf", p.ringbuf);
+	jsonw_key(&w, "tracepoints");
+	jsonw_obj_begin(&w);
+	jsonw_kv_bool(&w, "sched", access("/sys/kernel/btf/vmlinux", R_OK) == 0);
+	jsonw_kv_bool(&w, "cgroup", access("/sys/kernel/btf/vmlinux", R_OK) == 0);
+	jsonw_obj_end(&w);
+	jsonw_key(&w, "features");
+	jsonw_obj_begin(&w);
+	jsonw_kv_bool(&w, "process_events", p.btf && p.ringbuf);
+	jsonw_kv_bool(&w, "file_events", p.btf && p.ringbuf && p.lsm_usable);
+	jsonw_kv_bool(&w, "block", p.lsm_usable);
+	jsonw_kv_bool(&w, "exec_memfd", p.lsm_usable);
+	jsonw_obj_end(&w);
+	jsonw_obj_end(&w);
+	jsonw_end_line(&w);
+	r = jsonw_flush(&w, STDOUT_FILENO);
+	jsonw_free(&w);
+	if (r)
+		die("cannot write to stdout: %s", strerror(-r));
+	return EXIT_OK;
+}
+
+/* ---- containers ----------------------------------------------------------- */
+
+struct cg_entry {
+	uint64_t id; /* 0: empty slot */
+	char ctr[CTR_ID_LEN + 1];
+	int pending; /* resolved by id only: retried */
+	unsigned tries;
+};
+
+/* cgroup id -> container: open addressing, never shrinks (ids are few). */
+static struct {
+	struct cg_entry *v;
+	size_t cap, n;
+} cgtab;
+
+static struct cg_entry *cg_find(uint64_t id, int add)
+{
+	size_t i;
+
+	if (add && (cgtab.n + 1) * 2 > cgtab.cap) {
+		struct cg_entry *old = cgtab.v;
+		size_t oldcap = cgtab.cap;
+
+		cgtab.cap = oldcap ? oldcap * 2 : 1024;
+		cgtab.v = xcalloc(cgtab.cap, sizeof(*cgtab.v));
+		cgtab.n = 0;
+		for (size_t k = 0; k < oldcap; k++)
+			if (old[k].id)
+				*cg_find(old[k].id, 1) = old[k];
+		free(old);
+	}
+	if (!cgtab.cap)
+		return NULL;
+	for (i = (id * 0x9e3779b97f4a7c15ull) & (cgtab.cap - 1);; i = (i + 1) & (cgtab.cap - 1)) {
+		if (cgtab.v[i].id == id)
+			return &cgtab.v[i];
+		if (!cgtab.v[i].id) {
+			if (!add)
+				return NULL;
+			cgtab.v[i].id = id;
+			cgtab.n++;
+			return &cgtab.v[i];
+		}
+	}
+}
+
+struct loader {
+	struct d4c_bpf *skel;
+	struct container_ctx *cctx;
+	struct policy_slot slot[D4C_SLOTS];
+	unsigned active;
+	int lsm;
+	struct jsonw w;
+	struct ring_buffer *rb;
+	uint64_t boot_to_real; /* add to boot-time ns for Unix ns */
+	char boot_id[40];
+	uint64_t received, lines, write_errors;
+	int out_broken;
+};
+
+/* Fills CT (pointing into INFO) for the policy's container conditions. */
+static void ct_from_info(struct d4c_container *ct, const struct container_info *info,
+			 char ***labels)
+{
+	memset(ct, 0, sizeof(*ct));
+	ct->image_full_name = info->img.full_name;
+	ct->image_name = info->img.name;
+	ct->image_tag = info->img.tag;
+	ct->cluster_id = opt.cluster_id;
+	ct->cluster_name = opt.cluster_name;
+	ct->namespace = info->pod_namespace;
+	ct->pod_name = info->pod_name;
+	*labels = NULL;
+	if (info->nlabels) {
+		*labels = xcalloc(info->nlabels, sizeof(char *));
+		for (size_t i = 0; i < info->nlabels; i++)
+			(*labels)[i] = xasprintf("%s:%s", info->labels[i].key,
+						 info->labels[i].value ? info->labels[i].value : "");
+		ct->labels = (const char *const *)*labels;
+		ct->nlabels = info->nlabels;
+	}
+}
+
+/* Computes and installs the masks of cgroup ID at PATH, a container's. */
+static void install_cgroup(struct loader *L, uint64_t id, const char *path, int verbose)
+{
+	struct container_info info = { 0 };
+	struct d4c_cgroup_val v = { 0 };
+	struct d4c_container ct;
+	struct cg_entry *e;
+	char **labels;
+	int r;
+
+	r = container_resolve(L->cctx, path, &info);
+	if (info.resolved == CTR_RESOLVED_NONE) {
+		container_info_free(&info);
+		return;
+	}
+	ct_from_info(&ct, &info, &labels);
+	for (unsigned s = 0; s < D4C_SLOTS; s++) {
+		if (!L->slot[s].mem)
+			continue;
+		for (unsigned t = 0; t < D4C_NTYPES; t++)
+			v.mask[s][t] = match_container_mask(&L->slot[s].b, t, &ct);
+	}
+	v.flags = D4C_EF_IN_CONTAINER | (r ? D4C_EF_CONTAINER_PENDING : 0);
+	if (bpf_map_update_elem(bpf_map__fd(L->skel->maps.cgroups), &id, &v, BPF_ANY))
+		warning("cannot install container '%s': %s", info.id, strerror(errno));
+	e = cg_find(id, 1);
+	snprintf(e->ctr, sizeof(e->ctr), "%s", info.id ? info.id : "");
+	e->pending = r != 0;
+	if (verbose && r)
+		warning("container '%s': no metadata yet (%s), container conditions do not "
+			"match it until there is",
+			info.id, strerror(-r));
+	if (labels) {
+		for (size_t i = 0; i < info.nlabels; i++)
+			free(labels[i]);
+		free(labels);
+	}
+	container_info_free(&info);
+}
+
+static int walk_one(uint64_t id, const char *path, void *arg)
+{
+	struct ctr_ident ident;
+
+	if (container_id_from_cgroup_path(path, &ident) == 0)
+		install_cgroup(arg, id, path, 0);
+	return 0;
+}
+
+/* ---- installing a policy -------------------------------------------------- */
+
+static int update(int fd, const void *k, const void *v, const char *what)
+{
+	if (bpf_map_update_elem(fd, k, v, BPF_ANY))
+		return error("cannot install the policy's %s: %s", what, strerror(errno));
+	return 0;
+}
+
+/* Writes the blob of slot S into the policy maps (the slot is idle). */
+static int install_policy(struct loader *L, unsigned s)
+{
+	const struct blob *b = &L->slot[s].b;
+	struct d4c_bpf *k = L->skel;
+	int fd;
+
+	for (unsigned t = 0; t < D4C_NTYPES; t++) {
+		struct d4c_resp_set rs = { 0 };
+		__u32 key = s * D4C_NTYPES + t;
+
+		if (update(bpf_map__fd(k->maps.types), &key, &b->types[t], "selector masks"))
+			return -1;
+		rs.n = b->types[t].nresponses;
+		for (unsigned i = 0; i < rs.n && i < D4C_MAX_SELECTORS; i++)
+			rs.r[i] = b->resp[b->types[t].first_response + i];
+		if (update(bpf_map__fd(k->maps.responses), &key, &rs, "responses"))
+			return -1;
+	}
+	/* stale entries of the slot's previous policy would match wrongly */
+	fd = bpf_map__fd(k->maps.paths);
+	{
+		struct d4c_path_key pk, next;
+		void *prev = NULL;
+
+		while (!bpf_map_get_next_key(fd, prev, &next)) {
+			pk = next;
+			if ((next.type >> 8) == s) {
+				bpf_map_delete_elem(fd, &pk);
+				prev = NULL;
+				continue;
+			}
+			prev = &pk;
+		}
+	}
+	for (size_t i = 0; i < b->npaths; i++) {
+		const struct d4c_path *p = &b->paths[i];
+		struct d4c_path_key pk = { .type = s << 8 | p->type, .len = p->path.len };
+		struct d4c_path_val pv = { p->exact, p->children, p->descendants };
+
+		if (p->path.len >= D4C_KEY_PATH)
+			continue; /* longer than any path the checker allows */
+		memcpy(pk.path, blob_str(b, p->path), p->path.len);
+		if (update(fd, &pk, &pv, "paths"))
+			return -1;
+	}
+	fd = bpf_map__fd(k->maps.names);
+	{
+		struct d4c_name_key nk, next;
+		void *prev = NULL;
+
+		while (!bpf_map_get_next_key(fd, prev, &next)) {
+			nk = next;
+			if (next.slot == s) {
+				bpf_map_delete_elem(fd, &nk);
+				prev = NULL;
+				continue;
+			}
+			prev = &nk;
+		}
+	}
+	for (size_t i = 0; i < b->nnames; i++) {
+		const struct d4c_name *n = &b->names[i];
+		struct d4c_name_key nk = { .slot = s };
+		struct d4c_name_val nv = { n->exact, n->prefix };
+
+		if (n->name.len > 15)
+			continue;
+		memcpy(nk.name, blob_str(b, n->name), n->name.len);
+		if (update(fd, &nk, &nv, "process names"))
+			return -1;
+	}
+	return 0;
+}
+
+/* Makes slot S the one in force, with the container masks recomputed. */
+static int activate(struct loader *L, unsigned s)
+{
+	struct d4c_config cfg = { 0 };
+	__u32 zero = 0;
+	int fd = bpf_map__fd(L->skel->maps.settings);
+
+	if (bpf_map_lookup_elem(fd, &zero, &cfg))
+		memset(&cfg, 0, sizeof(cfg));
+	cfg.revision[s] = L->slot[s].b.hdr->revision;
+	for (unsigned t = 0; t < D4C_NTYPES; t++)
+		cfg.host_mask[s][t] = opt.host ? match_container_mask(&L->slot[s].b, t, NULL) : 0;
+	/* the masks of the new slot must be in place before it is in force */
+	if (update(fd, &zero, &cfg, "settings"))
+		return -1;
+	if (container_cgroup_walk(L->cctx, walk_one, L) < 0)
+		warning("cannot walk the cgroup v2 hierarchy: containers are not recognized");
+	cfg.active = s;
+	if (update(fd, &zero, &cfg, "settings"))
+		return -1;
+	L->active = s;
+	return 0;
+}
+
+/* ---- events to JSON -------------------------------------------------------- */
+
+static const char *const hook_names[D4C_HOOK_MAX] = {
+	[D4C_HOOK_SCHED_FORK] = "tracepoint__sched_process_fork",
+	[D4C_HOOK_SCHED_EXEC] = "tracepoint__sched_process_exec",
+	[D4C_HOOK_SCHED_EXIT] = "tracepoint__sched_process_exit",
+	[D4C_HOOK_BPRM_CHECK] = "lsm__bprm_check_security",
+	[D4C_HOOK_TASK_ALLOC] = "lsm__task_alloc",
+	[D4C_HOOK_FILE_OPEN] = "lsm__file_open",
+	[D4C_HOOK_PATH_MKNOD] = "lsm__path_mknod",
+	[D4C_HOOK_PATH_UNLINK] = "lsm__path_unlink",
+	[D4C_HOOK_PATH_RENAME] = "lsm__path_rename",
+	[D4C_HOOK_PATH_LINK] = "lsm__path_link",
+	[D4C_HOOK_PATH_TRUNCATE] = "lsm__path_truncate",
+	[D4C_HOOK_PATH_CHMOD] = "lsm__path_chmod",
+	[D4C_HOOK_CGROUP_MKDIR] = "tracepoint__cgroup_mkdir",
+};
+
+static const char *const cap_names[] = {
+	"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID",
+	"CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE",
+	"CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW",
+	"CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT",
+	"CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE",
+	"CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE",
+	"CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE",
+	"CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ",
+	"CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
+};
+
+static void put_caps(struct jsonw *w, const char *key, uint64_t caps)
+{
+	jsonw_key(w, key);
+	jsonw_arr_begin(w);
+	for (unsigned i = 0; i < 64; i++) {
+		if (!(caps & (1ull << i)))
+			continue;
+		if (i < sizeof(cap_names) / sizeof(cap_names[0])) {
+			jsonw_str(w, cap_names[i]);
+		} else {
+			char buf[16];
+
+			snprintf(buf, sizeof(buf), "CAP_%u", i);
+			jsonw_str(w, buf);
+		}
+	}
+	jsonw_arr_end(w);
+}
+
+/* process.entity_id: the same process gets the same id wherever it shows,
+ * a reused pid a new one (boot id, pid, start time). */
+static void put_entity_id(struct loader *L, struct jsonw *w, uint32_t pid, uint64_t start)
+{
+	char buf[96];
+
+	snprintf(buf, sizeof(buf), "%s-%" PRIu32 "-%" PRIu64, L->boot_id, pid, start);
+	jsonw_kv_str(w, "entity_id", buf);
+}
+
+static void put_id_string(struct jsonw *w, const char *key, uint32_t v)
+{
+	char buf[16];
+
+	snprintf(buf, sizeof(buf), "%" PRIu32, v);
+	jsonw_kv_str(w, key, buf);
+}
+
+static void put_selectors(struct loader *L, struct jsonw *w, const struct blob *b, unsigned type,
+			  uint64_t sel)
+{
+	const struct d4c_type_masks *tm = &b->types[type];
+
+	jsonw_key(w, "matched_selectors");
+	jsonw_arr_begin(w);
+	for (unsigned i = 0; i < tm->nselectors && i < 64; i++)
+		if (sel & (1ull << i))
+			jsonw_str(w, blob_str(b, b->sel[tm->first_selector + i].name));
+	jsonw_arr_end(w);
+}
+
+static const char *file_action_name(unsigned a)
+{
+	static const char *const n[] = { NULL,	   "creation", "modification", "deletion",
+					 "rename", "link",     "open",	       "execution" };
+
+	return a < sizeof(n) / sizeof(n[0]) ? n[a] : NULL;
+}
+
+static const char *file_event_type(unsigned a)
+{
+	switch (a) {
+	case D4C_FA_CREATION:
+	case D4C_FA_LINK:
+		return "creation";
+	case D4C_FA_DELETION:
+		return "deletion";
+	case D4C_FA_EXEC:
+		return "access";
+	default:
+		return "change";
+	}
+}
+
+/* Writes one line for E as KIND ("event" or "alert"). */
+static void write_event(struct loader *L, const struct d4c_record *e, const char *strs[D4C_NSTR],
+			const char *kind)
+{
+	struct jsonw *w = &L->w;
+	const struct d4c_task *t = &e->task;
+	int file = e->kind == D4C_REC_FILE, denied = e->flags & D4C_EF_DENIED;
+	const struct policy_slot *ps = NULL;
+	const char *action;
+	struct cg_entry *cg;
+
+	for (unsigned s = 0; s < D4C_SLOTS; s++)
+		if (L->slot[s].mem && L->slot[s].b.hdr->revision == e->revision)
+			ps = &L->slot[s];
+	if (!ps)
+		ps = &L->slot[L->active];
+
+	jsonw_obj_begin(w);
+	jsonw_kv_time(w, "@timestamp", e->ts_ns + L->boot_to_real);
+	jsonw_key(w, "ecs");
+	jsonw_obj_begin(w);
+	jsonw_kv_str(w, "version", ECS_VERSION);
+	jsonw_obj_end(w);
+	jsonw_key(w, "agent");
+	jsonw_obj_begin(w);
+	jsonw_kv_str(w, "type", "d4c");
+	jsonw_kv_str(w, "version", PACKAGE_VERSION);
+	jsonw_obj_end(w);
+
+	jsonw_key(w, "event");
+	jsonw_obj_begin(w);
+	jsonw_kv_str(w, "kind", kind);
+	jsonw_key(w, "category");
+	jsonw_arr_begin(w);
+	jsonw_str(w, file ? "file" : "process");
+	jsonw_arr_end(w);
+	if (file)
+		action = file_action_name(e->file_action);
+	else
+		action = e->kind == D4C_REC_FORK ? "fork" : e->kind == D4C_REC_EXEC ? "exec" : "end";
+	jsonw_kv_str(w, "action", action);
+	jsonw_key(w, "type");
+	jsonw_arr_begin(w);
+	jsonw_str(w, file ? file_event_type(e->file_action)
+			  : e->kind == D4C_REC_EXIT ? "end" : "start");
+	if (denied)
+		jsonw_str(w, "denied");
+	jsonw_arr_end(w);
+	jsonw_kv_str(w, "outcome", denied ? "failure" : "success");
+	jsonw_kv_str(w, "dataset", !strcmp(kind, "alert") ? "cloud_defend.alerts"
+				   : file		    ? "cloud_defend.file"
+							    : "cloud_defend.process");
+	jsonw_obj_end(w);
+
+	jsonw_key(w, "process");
+	jsonw_obj_begin(w);
+	jsonw_kv_u64(w, "pid", t->pid);
+	jsonw_kv_strn(w, "name", t->comm, strnlen(t->comm, sizeof(t->comm)));
+	if (!file && e->len[D4C_S_PATH])
+		jsonw_kv_strn(w, "executable", strs[D4C_S_PATH], e->len[D4C_S_PATH]);
+	if (e->len[D4C_S_ARGS]) {
+		const char *a = strs[D4C_S_ARGS], *end = a + e->len[D4C_S_ARGS];
+		unsigned n = 0;
+
+		jsonw_key(w, "args");
+		jsonw_arr_begin(w);
+		while (a < end) {
+			const char *z = memchr(a, 0, end - a);
+			size_t l = z ? (size_t)(z - a) : (size_t)(end - a);
+
+			jsonw_strn(w, a, l);
+			n++;
+			a += l + 1;
+		}
+		jsonw_arr_end(w);
+		jsonw_kv_u64(w, "args_count", n);
+	}
+	if (e->len[D4C_S_CWD])
+		jsonw_kv_strn(w, "working_directory", strs[D4C_S_CWD], e->len[D4C_S_CWD]);
+	jsonw_kv_time(w, "start", t->start_ns + L->boot_to_real);
+	if (e->kind == D4C_REC_EXIT) {
+		jsonw_kv_time(w, "end", e->ts_ns + L->boot_to_real);
+		jsonw_kv_i64(w, "exit_code", (e->exit_code >> 8) & 0xff
+						     ? (e->exit_code >> 8) & 0xff
+						     : e->exit_code & 0x7f ? 128 + (e->exit_code & 0x7f)
+									     : 0);
+	}
+	put_entity_id(L, w, t->pid, t->start_ns);
+	jsonw_kv_bool(w, "interactive", e->flags & D4C_EF_INTERACTIVE);
+	if (t->tty_major || t->tty_minor) {
+		jsonw_key(w, "tty");
+		jsonw_obj_begin(w);
+		jsonw_key(w, "char_device");
+		jsonw_obj_begin(w);
+		jsonw_kv_u64(w, "major", t->tty_major);
+		jsonw_kv_u64(w, "minor", t->tty_minor);
+		jsonw_obj_end(w);
+		jsonw_obj_end(w);
+	}
+	jsonw_key(w, "user");
+	jsonw_obj_begin(w);
+	put_id_string(w, "id", t->euid);
+	jsonw_obj_end(w);
+	jsonw_key(w, "group");
+	jsonw_obj_begin(w);
+	put_id_string(w, "id", t->egid);
+	jsonw_obj_end(w);
+	jsonw_key(w, "real_user");
+	jsonw_obj_begin(w);
+	put_id_string(w, "id", t->uid);
+	jsonw_obj_end(w);
+	jsonw_key(w, "thread");
+	jsonw_obj_begin(w);
+	jsonw_kv_u64(w, "id", t->tid);
+	jsonw_key(w, "capabilities");
+	jsonw_obj_begin(w);
+	put_caps(w, "effective", t->cap_effective);
+	put_caps(w, "permitted", t->cap_permitted);
+	jsonw_obj_end(w);
+	jsonw_obj_end(w);
+	jsonw_key(w, "parent");
+	jsonw_obj_begin(w);
+	jsonw_kv_u64(w, "pid", t->ppid);
+	jsonw_kv_time(w, "start", t->parent_start_ns + L->boot_to_real);
+	put_entity_id(L, w, t->ppid, t->parent_start_ns);
+	jsonw_obj_end(w);
+	jsonw_key(w, "group_leader");
+	jsonw_obj_begin(w);
+	jsonw_kv_u64(w, "pid", t->pgid);
+	jsonw_kv_bool(w, "same_as_process", t->pgid == t->pid);
+	jsonw_obj_end(w);
+	jsonw_key(w, "session_leader");
+	jsonw_obj_begin(w);
+	jsonw_kv_u64(w, "pid", t->sid);
+	jsonw_kv_bool(w, "same_as_process", t->sid == t->pid);
+	jsonw_obj_end(w);
+	jsonw_obj_end(w); /* process */
+
+	jsonw_key(w, "user");
+	jsonw_obj_begin(w);
+	put_id_string(w, "id", t->euid);
+	jsonw_obj_end(w);
+	jsonw_key(w, "group");
+	jsonw_obj_begin(w);
+	put_id_string(w, "id", t->egid);
+	jsonw_obj_end(w);
+
+	if (file) {
+		const char *p = strs[D4C_S_PATH], *base;
+		size_t plen = e->len[D4C_S_PATH];
+		const char *slash = memrchr(p, '/', plen), *dot;
+
+		base = slash ? slash + 1 : p;
+		jsonw_key(w, "file");
+		jsonw_obj_begin(w);
+		jsonw_kv_strn(w, "path", p, plen);
+		jsonw_kv_strn(w, "name", base, p + plen - base);
+		dot = memrchr(base, '.', p + plen - base);
+		if (dot && dot > base && dot + 1 < p + plen)
+			jsonw_kv_strn(w, "extension", dot + 1, p + plen - dot - 1);
+		if (e->mode) {
+			char m[8];
+
+			snprintf(m, sizeof(m), "%04o", e->mode & 07777);
+			jsonw_kv_str(w, "mode", m);
+			jsonw_kv_str(w, "type", "file");
+		}
+		if (e->ino) {
+			char ino[24];
+
+			snprintf(ino, sizeof(ino), "%" PRIu64, (uint64_t)e->ino);
+			jsonw_kv_str(w, "inode", ino);
+		}
+		if (e->len[D4C_S_PATH2]) {
+			jsonw_key(w, "Ext");
+			jsonw_obj_begin(w);
+			jsonw_key(w, "original");
+			jsonw_obj_begin(w);
+			jsonw_kv_strn(w, "path", strs[D4C_S_PATH2], e->len[D4C_S_PATH2]);
+			jsonw_obj_end(w);
+			jsonw_obj_end(w);
+		}
+		jsonw_obj_end(w);
+	}
+
+	if (e->flags & D4C_EF_IN_CONTAINER) {
+		cg = cg_find(t->cgroup_id, 0);
+		jsonw_key(w, "container");
+		jsonw_obj_begin(w);
+		if (cg && cg->ctr[0])
+			jsonw_kv_str(w, "id", cg->ctr);
+		jsonw_obj_end(w);
+	}
+
+	jsonw_key(w, "cloud_defend");
+	jsonw_obj_begin(w);
+	put_selectors(L, w, &ps->b, file ? D4C_TYPE_FILE : D4C_TYPE_PROCESS, e->selectors);
+	if (e->hook < D4C_HOOK_MAX && hook_names[e->hook])
+		jsonw_kv_str(w, "hook_point", hook_names[e->hook]);
+	jsonw_kv_str(w, "package_policy_id", ps->digest_hex);
+	jsonw_kv_u64(w, "package_policy_revision", e->revision);
+	jsonw_key(w, "actions");
+	jsonw_arr_begin(w);
+	if (e->actions & D4C_ACTION_LOG)
+		jsonw_str(w, "log");
+	if (e->actions & D4C_ACTION_ALERT)
+		jsonw_str(w, "alert");
+	if (e->actions & D4C_ACTION_BLOCK)
+		jsonw_str(w, "block");
+	jsonw_arr_end(w);
+	if (e->flags & D4C_EF_CONTAINER_PENDING)
+		jsonw_kv_bool(w, "container_pending", 1);
+	if (e->flags & (D4C_EF_PATH_TRUNC | D4C_EF_ARGS_TRUNC))
+		jsonw_kv_bool(w, "truncated", 1);
+	if ((e->actions & D4C_ACTION_BLOCK) && !L->lsm)
+		jsonw_kv_bool(w, "monitor_only", 1);
+	jsonw_obj_end(w);
+	jsonw_obj_end(w);
+	if (jsonw_end_line(w))
+		error("internal error: event record %u made unbalanced JSON", e->kind);
+	else
+		L->lines++;
+}
+
+static void flush_out(struct loader *L)
+{
+	int r;
+
+	if (L->out_broken || !jsonw_len(&L->w))
+		return;
+	r = jsonw_flush(&L->w, STDOUT_FILENO);
+	if (r) {
+		/* a reader that went away ends the run; events are not dropped silently */
+		error("cannot write events to stdout: %s", strerror(-r));
+		L->out_broken = 1;
+		stop_signal = SIGPIPE;
+	}
+}
+
+static void on_cgroup(struct loader *L, const struct d4c_record *e, const char *path, size_t len)
+{
+	char p[D4C_CGROUP_PATH + 1];
+	struct ctr_ident ident;
+	uint64_t id;
+
+	memcpy(p, path, len);
+	p[len] = 0;
+	if (container_id_from_cgroup_path(p, &ident))
+		return;
+	/* the record may come from a v1 hierarchy: the v2 id is what BPF uses */
+	if (container_cgroup_id(L->cctx, p, &id))
+		return;
+	install_cgroup(L, id, p, 1);
+}
+
+static int on_record(void *ctx, void *data, size_t size)
+{
+	struct loader *L = ctx;
+	const struct d4c_record *e = data;
+	const char *strs[D4C_NSTR];
+	size_t off = sizeof(*e);
+
+	L->received++;
+	if (size < sizeof(*e))
+		return 0;
+	for (int i = 0; i < D4C_NSTR; i++) {
+		if (off + e->len[i] > size)
+			return 0; /* cannot happen: the kernel sized the record */
+		strs[i] = (const char *)data + off;
+		off += e->len[i];
+	}
+	if (e->kind == D4C_REC_CGROUP) {
+		on_cgroup(L, e, strs[D4C_S_PATH], e->len[D4C_S_PATH]);
+		return 0;
+	}
+	if (e->kind == D4C_REC_EXIT || (e->actions & D4C_ACTION_LOG))
+		write_event(L, e, strs, "event");
+	if (e->actions & (D4C_ACTION_ALERT | D4C_ACTION_BLOCK))
+		write_event(L, e, strs, "alert");
+	if (jsonw_len(&L->w) >= FLUSH_AT)
+		flush_out(L);
+	return 0;
+}
+
+/* ---- counters --------------------------------------------------------------- */
+
+static void read_counters(struct loader *L, uint64_t out[D4C_C_MAX])
+{
+	int ncpu = libbpf_num_possible_cpus();
+	uint64_t *v = xcalloc(ncpu > 0 ? ncpu : 1, sizeof(*v));
+
+	for (__u32 c = 0; c < D4C_C_MAX; c++) {
+		out[c] = 0;
+		if (bpf_map_lookup_elem(bpf_map__fd(L->skel->maps.counters), &c, v))
+			continue;
+		for (int i = 0; i < ncpu; i++)
+			out[c] += v[i];
+	}
+	free(v);
+}
+
+static void write_metrics(struct loader *L, int final)
+{
+	uint64_t c[D4C_C_MAX];
+	struct timespec now;
+	struct jsonw *w = &L->w;
+
+	read_counters(L, c);
+	clock_gettime(CLOCK_REALTIME, &now);
+	jsonw_obj_begin(w);
+	jsonw_kv_time(w, "@timestamp", (uint64_t)now.tv_sec * 1000000000ull + now.tv_nsec);
+	jsonw_key(w, "ecs");
+	jsonw_obj_begin(w);
+	jsonw_kv_str(w, "version", ECS_VERSION);
+	jsonw_obj_end(w);
+	jsonw_key(w, "agent");
+	jsonw_obj_begin(w);
+	jsonw_kv_str(w, "type", "d4c");
+	jsonw_kv_str(w, "version", PACKAGE_VERSION);
+	jsonw_obj_end(w);
+	jsonw_key(w, "event");
+	jsonw_obj_begin(w);
+	jsonw_kv_str(w, "kind", "metric");
+	jsonw_kv_str(w, "dataset", "cloud_defend.metrics");
+	jsonw_obj_end(w);
+	jsonw_key(w, "d4c");
+	jsonw_obj_begin(w);
+	jsonw_kv_str(w, "stage", "d4c-load");
+	jsonw_kv_bool(w, "final", final);
+	jsonw_kv_u64(w, "produced", c[D4C_C_EVENTS] + c[D4C_C_LOST]);
+	jsonw_kv_u64(w, "delivered", L->received);
+	jsonw_kv_u64(w, "lost", c[D4C_C_LOST]);
+	jsonw_kv_u64(w, "denied", c[D4C_C_DENIED]);
+	jsonw_kv_u64(w, "written", L->lines);
+	jsonw_kv_u64(w, "policy_revision", L->slot[L->active].b.hdr->revision);
+	jsonw_kv_bool(w, "enforcing", L->lsm);
+	jsonw_obj_end(w);
+	jsonw_obj_end(w);
+	jsonw_end_line(w);
+	flush_out(L);
+}
+
+/* ---- privileges --------------------------------------------------------------- */
+
+/*
+ * After loading, d4c-load only needs the bpf() system call (map updates
+ * on SIGHUP and for new containers: CAP_BPF, or CAP_SYS_ADMIN on kernels
+ * without it). Everything else goes, from every set.
+ */
+static void drop_privileges(void)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2] = { 0 };
+	int keep = CAP_BPF;
+
+	if (prctl(PR_CAPBSET_READ, CAP_BPF) != 1)
+		keep = CAP_SYS_ADMIN;
+	for (int c = 0; c <= 63; c++) {
+		if (c == keep)
+			continue;
+		if (prctl(PR_CAPBSET_DROP, c) && errno == EINVAL)
+			break;
+	}
+	d[keep / 32].effective = d[keep / 32].permitted = 1u << (keep % 32);
+	if (syscall(SYS_capset, &h, d))
+		warning("cannot drop capabilities: %s", strerror(errno));
+	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+}
+
+/* ---- main ------------------------------------------------------------------------ */
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_DEBUG && !getenv("D4C_DEBUG"))
+		return 0;
+	if (level == LIBBPF_INFO && !getenv("D4C_DEBUG"))
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+static uint64_t clock_ns(clockid_t c)
+{
+	struct timespec ts;
+
+	clock_gettime(c, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static void read_boot_id(char *buf, size_t len)
+{
+	char *s = NULL;
+	size_t n = 0, j = 0;
+
+	snprintf(buf, len, "unknown");
+	if (read_whole_file("/proc/sys/kernel/random/boot_id", 256, &s, &n))
+		return;
+	for (size_t i = 0; i < n && j + 1 < len; i++)
+		if (s[i] != '-' && s[i] != '\n')
+			buf[j++] = s[i];
+	buf[j] = 0;
+	free(s);
+}
+
+static void reload(struct loader *L)
+{
+	unsigned idle = !L->active;
+	struct policy_slot fresh = { 0 };
+
+	if (read_blob(opt.blob_path, &fresh)) {
+		warning("SIGHUP: keeping revision %" PRIu64 " in force",
+			(uint64_t)L->slot[L->active].b.hdr->revision);
+		return;
+	}
+	if (blob_blocks(&fresh.b) && !L->lsm && !opt.monitor) {
+		error("SIGHUP: the new policy blocks and BPF LSM is not usable: keeping the old one");
+		free(fresh.mem);
+		return;
+	}
+	free(L->slot[idle].mem);
+	L->slot[idle] = fresh;
+	if (install_policy(L, idle) || activate(L, idle)) {
+		error("SIGHUP: cannot install the new policy: keeping revision %" PRIu64,
+		      (uint64_t)L->slot[L->active].b.hdr->revision);
+		return;
+	}
+	warning("policy revision %" PRIu64 " (%.12s) in force", (uint64_t)fresh.b.hdr->revision,
+		fresh.digest_hex);
+}
+
+int main(int argc, char **argv)
+{
+	struct loader L = { 0 };
+	struct probe pr;
+	struct bpf_program *prog;
+	struct sigaction sa = { 0 };
+	uint64_t next_metrics;
+	int c, err = 0;
+	char *end;
+
+	set_progname(argv[0]);
+	while ((c = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_HOST:
+			opt.host = 1;
+			break;
+		case OPT_MONITOR:
+			opt.monitor = 1;
+			break;
+		case OPT_RINGBUF:
+			errno = 0;
+			opt.ringbuf_size = strtoul(optarg, &end, 0);
+			if (*end == 'k' || *end == 'K')
+				opt.ringbuf_size <<= 10, end++;
+			else if (*end == 'm' || *end == 'M')
+				opt.ringbuf_size <<= 20, end++;
+			if (errno || *end || opt.ringbuf_size < 4096 ||
+			    (opt.ringbuf_size & (opt.ringbuf_size - 1)))
+				usage_error("--ringbuf-size: '%s' is not a power of two of at least 4096",
+					    optarg);
+			break;
+		case OPT_METRICS:
+			errno = 0;
+			opt.metrics_interval = strtoul(optarg, &end, 10);
+			if (errno || *end || end == optarg)
+				usage_error("--metrics-interval: '%s' is not a number of seconds",
+					    optarg);
+			break;
+		case OPT_CLUSTER_ID:
+			opt.cluster_id = optarg;
+			break;
+		case OPT_CLUSTER_NAME:
+			opt.cluster_name = optarg;
+			break;
+		case OPT_PROBE:
+			libbpf_set_print(libbpf_print);
+			return print_probe();
+		case 'h':
+			fputs(usage_text, stdout);
+			return EXIT_OK;
+		default:
+			usage_error("unknown option");
+		}
+	}
+	if (optind + 1 != argc)
+		usage_error(optind == argc ? "no policy blob given" : "too many arguments");
+	opt.blob_path = argv[optind];
+	libbpf_set_print(libbpf_print);
+
+	err = read_blob(opt.blob_path, &L.slot[0]);
+	if (err)
+		return err;
+	if (geteuid() != 0)
+		die("must run as root (BPF programs and LSM hooks need it)");
+
+	do_probe(&pr);
+	L.lsm = pr.lsm_usable;
+	if (!pr.btf)
+		die("the kernel has no BTF (/sys/kernel/btf/vmlinux): d4c needs CONFIG_DEBUG_INFO_BTF");
+	if (blob_blocks(&L.slot[0].b) && !L.lsm) {
+		if (!opt.monitor) {
+			error("the policy blocks, but BPF LSM is not usable (%s): boot with "
+			      "'lsm=...,bpf' on the kernel command line, or run with --monitor to "
+			      "observe only",
+			      pr.lsm_error);
+			return EXIT_NO_LSM;
+		}
+		warning("--monitor: BPF LSM is not usable, nothing will be blocked");
+	}
+
+	L.cctx = container_ctx_new(getenv("D4C_HOST_ROOT"));
+	read_boot_id(L.boot_id, sizeof(L.boot_id));
+	L.boot_to_real = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_BOOTTIME);
+	jsonw_init(&L.w);
+
+	L.skel = d4c_bpf__open();
+	if (!L.skel) {
+		error("cannot open the BPF object: %s", strerror(errno));
+		err = EXIT_KERNEL;
+		goto cleanup;
+	}
+	bpf_map__set_max_entries(L.skel->maps.events, opt.ringbuf_size);
+	bpf_map__set_max_entries(L.skel->maps.scratch, libbpf_num_possible_cpus());
+	if (!L.lsm) {
+		/* observe only: file operations need the LSM hooks in this version */
+		bpf_object__for_each_program(prog, L.skel->obj)
+			if (bpf_program__type(prog) == BPF_PROG_TYPE_LSM)
+				bpf_program__set_autoload(prog, false);
+	}
+	if (d4c_bpf__load(L.skel)) {
+		err = EXIT_KERNEL;
+		error("the kernel refused the BPF programs: %s (D4C_DEBUG=1 shows the verifier's log)",
+		      strerror(errno));
+		goto cleanup;
+	}
+	if (install_policy(&L, 0) || activate(&L, 0)) {
+		err = EXIT_KERNEL;
+		goto cleanup;
+	}
+	if (d4c_bpf__attach(L.skel)) {
+		err = EXIT_KERNEL;
+		error("cannot attach the BPF programs: %s", strerror(errno));
+		goto cleanup;
+	}
+	L.rb = ring_buffer__new(bpf_map__fd(L.skel->maps.events), on_record, &L, NULL);
+	if (!L.rb) {
+		err = EXIT_KERNEL;
+		error("cannot open the ring buffer: %s", strerror(errno));
+		goto cleanup;
+	}
+
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	drop_privileges();
+	warning("policy revision %" PRIu64 " (%.12s) in force, %s%s", (uint64_t)L.slot[0].b.hdr->revision,
+		L.slot[0].digest_hex, L.lsm ? "enforcing with BPF LSM" : "observing (no BPF LSM)",
+		opt.host ? ", host processes included" : "");
+
+	next_metrics = clock_ns(CLOCK_MONOTONIC) + opt.metrics_interval * 1000000000ull;
+	while (!stop_signal) {
+		int n = ring_buffer__poll(L.rb, 200);
+
+		if (n < 0 && n != -EINTR) {
+			err = EXIT_KERNEL;
+			error("cannot read the ring buffer: %s", strerror(-n));
+			break;
+		}
+		flush_out(&L);
+		if (reload_requested) {
+			reload_requested = 0;
+			reload(&L);
+		}
+		if (opt.metrics_interval && clock_ns(CLOCK_MONOTONIC) >= next_metrics) {
+			write_metrics(&L, 0);
+			next_metrics += opt.metrics_interval * 1000000000ull;
+		}
+	}
+	/* detach first, then drain: nothing produced is left unread */
+	d4c_bpf__detach(L.skel);
+	ring_buffer__consume(L.rb);
+	flush_out(&L);
+	write_metrics(&L, 1);
+	if (L.out_broken && !err)
+		err = EXIT_USAGE;
+
+cleanup:
+	ring_buffer__free(L.rb);
+	d4c_bpf__destroy(L.skel);
+	for (unsigned s = 0; s < D4C_SLOTS; s++)
+		free(L.slot[s].mem);
+	if (L.cctx)
+		container_ctx_free(L.cctx);
+	jsonw_free(&L.w);
+	free(cgtab.v);
+	return err;
+}

@@ -1,0 +1,1539 @@
+/*
+ * container.c - the container resolver (see container.h).
+ *
+ * Everything read comes from files that runtimes write for themselves, so
+ * nothing in them is trusted: each file is capped, each JSON value is
+ * type-checked and length-checked, and a value that fails is left NULL
+ * rather than failing the whole container.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "container.h"
+#include "util.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+#define FILE_MAX (4u << 20)	   /* a metadata file (config.json, state.json, ...) */
+#define PROC_MAX (1u << 20)	   /* /proc/PID/cgroup */
+#define FIELD_MAX 4096		   /* an id, a name, an image reference, a label key */
+#define VALUE_MAX 65536		   /* a label's or annotation's value */
+#define KV_MAX 512		   /* labels or annotations kept per container */
+#define ID_MAX 1024		   /* an id given to container_resolve_id() */
+#define WALK_DEPTH 64		   /* cgroup levels container_cgroup_walk() descends */
+#define CGROUP2_MAGIC 0x63677270u /* statfs f_type of cgroup2 (linux/magic.h) */
+
+static const char *const rt_names[] = {
+	[CTR_RT_UNKNOWN] = "unknown", [CTR_RT_CONTAINERD_CRI] = "containerd-cri",
+	[CTR_RT_CONTAINERD] = "containerd", [CTR_RT_CRIO] = "cri-o",
+	[CTR_RT_DOCKER] = "docker",	  [CTR_RT_PODMAN] = "podman",
+	[CTR_RT_NERDCTL] = "nerdctl",	  [CTR_RT_RUNC] = "runc",
+};
+
+const char *ctr_runtime_name(enum ctr_runtime rt)
+{
+	return (unsigned)rt < ARRAY_SIZE(rt_names) ? rt_names[rt] : "unknown";
+}
+
+const char *ctr_runtime_ecs(enum ctr_runtime rt)
+{
+	switch (rt) {
+	case CTR_RT_CONTAINERD_CRI:
+	case CTR_RT_CONTAINERD:
+	case CTR_RT_NERDCTL:
+		return "containerd";
+	case CTR_RT_CRIO:
+	case CTR_RT_DOCKER:
+	case CTR_RT_PODMAN:
+	case CTR_RT_RUNC:
+		return rt_names[rt];
+	default:
+		return NULL;
+	}
+}
+
+/* ---- Context ---------------------------------------------------------------- */
+
+struct container_ctx {
+	char *root; /* "" or "/host": no trailing slash */
+	char *dirs[CTR_NSTORES][CTR_MAX_STORE_DIRS];
+	size_t ndirs[CTR_NSTORES];
+	char *cg2_set;	/* the host path the caller set, or NULL */
+	char *cg2;	/* the mount with the root prefix, NULL when none */
+	int cg2_known;	/* cg2 was set or detected */
+};
+
+static const char *const default_dirs[CTR_NSTORES] = {
+	[CTR_STORE_CONTAINERD] = "/run/containerd",
+	[CTR_STORE_RUNC] = "/run/runc",
+	[CTR_STORE_CRIO] = "/run/containers/storage",
+	[CTR_STORE_DOCKER] = "/var/lib/docker",
+	[CTR_STORE_PODMAN] = "/var/lib/containers/storage",
+};
+
+/* The runtime a store's files belong to when their content does not say. */
+static const enum ctr_runtime store_runtime[CTR_NSTORES] = {
+	[CTR_STORE_CONTAINERD] = CTR_RT_CONTAINERD, [CTR_STORE_RUNC] = CTR_RT_RUNC,
+	[CTR_STORE_CRIO] = CTR_RT_CRIO,		    [CTR_STORE_DOCKER] = CTR_RT_DOCKER,
+	[CTR_STORE_PODMAN] = CTR_RT_PODMAN,
+};
+
+static char *strip_slashes(const char *path)
+{
+	size_t n = strlen(path);
+
+	while (n && path[n - 1] == '/')
+		n--;
+	return xstrndup(path, n);
+}
+
+struct container_ctx *container_ctx_new(const char *root)
+{
+	struct container_ctx *ctx = xcalloc(1, sizeof(*ctx));
+
+	ctx->root = strip_slashes(root ? root : "");
+	for (size_t s = 0; s < CTR_NSTORES; s++) {
+		ctx->dirs[s][0] = xstrdup(default_dirs[s]);
+		ctx->ndirs[s] = 1;
+	}
+	return ctx;
+}
+
+static void free_dirs(struct container_ctx *ctx, enum ctr_store store)
+{
+	for (size_t i = 0; i < ctx->ndirs[store]; i++)
+		free(ctx->dirs[store][i]);
+	ctx->ndirs[store] = 0;
+}
+
+void container_ctx_free(struct container_ctx *ctx)
+{
+	if (!ctx)
+		return;
+	for (size_t s = 0; s < CTR_NSTORES; s++)
+		free_dirs(ctx, s);
+	free(ctx->root);
+	free(ctx->cg2_set);
+	free(ctx->cg2);
+	free(ctx);
+}
+
+int container_ctx_set_dirs(struct container_ctx *ctx, enum ctr_store store,
+			   const char *const *dirs, size_t n)
+{
+	if ((unsigned)store >= CTR_NSTORES || n > CTR_MAX_STORE_DIRS)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++)
+		if (!dirs[i] || dirs[i][0] != '/')
+			return -EINVAL;
+	free_dirs(ctx, store);
+	for (size_t i = 0; i < n; i++)
+		ctx->dirs[store][i] = strip_slashes(dirs[i]);
+	ctx->ndirs[store] = n;
+	return 0;
+}
+
+int container_ctx_set_cgroup2_mount(struct container_ctx *ctx, const char *path)
+{
+	if (path && path[0] != '/')
+		return -EINVAL;
+	free(ctx->cg2_set);
+	free(ctx->cg2);
+	ctx->cg2_set = path ? strip_slashes(path) : NULL;
+	ctx->cg2 = NULL;
+	ctx->cg2_known = 0;
+	return 0;
+}
+
+/* ROOT followed by the formatted host path. */
+static __attribute__((format(printf, 2, 3))) char *rpath(const struct container_ctx *ctx,
+							  const char *fmt, ...)
+{
+	char *rel, *full;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&rel, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		die("out of memory");
+	full = xasprintf("%s%s", ctx->root, rel);
+	free(rel);
+	return full;
+}
+
+static int is_dir(const char *path)
+{
+	struct stat st;
+
+	return !stat(path, &st) && S_ISDIR(st.st_mode);
+}
+
+/* Undoes the octal escapes (\040 for a space) of a mountinfo field, in place. */
+static void unescape_octal(char *s)
+{
+	char *d = s;
+
+	for (; *s; s++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
+		    s[3] >= '0' && s[3] <= '7') {
+			*d++ = (char)((s[1] - '0') << 6 | (s[2] - '0') << 3 | (s[3] - '0'));
+			s += 3;
+		} else {
+			*d++ = *s;
+		}
+	}
+	*d = '\0';
+}
+
+/*
+ * The mount point of a mountinfo line whose file system type is cgroup2:
+ * "36 25 0:31 / /sys/fs/cgroup rw,nosuid - cgroup2 cgroup2 rw". NULL for
+ * other lines.
+ */
+static char *mountinfo_cgroup2(char *line)
+{
+	char *save = NULL, *tok, *mp = NULL;
+	int field = 0, after_dash = 0;
+
+	for (tok = strtok_r(line, " \n", &save); tok; tok = strtok_r(NULL, " \n", &save)) {
+		field++;
+		if (field == 5)
+			mp = tok;
+		else if (field > 6 && !after_dash && !strcmp(tok, "-"))
+			after_dash = 1;
+		else if (after_dash)
+			break;
+	}
+	if (!mp || !tok || strcmp(tok, "cgroup2"))
+		return NULL;
+	unescape_octal(mp);
+	return mp;
+}
+
+static char *detect_cgroup2(const struct container_ctx *ctx)
+{
+	static const char *const usual[] = { "/sys/fs/cgroup", "/sys/fs/cgroup/unified" };
+	char *path = rpath(ctx, "/proc/self/mountinfo"), *line = NULL, *best = NULL;
+	size_t cap = 0, best_rank = ARRAY_SIZE(usual) + 1;
+	FILE *f = fopen(path, "re");
+
+	free(path);
+	while (f && getline(&line, &cap, f) > 0) {
+		char *mp = mountinfo_cgroup2(line), *full;
+		size_t rank = 0;
+
+		if (!mp)
+			continue;
+		while (rank < ARRAY_SIZE(usual) && strcmp(mp, usual[rank]))
+			rank++;
+		if (rank >= best_rank)
+			continue;
+		full = rpath(ctx, "%s", strcmp(mp, "/") ? mp : "");
+		if (is_dir(full)) {
+			free(best);
+			best = full;
+			best_rank = rank;
+		} else {
+			free(full);
+		}
+	}
+	free(line);
+	if (f)
+		fclose(f);
+	if (best)
+		return best;
+	for (size_t i = 0; i < ARRAY_SIZE(usual); i++) {
+		struct statfs sfs;
+		char *full = rpath(ctx, "%s", usual[i]);
+
+		if (!statfs(full, &sfs) && (unsigned long)sfs.f_type == CGROUP2_MAGIC)
+			return full;
+		free(full);
+	}
+	return NULL;
+}
+
+const char *container_ctx_cgroup2_mount(struct container_ctx *ctx)
+{
+	if (!ctx->cg2_known) {
+		if (ctx->cg2_set)
+			ctx->cg2 = rpath(ctx, "%s", ctx->cg2_set);
+		else
+			ctx->cg2 = detect_cgroup2(ctx);
+		ctx->cg2_known = 1;
+	}
+	return ctx->cg2;
+}
+
+/* ---- Cgroups ---------------------------------------------------------------- */
+
+struct span {
+	const char *s;
+	size_t n;
+};
+
+static int has_controller(const char *list, size_t n, const char *name)
+{
+	size_t len = strlen(name);
+
+	for (const char *p = list, *end = list + n; p < end;) {
+		const char *comma = memchr(p, ',', end - p);
+		size_t tok = (comma ? comma : end) - p;
+
+		if (tok == len && !memcmp(p, name, len))
+			return 1;
+		p += tok + 1;
+	}
+	return 0;
+}
+
+int container_pick_cgroup_line(const char *text, char *buf, size_t len)
+{
+	static const char *const v1_order[] = { "memory", "pids", "cpuset" };
+	struct span v2 = { 0 }, v1[ARRAY_SIZE(v1_order)] = { { 0 } }, *pick = NULL;
+	const char *p = text;
+
+	while (*p) {
+		const char *eol = strchrnul(p, '\n');
+		const char *c1 = memchr(p, ':', eol - p);
+		const char *c2 = c1 ? memchr(c1 + 1, ':', eol - c1 - 1) : NULL;
+
+		if (c2 && c2[1] == '/') {
+			struct span path = { c2 + 1, eol - c2 - 1 };
+			static const char deleted[] = " (deleted)";
+
+			if (path.n > sizeof(deleted) - 1 &&
+			    !memcmp(path.s + path.n - (sizeof(deleted) - 1), deleted,
+				    sizeof(deleted) - 1))
+				path.n -= sizeof(deleted) - 1;
+			if (c1 - p == 1 && p[0] == '0' && c2 == c1 + 1) {
+				if (!v2.s)
+					v2 = path;
+			} else {
+				for (size_t i = 0; i < ARRAY_SIZE(v1_order); i++)
+					if (!v1[i].s && has_controller(c1 + 1, c2 - c1 - 1, v1_order[i]))
+						v1[i] = path;
+			}
+		}
+		p = *eol ? eol + 1 : eol;
+	}
+	if (v2.s && v2.n > 1)
+		pick = &v2;
+	for (size_t i = 0; !pick && i < ARRAY_SIZE(v1); i++)
+		if (v1[i].s && v1[i].n > 1)
+			pick = &v1[i];
+	if (!pick && v2.s)
+		pick = &v2;
+	for (size_t i = 0; !pick && i < ARRAY_SIZE(v1); i++)
+		if (v1[i].s)
+			pick = &v1[i];
+	if (!pick)
+		return -ENOENT;
+	if (pick->n >= len)
+		return -ERANGE;
+	memcpy(buf, pick->s, pick->n);
+	buf[pick->n] = '\0';
+	return 0;
+}
+
+int container_cgroup_of_pid(struct container_ctx *ctx, pid_t pid, char *buf, size_t len)
+{
+	char *path = rpath(ctx, "/proc/%ld/cgroup", (long)pid), *text;
+	size_t n;
+	int r = read_whole_file(path, PROC_MAX, &text, &n);
+
+	free(path);
+	if (r < 0)
+		return r;
+	r = container_pick_cgroup_line(text, buf, len);
+	free(text);
+	return r;
+}
+
+int container_cgroup_id(struct container_ctx *ctx, const char *path, uint64_t *id)
+{
+	const char *mount = container_ctx_cgroup2_mount(ctx);
+	struct stat st;
+	char *full;
+	int r = 0;
+
+	if (!mount)
+		return -ENOENT;
+	full = xasprintf("%s%s%s", mount, path[0] == '/' ? "" : "/", path);
+	if (stat(full, &st) < 0)
+		r = -errno;
+	else if (!S_ISDIR(st.st_mode))
+		r = -ENOTDIR;
+	else
+		*id = st.st_ino;
+	free(full);
+	return r;
+}
+
+struct walk {
+	int (*fn)(uint64_t id, const char *path, void *arg);
+	void *arg;
+	size_t mlen; /* the mount's length in PATH */
+	char path[PATH_MAX];
+};
+
+/* Visits the directory W->path (LEN bytes) and below. */
+static int walk_dir(struct walk *w, size_t len, int depth)
+{
+	struct dirent *e;
+	struct stat st;
+	DIR *d;
+	int r;
+
+	if (lstat(w->path, &st) < 0)
+		return depth ? 0 : -errno; /* a child that vanished is no error */
+	if (!S_ISDIR(st.st_mode))
+		return depth ? 0 : -ENOTDIR;
+	r = w->fn(st.st_ino, len == w->mlen ? "/" : w->path + w->mlen, w->arg);
+	if (r || depth >= WALK_DEPTH)
+		return r;
+	d = opendir(w->path);
+	if (!d)
+		return depth ? 0 : -errno;
+	while (!r && (e = readdir(d))) {
+		size_t n = strlen(e->d_name);
+
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		if (e->d_type != DT_DIR && e->d_type != DT_UNKNOWN)
+			continue;
+		if (len + 1 + n >= sizeof(w->path))
+			continue;
+		w->path[len] = '/';
+		memcpy(w->path + len + 1, e->d_name, n + 1);
+		r = walk_dir(w, len + 1 + n, depth + 1);
+		w->path[len] = '\0';
+	}
+	closedir(d);
+	return r;
+}
+
+int container_cgroup_walk(struct container_ctx *ctx,
+			  int (*fn)(uint64_t id, const char *path, void *arg), void *arg)
+{
+	const char *mount = container_ctx_cgroup2_mount(ctx);
+	struct walk *w;
+	int r;
+
+	if (!mount)
+		return -ENOENT;
+	if (strlen(mount) >= sizeof(w->path))
+		return -ENAMETOOLONG;
+	w = xmalloc(sizeof(*w));
+	w->fn = fn;
+	w->arg = arg;
+	w->mlen = strlen(mount);
+	memcpy(w->path, mount, w->mlen + 1);
+	r = walk_dir(w, w->mlen, 0);
+	free(w);
+	return r;
+}
+
+/* ---- Cgroup path -> container id ---------------------------------------------- */
+
+static int is_lower_hex(int c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+}
+
+static int is_hex_id(const char *s, size_t n)
+{
+	if (n != CTR_ID_LEN)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!is_lower_hex((unsigned char)s[i]))
+			return 0;
+	return 1;
+}
+
+static int span_is(const char *s, size_t n, const char *word)
+{
+	return strlen(word) == n && !memcmp(s, word, n);
+}
+
+static int span_starts(const char *s, size_t n, const char *prefix)
+{
+	size_t len = strlen(prefix);
+
+	return n >= len && !memcmp(s, prefix, len);
+}
+
+enum comp_kind {
+	COMP_NONE, /* says nothing: look further up */
+	COMP_ID,   /* a container's cgroup */
+	COMP_SKIP, /* a runtime helper's (conmon): not a container */
+	COMP_BARE, /* a bare id: the runtime depends on the ancestors */
+};
+
+/* The prefixes that name a runtime in "PREFIX-<id>.scope" and "slice:PREFIX:<id>". */
+static const struct {
+	const char *word;
+	enum ctr_runtime rt;
+	int skip;
+} scope_prefixes[] = {
+	{ "crio-conmon", CTR_RT_CRIO, 1 },
+	{ "libpod-conmon", CTR_RT_PODMAN, 1 },
+	{ "cri-containerd", CTR_RT_CONTAINERD_CRI, 0 },
+	{ "crio", CTR_RT_CRIO, 0 },
+	{ "docker", CTR_RT_DOCKER, 0 },
+	{ "libpod", CTR_RT_PODMAN, 0 },
+	{ "nerdctl", CTR_RT_NERDCTL, 0 },
+	{ "runc", CTR_RT_RUNC, 0 },
+};
+
+/* What one path component S (N bytes) says; the id goes to *ID. */
+static enum comp_kind classify(const char *s, size_t n, enum ctr_runtime *rt, const char **id)
+{
+	const char *c2 = memrchr(s, ':', n);
+
+	if (c2) {
+		/* "kubepods-...-pod<uid>.slice:cri-containerd:<id>" */
+		const char *c1 = memrchr(s, ':', c2 - s), *word;
+
+		if (!c1)
+			return COMP_NONE;
+		word = c1 + 1;
+		for (size_t i = 0; i < ARRAY_SIZE(scope_prefixes); i++)
+			if (span_is(word, c2 - word, scope_prefixes[i].word) &&
+			    scope_prefixes[i].skip)
+				return COMP_SKIP;
+		if (!is_hex_id(c2 + 1, s + n - c2 - 1))
+			return COMP_NONE;
+		*rt = CTR_RT_UNKNOWN;
+		for (size_t i = 0; i < ARRAY_SIZE(scope_prefixes); i++)
+			if (span_is(word, c2 - word, scope_prefixes[i].word))
+				*rt = scope_prefixes[i].rt;
+		*id = c2 + 1;
+		return COMP_ID;
+	}
+	if (n > 6 && !memcmp(s + n - 6, ".scope", 6)) {
+		n -= 6;
+	} else if (is_hex_id(s, n)) {
+		*id = s;
+		return COMP_BARE;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(scope_prefixes); i++) {
+		size_t len = strlen(scope_prefixes[i].word);
+
+		if (n <= len || s[len] != '-' || !span_starts(s, n, scope_prefixes[i].word))
+			continue;
+		if (scope_prefixes[i].skip)
+			return COMP_SKIP;
+		if (!is_hex_id(s + len + 1, n - len - 1))
+			return COMP_NONE;
+		*rt = scope_prefixes[i].rt;
+		*id = s + len + 1;
+		return COMP_ID;
+	}
+	/* Another tool's "<word>-<id>[.scope]": a container, runtime unknown. */
+	if (n > CTR_ID_LEN + 1 && s[n - CTR_ID_LEN - 1] == '-' &&
+	    is_hex_id(s + n - CTR_ID_LEN, CTR_ID_LEN)) {
+		*rt = CTR_RT_UNKNOWN;
+		*id = s + n - CTR_ID_LEN;
+		return COMP_ID;
+	}
+	return COMP_NONE;
+}
+
+/* A pod UID as found in a path: 8-4-4-4-12 hex digits with '-' or '_'
+ * (systemd) between, or 32 hex digits (static pods). */
+static int is_pod_uid(const char *s, size_t n)
+{
+	if (n == 32)
+		return strspn(s, "0123456789abcdef") >= 32;
+	if (n != 36)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		int sep = i == 8 || i == 13 || i == 18 || i == 23;
+
+		if (sep ? s[i] != '-' && s[i] != '_' : !is_lower_hex((unsigned char)s[i]))
+			return 0;
+	}
+	return 1;
+}
+
+/* Finds "pod<uid>" at the start of the component or after a '-', ending
+ * the component, before ".slice" or before ':'. */
+static int find_pod_uid(const char *s, size_t n, char *out)
+{
+	for (size_t i = 0; i + 3 < n; i++) {
+		size_t j = i + 3, k = j;
+
+		if (memcmp(s + i, "pod", 3) || (i && s[i - 1] != '-'))
+			continue;
+		while (k < n && (is_lower_hex((unsigned char)s[k]) || s[k] == '-' || s[k] == '_'))
+			k++;
+		if (k < n && s[k] != ':' && !span_starts(s + k, n - k, ".slice"))
+			continue;
+		if (!is_pod_uid(s + j, k - j))
+			continue;
+		for (size_t m = 0; m < k - j; m++)
+			out[m] = s[j + m] == '_' ? '-' : s[j + m];
+		out[k - j] = '\0';
+		return 1;
+	}
+	return 0;
+}
+
+/* The component of PATH that ends just before END (which is a '/' or the
+ * path's end, past trailing slashes); its start in *START. */
+static size_t prev_component(const char *path, const char *end, const char **start)
+{
+	const char *s = end;
+
+	while (s > path && s[-1] != '/')
+		s--;
+	*start = s;
+	return end - s;
+}
+
+static const char *skip_back_slashes(const char *path, const char *end)
+{
+	while (end > path && end[-1] == '/')
+		end--;
+	return end;
+}
+
+int container_id_from_cgroup_path(const char *path, struct ctr_ident *out)
+{
+	const char *end = skip_back_slashes(path, path + strlen(path)), *s, *id = NULL;
+	enum ctr_runtime rt = CTR_RT_UNKNOWN;
+	enum comp_kind kind = COMP_NONE;
+	size_t n = 0;
+
+	memset(out, 0, sizeof(*out));
+	/* The nearest component up the path that names a container wins:
+	 * podman's "/container" child, or cgroups a container made itself. */
+	while (end > path) {
+		n = prev_component(path, end, &s);
+		kind = classify(s, n, &rt, &id);
+		if (kind != COMP_NONE)
+			break;
+		end = skip_back_slashes(path, s);
+	}
+	if (kind == COMP_NONE || kind == COMP_SKIP)
+		return -1;
+	if (kind == COMP_BARE) {
+		/* "/docker/<id>", "/kubepods/.../pod<uid>/<id>", runc's "/<id>",
+		 * ctr's "/<namespace>/<id>". */
+		const char *up = skip_back_slashes(path, s), *ps;
+		size_t pn = up > path ? prev_component(path, up, &ps) : 0;
+		size_t depth = 0;
+
+		for (const char *p = path; p < s; p++)
+			depth += *p != '/' && (p == path || p[-1] == '/');
+		if (pn && span_is(ps, pn, "docker"))
+			rt = CTR_RT_DOCKER;
+		else if (memmem(path, s - path, "kubepods", 8))
+			rt = CTR_RT_CONTAINERD_CRI;
+		else if (depth == 0)
+			rt = CTR_RT_RUNC;
+		else if (depth == 1)
+			rt = CTR_RT_CONTAINERD;
+		else
+			rt = CTR_RT_UNKNOWN;
+	}
+	out->runtime = rt;
+	memcpy(out->id, id, CTR_ID_LEN);
+	out->id[CTR_ID_LEN] = '\0';
+	/* The pod's UID: the nearest "pod<uid>" at or above the container. */
+	for (end = s + n; end > path; end = skip_back_slashes(path, s)) {
+		n = prev_component(path, end, &s);
+		if (find_pod_uid(s, n, out->pod_uid))
+			break;
+	}
+	return 0;
+}
+
+/* ---- Image references ------------------------------------------------------ */
+
+void ctr_image_free(struct ctr_image *img)
+{
+	free(img->full_name);
+	free(img->name);
+	free(img->tag);
+	free(img->digest);
+	memset(img, 0, sizeof(*img));
+}
+
+static int all_in(const char *s, size_t n, const char *set)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!s[i] || !strchr(set, s[i]))
+			return 0;
+	return 1;
+}
+
+#define DIGITS "0123456789"
+#define LOWER "abcdefghijklmnopqrstuvwxyz"
+#define UPPER "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+/* "algorithm:encoded", e.g. sha256 and 64 hex digits. */
+static int is_digest(const char *s)
+{
+	const char *colon = strchr(s, ':');
+
+	return colon && colon > s && all_in(s, colon - s, LOWER DIGITS "+._-") &&
+	       strlen(colon + 1) >= 32 && all_in(colon + 1, strlen(colon + 1), LOWER UPPER DIGITS "=_-");
+}
+
+static int is_tag(const char *s, size_t n)
+{
+	return n && n <= 128 && s[0] != '.' && s[0] != '-' && all_in(s, n, LOWER UPPER DIGITS "_.-");
+}
+
+/* A repository path: components of lower-case letters, digits and
+ * separators, starting with a letter or digit. */
+static int is_repo_path(const char *s, size_t n)
+{
+	for (const char *p = s, *end = s + n; p <= end;) {
+		const char *slash = memchr(p, '/', end - p);
+		size_t len = (slash ? slash : end) - p;
+
+		if (!len || !all_in(p, 1, LOWER DIGITS) || !all_in(p, len, LOWER DIGITS "._-"))
+			return 0;
+		p += len + 1;
+	}
+	return 1;
+}
+
+/* Docker's rule: the first component is a registry when it has a '.' or a
+ * ':' (a port), is "localhost", or has upper-case letters. */
+static int is_registry(const char *s, size_t n)
+{
+	return memchr(s, '.', n) || memchr(s, ':', n) || span_is(s, n, "localhost") ||
+	       !all_in(s, n, LOWER DIGITS "._-");
+}
+
+int ctr_image_split(const char *ref, struct ctr_image *out)
+{
+	const char *at, *end, *colon, *slash, *reg = "docker.io", *path = ref;
+	size_t n = strlen(ref), reglen = 9, pathlen;
+	int library;
+
+	memset(out, 0, sizeof(*out));
+	if (!n || n > FIELD_MAX)
+		return -EINVAL;
+	if (!strncmp(ref, "sha256:", 7) && is_hex_id(ref + 7, n - 7)) {
+		out->digest = xstrdup(ref); /* an image id, no name */
+		return 0;
+	}
+	at = strchr(ref, '@');
+	if (at && !is_digest(at + 1))
+		return -EINVAL;
+	end = at ? at : ref + n;
+	slash = memrchr(ref, '/', end - ref);
+	colon = memrchr(slash ? slash : ref, ':', end - (slash ? slash : ref));
+	if (colon && !is_tag(colon + 1, end - colon - 1))
+		return -EINVAL;
+	if (colon)
+		end = colon;
+	slash = memchr(ref, '/', end - ref);
+	if (slash && is_registry(ref, slash - ref)) {
+		reg = ref;
+		reglen = slash - ref;
+		path = slash + 1;
+		if (!reglen || !all_in(reg, reglen, LOWER UPPER DIGITS ".-:"))
+			return -EINVAL;
+		if (span_is(reg, reglen, "index.docker.io")) {
+			reg = "docker.io";
+			reglen = 9;
+		}
+	}
+	pathlen = end - path;
+	if (!is_repo_path(path, pathlen))
+		return -EINVAL;
+	library = span_is(reg, reglen, "docker.io") && !memchr(path, '/', pathlen);
+	out->full_name = xasprintf("%.*s/%s%.*s", (int)reglen, reg, library ? "library/" : "",
+				   (int)pathlen, path);
+	out->name = xstrdup(strrchr(out->full_name, '/') + 1);
+	if (colon)
+		out->tag = xstrndup(colon + 1, (at ? at : ref + n) - colon - 1);
+	else if (!at)
+		out->tag = xstrdup("latest");
+	if (at)
+		out->digest = xstrdup(at + 1);
+	return 0;
+}
+
+/* ---- Container info ---------------------------------------------------------- */
+
+static void free_kv(struct ctr_kv *kv, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(kv[i].key);
+		free(kv[i].value);
+	}
+	free(kv);
+}
+
+void container_info_free(struct container_info *info)
+{
+	free(info->id);
+	free(info->name);
+	free(info->image);
+	ctr_image_free(&info->img);
+	free(info->pod_name);
+	free(info->pod_namespace);
+	free(info->pod_uid);
+	free(info->sandbox_id);
+	free_kv(info->labels, info->nlabels);
+	free_kv(info->annotations, info->nannotations);
+	memset(info, 0, sizeof(*info));
+	info->privileged = -1;
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+static struct ctr_kv *copy_kv(const struct ctr_kv *kv, size_t n)
+{
+	struct ctr_kv *c;
+
+	if (!kv)
+		return NULL;
+	c = xcalloc(n, sizeof(*c));
+	for (size_t i = 0; i < n; i++) {
+		c[i].key = xstrdup(kv[i].key);
+		c[i].value = xstrdup(kv[i].value);
+	}
+	return c;
+}
+
+void container_info_copy(struct container_info *dst, const struct container_info *src)
+{
+	*dst = *src;
+	dst->id = dup_or_null(src->id);
+	dst->name = dup_or_null(src->name);
+	dst->image = dup_or_null(src->image);
+	dst->img.full_name = dup_or_null(src->img.full_name);
+	dst->img.name = dup_or_null(src->img.name);
+	dst->img.tag = dup_or_null(src->img.tag);
+	dst->img.digest = dup_or_null(src->img.digest);
+	dst->pod_name = dup_or_null(src->pod_name);
+	dst->pod_namespace = dup_or_null(src->pod_namespace);
+	dst->pod_uid = dup_or_null(src->pod_uid);
+	dst->sandbox_id = dup_or_null(src->sandbox_id);
+	dst->labels = copy_kv(src->labels, src->nlabels);
+	dst->annotations = copy_kv(src->annotations, src->nannotations);
+}
+
+static void info_init(struct container_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->privileged = -1;
+}
+
+/* ---- Reading runtime files ------------------------------------------------- */
+
+/*
+ * Reads PATH, a regular file of at most FILE_MAX bytes (never a FIFO or a
+ * device, which could block), as a JSON object. Returns 0, -EBADMSG when it
+ * is not a JSON object (truncated, not UTF-8, too deep), or the errno of
+ * reading it.
+ */
+static int read_json(const char *path, json_t **out)
+{
+	json_error_t jerr;
+	struct stat st;
+	size_t len;
+	char *buf;
+	json_t *j;
+	int r;
+
+	if (stat(path, &st) < 0)
+		return -errno;
+	if (S_ISDIR(st.st_mode))
+		return -EISDIR;
+	if (!S_ISREG(st.st_mode))
+		return -EBADMSG;
+	if ((uint64_t)st.st_size > FILE_MAX)
+		return -EFBIG;
+	r = read_whole_file(path, FILE_MAX, &buf, &len);
+	if (r < 0)
+		return r;
+	j = json_loadb(buf, len, 0, &jerr);
+	free(buf);
+	if (!json_is_object(j)) {
+		json_decref(j);
+		return -EBADMSG;
+	}
+	*out = j;
+	return 0;
+}
+
+/* V as a C string of at most MAX bytes, or NULL (not a string, too long). */
+static const char *vstr(const json_t *v, size_t max)
+{
+	const char *s;
+
+	if (!json_is_string(v))
+		return NULL;
+	s = json_string_value(v);
+	if (json_string_length(v) > max || strlen(s) != json_string_length(v))
+		return NULL;
+	return s;
+}
+
+/* OBJ[KEY] as a non-empty string of at most FIELD_MAX bytes, or NULL. */
+static const char *jstr(const json_t *obj, const char *key)
+{
+	const char *s = vstr(json_object_get(obj, key), FIELD_MAX);
+
+	return s && *s ? s : NULL;
+}
+
+/* Sets *DST to a copy of S unless *DST is set already (an earlier, better
+ * source) or S is NULL: calls in order of preference. */
+static void set_once(char **dst, const char *s)
+{
+	if (!*dst && s)
+		*dst = xstrdup(s);
+}
+
+static int kv_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct ctr_kv *)a)->key, ((const struct ctr_kv *)b)->key);
+}
+
+/* Fills *KV from the string members of OBJ, unless it is filled already. */
+static void kv_from_object(struct ctr_kv **kv, size_t *n, const json_t *obj)
+{
+	const char *key;
+	size_t cap = 0;
+	json_t *val;
+
+	if (*kv || !json_is_object(obj))
+		return;
+	json_object_foreach((json_t *)obj, key, val) {
+		const char *s = vstr(val, VALUE_MAX);
+		size_t klen = strlen(key);
+
+		if (*n == KV_MAX)
+			break;
+		if (!s || !klen || klen > FIELD_MAX)
+			continue;
+		if (*n == cap) {
+			cap = cap ? 2 * cap : 8;
+			*kv = xrealloc(*kv, cap * sizeof(**kv));
+		}
+		(*kv)[*n].key = xstrdup(key);
+		(*kv)[(*n)++].value = xstrdup(s);
+	}
+	if (*kv)
+		qsort(*kv, *n, sizeof(**kv), kv_cmp);
+}
+
+/* A JSON object written as a string (CRI-O's Labels and Annotations). */
+static json_t *object_in_string(const json_t *obj, const char *key)
+{
+	const char *s = vstr(json_object_get(obj, key), FILE_MAX);
+	json_t *j;
+
+	if (!s)
+		return NULL;
+	j = json_loads(s, 0, NULL);
+	if (!json_is_object(j)) {
+		json_decref(j);
+		return NULL;
+	}
+	return j;
+}
+
+static void set_type(struct container_info *out, const char *type)
+{
+	if (out->type || !type)
+		return;
+	if (!strcmp(type, "sandbox") || !strcmp(type, "podsandbox"))
+		out->type = CTR_TYPE_SANDBOX;
+	else if (!strcmp(type, "container"))
+		out->type = CTR_TYPE_CONTAINER;
+}
+
+/* The capabilities up to CAP_AUDIT_READ (37): every runtime that grants
+ * "all capabilities" grants at least these, newer ones add more. */
+static const char *const all_caps[] = {
+	"CAP_CHOWN",	      "CAP_DAC_OVERRIDE",   "CAP_DAC_READ_SEARCH", "CAP_FOWNER",
+	"CAP_FSETID",	      "CAP_KILL",	    "CAP_SETGID",	   "CAP_SETUID",
+	"CAP_SETPCAP",	      "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST",
+	"CAP_NET_ADMIN",      "CAP_NET_RAW",	    "CAP_IPC_LOCK",	   "CAP_IPC_OWNER",
+	"CAP_SYS_MODULE",     "CAP_SYS_RAWIO",	    "CAP_SYS_CHROOT",	   "CAP_SYS_PTRACE",
+	"CAP_SYS_PACCT",      "CAP_SYS_ADMIN",	    "CAP_SYS_BOOT",	   "CAP_SYS_NICE",
+	"CAP_SYS_RESOURCE",   "CAP_SYS_TIME",	    "CAP_SYS_TTY_CONFIG",  "CAP_MKNOD",
+	"CAP_LEASE",	      "CAP_AUDIT_WRITE",    "CAP_AUDIT_CONTROL",   "CAP_SETFCAP",
+	"CAP_MAC_OVERRIDE",   "CAP_MAC_ADMIN",	    "CAP_SYSLOG",	   "CAP_WAKE_ALARM",
+	"CAP_BLOCK_SUSPEND",  "CAP_AUDIT_READ",
+};
+
+/*
+ * Privileged, from an OCI spec: the bounding set holds every capability and
+ * Linux masks no paths. Returns 1, 0, or -1 when the spec has no bounding
+ * set to judge by.
+ */
+static int oci_privileged(const json_t *spec)
+{
+	const json_t *caps = json_object_get(json_object_get(spec, "process"), "capabilities");
+	const json_t *bounding = json_object_get(caps, "bounding"), *v;
+	const json_t *masked = json_object_get(json_object_get(spec, "linux"), "maskedPaths");
+	uint64_t have = 0;
+	size_t i;
+
+	if (!json_is_array(bounding))
+		return -1;
+	json_array_foreach(bounding, i, v) {
+		const char *s = vstr(v, 64);
+
+		for (size_t k = 0; s && k < ARRAY_SIZE(all_caps); k++)
+			if (!strcmp(s, all_caps[k]))
+				have |= 1ull << k;
+	}
+	if (masked && !(json_is_array(masked) && !json_array_size(masked)))
+		return 0;
+	return have == (1ull << ARRAY_SIZE(all_caps)) - 1;
+}
+
+static int has_key_prefix(const json_t *obj, const char *prefix)
+{
+	size_t len = strlen(prefix);
+	const char *key;
+	json_t *v;
+
+	json_object_foreach((json_t *)obj, key, v)
+		if (!strncmp(key, prefix, len))
+			return 1;
+	return 0;
+}
+
+/* containerd's CRI plugin: io.kubernetes.cri.* annotations. */
+static void parse_cri_containerd(const json_t *ann, struct container_info *out)
+{
+	set_type(out, jstr(ann, "io.kubernetes.cri.container-type"));
+	set_once(&out->name, jstr(ann, "io.kubernetes.cri.container-name"));
+	set_once(&out->image, jstr(ann, "io.kubernetes.cri.image-name"));
+	set_once(&out->pod_name, jstr(ann, "io.kubernetes.cri.sandbox-name"));
+	set_once(&out->pod_namespace, jstr(ann, "io.kubernetes.cri.sandbox-namespace"));
+	set_once(&out->pod_uid, jstr(ann, "io.kubernetes.cri.sandbox-uid"));
+	set_once(&out->sandbox_id, jstr(ann, "io.kubernetes.cri.sandbox-id"));
+}
+
+/* CRI-O: io.kubernetes.cri-o.* annotations, the kubelet's labels both as
+ * annotations and inside the Labels object. */
+static void parse_crio(const json_t *ann, struct container_info *out)
+{
+	json_t *labels = object_in_string(ann, "io.kubernetes.cri-o.Labels");
+	json_t *annotations = object_in_string(ann, "io.kubernetes.cri-o.Annotations");
+
+	set_type(out, jstr(ann, "io.kubernetes.cri-o.ContainerType"));
+	set_once(&out->name, jstr(ann, "io.kubernetes.container.name"));
+	set_once(&out->name, jstr(labels, "io.kubernetes.container.name"));
+	set_once(&out->name, jstr(ann, "io.kubernetes.cri-o.ContainerName"));
+	set_once(&out->image, jstr(ann, "io.kubernetes.cri-o.ImageName"));
+	set_once(&out->image, jstr(ann, "io.kubernetes.cri-o.Image"));
+	set_once(&out->pod_name, jstr(ann, "io.kubernetes.pod.name"));
+	set_once(&out->pod_name, jstr(labels, "io.kubernetes.pod.name"));
+	set_once(&out->pod_name, jstr(ann, "io.kubernetes.cri-o.KubeName"));
+	set_once(&out->pod_namespace, jstr(ann, "io.kubernetes.pod.namespace"));
+	set_once(&out->pod_namespace, jstr(labels, "io.kubernetes.pod.namespace"));
+	set_once(&out->pod_namespace, jstr(ann, "io.kubernetes.cri-o.Namespace"));
+	set_once(&out->pod_uid, jstr(ann, "io.kubernetes.pod.uid"));
+	set_once(&out->pod_uid, jstr(labels, "io.kubernetes.pod.uid"));
+	set_once(&out->sandbox_id, jstr(ann, "io.kubernetes.cri-o.SandboxID"));
+	kv_from_object(&out->labels, &out->nlabels, labels);
+	kv_from_object(&out->annotations, &out->nannotations, annotations);
+	json_decref(labels);
+	json_decref(annotations);
+}
+
+/* An OCI runtime spec (a bundle's config.json). DFLT: the runtime when
+ * the annotations do not tell. */
+static void parse_oci(const json_t *spec, enum ctr_runtime dflt, struct container_info *out)
+{
+	const json_t *ann = json_object_get(spec, "annotations");
+	const char *s;
+
+	if (!json_is_object(ann))
+		ann = NULL;
+	out->runtime = dflt;
+	if (ann && (s = jstr(ann, "io.container.manager")) && !strcmp(s, "libpod"))
+		out->runtime = CTR_RT_PODMAN; /* before CRI-O: Podman sets cri-o keys too */
+	else if (ann && has_key_prefix(ann, "io.kubernetes.cri-o."))
+		out->runtime = CTR_RT_CRIO;
+	else if (ann && has_key_prefix(ann, "io.kubernetes.cri."))
+		out->runtime = CTR_RT_CONTAINERD_CRI;
+	else if (ann && has_key_prefix(ann, "nerdctl/"))
+		out->runtime = CTR_RT_NERDCTL;
+
+	if (out->runtime == CTR_RT_CRIO)
+		parse_crio(ann, out);
+	else if (out->runtime == CTR_RT_CONTAINERD_CRI)
+		parse_cri_containerd(ann, out);
+	else if (out->runtime == CTR_RT_NERDCTL)
+		set_once(&out->name, jstr(ann, "nerdctl/name"));
+
+	out->privileged = oci_privileged(spec);
+	if ((s = jstr(ann, "io.podman.annotations.privileged")))
+		out->privileged = !strcmp(s, "TRUE") ? 1 : !strcmp(s, "FALSE") ? 0 : out->privileged;
+	kv_from_object(&out->annotations, &out->nannotations, ann);
+}
+
+static int try_oci_file(const char *path, enum ctr_runtime dflt, struct container_info *out)
+{
+	json_t *spec;
+	int r = read_json(path, &spec);
+
+	if (r < 0)
+		return r;
+	parse_oci(spec, dflt, out);
+	json_decref(spec);
+	return 0;
+}
+
+/* containerd: DIR/io.containerd.runtime.v2.task/NS/ID/config.json, k8s.io first. */
+static int try_containerd(const struct container_ctx *ctx, const char *dir, const char *id,
+			  struct container_info *out)
+{
+	char *base = rpath(ctx, "%s/io.containerd.runtime.v2.task", dir), *path;
+	int r, err;
+	struct dirent *e;
+	DIR *d;
+
+	path = xasprintf("%s/k8s.io/%s/config.json", base, id);
+	err = try_oci_file(path, CTR_RT_CONTAINERD, out);
+	free(path);
+	if (err != -ENOENT || !(d = opendir(base))) {
+		free(base);
+		return err;
+	}
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.' || !strcmp(e->d_name, "k8s.io"))
+			continue;
+		path = xasprintf("%s/%s/%s/config.json", base, e->d_name, id);
+		/* Docker runs its containers in containerd's "moby" namespace. */
+		r = try_oci_file(path, strcmp(e->d_name, "moby") ? CTR_RT_CONTAINERD : CTR_RT_DOCKER,
+				 out);
+		free(path);
+		if (r == 0 || (r != -ENOENT && err == -ENOENT))
+			err = r;
+		if (r == 0)
+			break;
+	}
+	closedir(d);
+	free(base);
+	return err;
+}
+
+/* runc: DIR/ID/state.json names the bundle, whose config.json has the rest. */
+static int try_runc(const struct container_ctx *ctx, const char *dir, const char *id,
+		    struct container_info *out)
+{
+	char *path = rpath(ctx, "%s/%s/state.json", dir, id);
+	const char *bundle = NULL;
+	const json_t *labels, *v;
+	json_t *state;
+	size_t i;
+	int r = read_json(path, &state);
+
+	free(path);
+	if (r < 0)
+		return r;
+	labels = json_object_get(json_object_get(state, "config"), "labels");
+	json_array_foreach(labels, i, v) {
+		const char *s = vstr(v, FIELD_MAX);
+
+		if (s && !strncmp(s, "bundle=", 7)) {
+			bundle = s + 7;
+			break;
+		}
+	}
+	if (!bundle || bundle[0] != '/' || strstr(bundle, "/../") ||
+	    (strlen(bundle) >= 3 && !strcmp(bundle + strlen(bundle) - 3, "/..")))
+		r = -EBADMSG;
+	else {
+		path = rpath(ctx, "%s/config.json", bundle);
+		r = try_oci_file(path, CTR_RT_RUNC, out);
+		free(path);
+	}
+	json_decref(state);
+	return r;
+}
+
+/* Podman keeps names in containers/storage's containers.json: an array of
+ * { "id", "names": [...], "metadata": "{\"image-name\": ...}" }. */
+static void podman_names(const struct container_ctx *ctx, const char *dir, const char *id,
+			 struct container_info *out)
+{
+	char *path = rpath(ctx, "%s/overlay-containers/containers.json", dir), *buf;
+	json_t *all, *c, *meta;
+	size_t len, i;
+	struct stat st;
+
+	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    read_whole_file(path, FILE_MAX, &buf, &len) < 0) {
+		free(path);
+		return;
+	}
+	free(path);
+	all = json_loadb(buf, len, 0, NULL);
+	free(buf);
+	json_array_foreach(all, i, c) {
+		const char *cid = jstr(c, "id");
+
+		if (!cid || strcmp(cid, id))
+			continue;
+		set_once(&out->name, vstr(json_array_get(json_object_get(c, "names"), 0), FIELD_MAX));
+		meta = object_in_string(c, "metadata");
+		set_once(&out->name, jstr(meta, "name"));
+		set_once(&out->image, jstr(meta, "image-name"));
+		json_decref(meta);
+		break;
+	}
+	json_decref(all);
+}
+
+/* Docker: DIR/containers/ID/config.v2.json, and hostconfig.json beside it. */
+static int try_docker(const struct container_ctx *ctx, const char *dir, const char *id,
+		      struct container_info *out)
+{
+	char *path = rpath(ctx, "%s/containers/%s/config.v2.json", dir, id);
+	const json_t *cfg, *labels, *priv;
+	const char *name;
+	json_t *c, *hc = NULL;
+	int r = read_json(path, &c);
+
+	free(path);
+	if (r < 0)
+		return r;
+	cfg = json_object_get(c, "Config");
+	labels = json_object_get(cfg, "Labels");
+	out->runtime = CTR_RT_DOCKER;
+	/* Kubernetes through dockershim or cri-dockerd labels its containers. */
+	set_type(out, jstr(labels, "io.kubernetes.docker.type"));
+	set_once(&out->name, jstr(labels, "io.kubernetes.container.name"));
+	set_once(&out->pod_name, jstr(labels, "io.kubernetes.pod.name"));
+	set_once(&out->pod_namespace, jstr(labels, "io.kubernetes.pod.namespace"));
+	set_once(&out->pod_uid, jstr(labels, "io.kubernetes.pod.uid"));
+	set_once(&out->sandbox_id, jstr(labels, "io.kubernetes.sandbox.id"));
+	name = jstr(c, "Name");
+	if (name && name[0] == '/')
+		name = name[1] ? name + 1 : NULL;
+	set_once(&out->name, name);
+	set_once(&out->image, jstr(cfg, "Image"));
+	kv_from_object(&out->labels, &out->nlabels, labels);
+	/* Docker writes HostConfig to hostconfig.json, not config.v2.json. */
+	priv = json_object_get(json_object_get(c, "HostConfig"), "Privileged");
+	if (!json_is_boolean(priv)) {
+		path = rpath(ctx, "%s/containers/%s/hostconfig.json", dir, id);
+		if (read_json(path, &hc) == 0)
+			priv = json_object_get(hc, "Privileged");
+		free(path);
+	}
+	if (json_is_boolean(priv))
+		out->privileged = json_is_true(priv);
+	json_decref(hc);
+	json_decref(c);
+	return 0;
+}
+
+static int try_store(const struct container_ctx *ctx, enum ctr_store store, const char *dir,
+		     const char *id, struct container_info *out)
+{
+	char *path;
+	int r;
+
+	switch (store) {
+	case CTR_STORE_CONTAINERD:
+		return try_containerd(ctx, dir, id, out);
+	case CTR_STORE_RUNC:
+		return try_runc(ctx, dir, id, out);
+	case CTR_STORE_DOCKER:
+		return try_docker(ctx, dir, id, out);
+	case CTR_STORE_CRIO:
+	case CTR_STORE_PODMAN:
+		path = rpath(ctx, "%s/overlay-containers/%s/userdata/config.json", dir, id);
+		r = try_oci_file(path, store_runtime[store], out);
+		free(path);
+		if (r == 0 && store == CTR_STORE_PODMAN)
+			podman_names(ctx, dir, id, out);
+		return r;
+	default:
+		return -ENOENT;
+	}
+}
+
+static int is_plausible_id(const char *id)
+{
+	size_t n = strlen(id);
+
+	return n && n <= ID_MAX && id[0] != '.' &&
+	       all_in(id, n, LOWER UPPER DIGITS "_+.-");
+}
+
+static enum ctr_store hint_store(enum ctr_runtime hint)
+{
+	switch (hint) {
+	case CTR_RT_CRIO:
+		return CTR_STORE_CRIO;
+	case CTR_RT_PODMAN:
+		return CTR_STORE_PODMAN;
+	case CTR_RT_RUNC:
+		return CTR_STORE_RUNC;
+	case CTR_RT_CONTAINERD_CRI:
+	case CTR_RT_CONTAINERD:
+	case CTR_RT_NERDCTL:
+		return CTR_STORE_CONTAINERD;
+	default:
+		return CTR_STORE_DOCKER;
+	}
+}
+
+int container_resolve_id(struct container_ctx *ctx, const char *id, enum ctr_runtime hint,
+			 struct container_info *out)
+{
+	static const enum ctr_store order[] = { CTR_STORE_DOCKER, CTR_STORE_CONTAINERD,
+						CTR_STORE_CRIO, CTR_STORE_PODMAN, CTR_STORE_RUNC };
+	enum ctr_store first = hint_store(hint);
+	int err = -ENOENT;
+
+	info_init(out);
+	if (!is_plausible_id(id))
+		return -EINVAL;
+	out->id = xstrdup(id);
+	out->runtime = hint;
+	out->resolved = CTR_RESOLVED_ID;
+	for (size_t k = 0; k <= ARRAY_SIZE(order); k++) {
+		enum ctr_store s = k ? order[k - 1] : first;
+
+		if (k && s == first)
+			continue;
+		for (size_t i = 0; i < ctx->ndirs[s]; i++) {
+			int r = try_store(ctx, s, ctx->dirs[s][i], id, out);
+
+			if (r == 0)
+				goto found;
+			if (r != -ENOENT && err == -ENOENT) {
+				err = r; /* it exists, but we cannot read it */
+				if (out->runtime == CTR_RT_UNKNOWN)
+					out->runtime = store_runtime[s];
+			}
+		}
+	}
+	return err;
+found:
+	out->resolved = CTR_RESOLVED_FULL;
+	/* A path that named the runtime knows better than a bare runc state or
+	 * a containerd namespace that nerdctl used. */
+	if (hint != CTR_RT_UNKNOWN &&
+	    (out->runtime == CTR_RT_RUNC || out->runtime == CTR_RT_UNKNOWN ||
+	     (out->runtime == CTR_RT_CONTAINERD && hint == CTR_RT_NERDCTL)))
+		out->runtime = hint;
+	if (!out->type)
+		out->type = CTR_TYPE_CONTAINER;
+	if (out->image)
+		ctr_image_split(out->image, &out->img);
+	return 0;
+}
+
+int container_resolve(struct container_ctx *ctx, const char *path, struct container_info *out)
+{
+	struct ctr_ident ident;
+	int r;
+
+	if (container_id_from_cgroup_path(path, &ident) < 0) {
+		info_init(out);
+		return -ESRCH;
+	}
+	r = container_resolve_id(ctx, ident.id, ident.runtime, out);
+	if (!out->pod_uid && ident.pod_uid[0])
+		out->pod_uid = xstrdup(ident.pod_uid);
+	return r;
+}
+
+/* ---- Cache ------------------------------------------------------------------ */
+
+struct centry {
+	struct centry *hnext;	   /* hash chain */
+	struct centry *prev, *next; /* most recently used first */
+	int gone;
+	uint64_t gone_at;
+	struct container_info info;
+};
+
+struct container_cache {
+	struct centry **buckets;
+	size_t nbuckets; /* a power of two */
+	struct centry *head, *tail;
+	size_t count, max;
+	uint64_t linger;
+};
+
+static size_t hash_id(const char *id)
+{
+	uint64_t h = 1469598103934665603ull; /* FNV-1a */
+
+	for (; *id; id++)
+		h = (h ^ (unsigned char)*id) * 1099511628211ull;
+	return (size_t)h;
+}
+
+struct container_cache *container_cache_new(size_t max, uint64_t linger)
+{
+	struct container_cache *c = xcalloc(1, sizeof(*c));
+
+	c->max = max ? max : 1;
+	c->linger = linger;
+	c->nbuckets = 16;
+	while (c->nbuckets < c->max && c->nbuckets < (1u << 20))
+		c->nbuckets <<= 1;
+	c->buckets = xcalloc(c->nbuckets, sizeof(*c->buckets));
+	return c;
+}
+
+static struct centry **find_link(struct container_cache *c, const char *id)
+{
+	struct centry **link = &c->buckets[hash_id(id) & (c->nbuckets - 1)];
+
+	while (*link && strcmp((*link)->info.id, id))
+		link = &(*link)->hnext;
+	return link;
+}
+
+static void lru_unlink(struct container_cache *c, struct centry *e)
+{
+	if (e->prev)
+		e->prev->next = e->next;
+	else
+		c->head = e->next;
+	if (e->next)
+		e->next->prev = e->prev;
+	else
+		c->tail = e->prev;
+	e->prev = e->next = NULL;
+}
+
+static void lru_push(struct container_cache *c, struct centry *e)
+{
+	e->prev = NULL;
+	e->next = c->head;
+	if (c->head)
+		c->head->prev = e;
+	c->head = e;
+	if (!c->tail)
+		c->tail = e;
+}
+
+static void drop(struct container_cache *c, struct centry *e)
+{
+	struct centry **link = find_link(c, e->info.id);
+
+	*link = e->hnext;
+	lru_unlink(c, e);
+	container_info_free(&e->info);
+	free(e);
+	c->count--;
+}
+
+static int expired(const struct container_cache *c, const struct centry *e, uint64_t now)
+{
+	return e->gone && now >= e->gone_at && now - e->gone_at >= c->linger;
+}
+
+void container_cache_free(struct container_cache *c)
+{
+	if (!c)
+		return;
+	while (c->head)
+		drop(c, c->head);
+	free(c->buckets);
+	free(c);
+}
+
+size_t container_cache_expire(struct container_cache *c, uint64_t now)
+{
+	size_t n = 0;
+
+	for (struct centry *e = c->head, *next; e; e = next) {
+		next = e->next;
+		if (expired(c, e, now)) {
+			drop(c, e);
+			n++;
+		}
+	}
+	return n;
+}
+
+int container_cache_put(struct container_cache *c, const struct container_info *info,
+			uint64_t now)
+{
+	struct centry **link, *e;
+
+	if (!info->id)
+		return -EINVAL;
+	link = find_link(c, info->id);
+	if ((e = *link)) {
+		container_info_free(&e->info);
+		lru_unlink(c, e);
+	} else {
+		if (c->count >= c->max && !container_cache_expire(c, now))
+			drop(c, c->tail);
+		link = find_link(c, info->id);
+		e = xcalloc(1, sizeof(*e));
+		*link = e;
+		c->count++;
+	}
+	container_info_copy(&e->info, info);
+	e->gone = 0;
+	lru_push(c, e);
+	return 0;
+}
+
+const struct container_info *container_cache_get(struct container_cache *c, const char *id,
+						 uint64_t now)
+{
+	struct centry *e = *find_link(c, id);
+
+	if (!e)
+		return NULL;
+	if (expired(c, e, now)) {
+		drop(c, e);
+		return NULL;
+	}
+	lru_unlink(c, e);
+	lru_push(c, e);
+	return &e->info;
+}
+
+void container_cache_gone(struct container_cache *c, const char *id, uint64_t now)
+{
+	struct centry *e = *find_link(c, id);
+
+	if (e && !e->gone) {
+		e->gone = 1;
+		e->gone_at = now;
+	}
+}
+
+size_t container_cache_count(const struct container_cache *c)
+{
+	return c->count;
+}
