@@ -26,3 +26,45 @@ assert_one_line() {
 $output"
 	fi
 }
+
+# d4c-load runs need root and a kernel with BTF; say why when they cannot.
+require_bpf() {
+	[ "$(id -u)" -eq 0 ] || skip "d4c-load needs root"
+	[ -r /sys/kernel/btf/vmlinux ] || skip "the kernel has no BTF"
+}
+
+# Compiles policy text (stdin) into $T/policy.d4cp, mode 0600.
+compile_policy() {
+	cat >"$T/policy.yaml"
+	d4c-policy compile -o "$T/policy.d4cp" "$T/policy.yaml"
+	chmod 600 "$T/policy.d4cp"
+}
+
+# Starts d4c-load with ARGS in the background (events in $T/events.json,
+# messages in $T/load.err) and returns once its programs are attached.
+load_start() {
+	d4c-load "$@" >"$T/events.json" 2>"$T/load.err" &
+	LOAD_PID=$!
+	for _ in $(seq 1 300); do
+		grep -q 'in force' "$T/load.err" && return 0
+		if ! kill -0 "$LOAD_PID" 2>/dev/null; then
+			cat "$T/load.err" >&2
+			return 1
+		fi
+		sleep 0.1
+	done
+	echo "d4c-load did not start in 30 s" >&2
+	return 1
+}
+
+# Stops it as a user would (Ctrl-C); its exit status is in $LOAD_RC.
+load_stop() {
+	kill -INT "$LOAD_PID"
+	LOAD_RC=0
+	wait "$LOAD_PID" || LOAD_RC=$?
+}
+
+# The events (not metric records) that jq filter $1 selects, one per line.
+events() {
+	jq -c "select(.event.kind != \"metric\") | select($1)" "$T/events.json"
+}

@@ -1,0 +1,211 @@
+#!/usr/bin/env bats
+# d4c-load on this machine's own kernel: real processes give fork, exec
+# and exit events with the right fields, decided in the kernel by the
+# policy; bad blobs and impossible requests are refused; nothing stays
+# attached after Ctrl-C. (Enforcement with BPF LSM: t/vm/.)
+
+load helpers
+
+setup() {
+	common_setup
+	require_bpf
+	mkdir -p "$T/bin" "$T/wd"
+	cp /bin/echo "$T/bin/d4cecho"
+	cp /bin/dash "$T/bin/d4csh"
+}
+
+teardown() {
+	[ -z "${LOAD_PID:-}" ] || kill -INT "$LOAD_PID" 2>/dev/null || true
+}
+
+exec_policy() {
+	compile_policy <<-YAML
+	process:
+	  selectors:
+	    - name: testBinaries
+	      operation: [exec]
+	      processExecutable: ['$T/bin/*']
+	    - name: testShellForks
+	      operation: [fork]
+	      processExecutable: ['$T/bin/d4csh']
+	  responses:
+	    - match: [testBinaries, testShellForks]
+	      actions: [log]
+	YAML
+}
+
+@test "--probe tells what the kernel supports, as JSON" {
+	run d4c-load --probe
+	assert_success
+	echo "$output" | jq -e '.btf == true and .ringbuf == true' >/dev/null
+	echo "$output" | jq -e '.features.block == .bpf_lsm.usable' >/dev/null
+	echo "$output" | jq -e '.features.process_events == true' >/dev/null
+}
+
+@test "an exec gives one event with pid, ppid, executable, args, cwd and uid" {
+	exec_policy
+	load_start --host "$T/policy.d4cp"
+	(cd "$T/wd" && sh -c 'echo $$ $PPID >"$1"; exec "$2" hello "wor ld"' sh "$T/pids" "$T/bin/d4cecho") >/dev/null
+	/bin/true # not in the policy: no event
+	load_stop
+	assert_equal "$LOAD_RC" 0
+	read -r pid ppid <"$T/pids"
+	run events '.event.action == "exec"'
+	assert_one_line
+	e=$output
+	assert_equal "$(jq -r .process.pid <<<"$e")" "$pid"
+	assert_equal "$(jq -r .process.parent.pid <<<"$e")" "$ppid"
+	assert_equal "$(jq -r .process.executable <<<"$e")" "$T/bin/d4cecho"
+	assert_equal "$(jq -c .process.args <<<"$e")" "[\"$T/bin/d4cecho\",\"hello\",\"wor ld\"]"
+	assert_equal "$(jq -r .process.args_count <<<"$e")" 3
+	assert_equal "$(jq -r .process.working_directory <<<"$e")" "$T/wd"
+	assert_equal "$(jq -r .process.name <<<"$e")" d4cecho
+	assert_equal "$(jq -r .process.user.id <<<"$e")" "$(id -u)"
+	assert_equal "$(jq -r .process.interactive <<<"$e")" false
+	assert_equal "$(jq -c .cloud_defend.matched_selectors <<<"$e")" '["testBinaries"]'
+	assert_equal "$(jq -r .cloud_defend.hook_point <<<"$e")" tracepoint__sched_process_exec
+	assert_equal "$(jq -r .event.dataset <<<"$e")" cloud_defend.process
+	# and its end, with the exit code
+	run events ".event.action == \"end\" and .process.pid == $pid"
+	assert_one_line
+	assert_equal "$(jq -r .process.exit_code <<<"$output")" 0
+}
+
+@test "a fork gives an event for the child, with its parent" {
+	exec_policy
+	load_start --host "$T/policy.d4cp"
+	"$T/bin/d4csh" -c 'echo $$ >"$1"; /bin/true; (exit 3); true' sh "$T/shpid"
+	load_stop
+	shpid=$(cat "$T/shpid")
+	run events ".event.action == \"fork\" and .process.parent.pid == $shpid"
+	[ "${#lines[@]}" -ge 2 ] || fail "expected at least 2 forks of $shpid, got: $output"
+	assert_equal "$(jq -r .process.executable <<<"${lines[0]}")" "$T/bin/d4csh"
+	assert_equal "$(jq -r '.process.pid != .process.parent.pid' <<<"${lines[0]}")" true
+	# the subshell that exits 3 is seen ending with 3
+	run events '.event.action == "end" and .process.exit_code == 3'
+	assert_one_line
+}
+
+@test "processName with a trailing '*' and sessionLeaderInteractive" {
+	compile_policy <<-'YAML'
+	process:
+	  selectors:
+	    - name: interactiveEchoes
+	      operation: [exec]
+	      processName: ['d4cec*']
+	      sessionLeaderInteractive: true
+	  responses:
+	    - match: [interactiveEchoes]
+	      actions: [alert]
+	YAML
+	load_start --host "$T/policy.d4cp"
+	"$T/bin/d4cecho" not-interactive >/dev/null </dev/null
+	script -qec "$T/bin/d4cecho on-a-tty" /dev/null >/dev/null </dev/null
+	load_stop
+	run events '.event.action == "exec"'
+	assert_one_line
+	assert_equal "$(jq -c .process.args <<<"$output")" "[\"$T/bin/d4cecho\",\"on-a-tty\"]"
+	assert_equal "$(jq -r .process.interactive <<<"$output")" true
+	assert_equal "$(jq -r .event.kind <<<"$output")" alert
+	assert_equal "$(jq -r .event.dataset <<<"$output")" cloud_defend.alerts
+}
+
+@test "without --host, processes outside containers are not subject to the policy" {
+	exec_policy
+	load_start "$T/policy.d4cp"
+	"$T/bin/d4cecho" hello >/dev/null
+	load_stop
+	run events 'true'
+	assert_output ""
+}
+
+@test "the last record counts what was produced, delivered and lost" {
+	exec_policy
+	load_start --host "$T/policy.d4cp"
+	for i in 1 2 3 4 5; do "$T/bin/d4cecho" $i >/dev/null; done
+	load_stop
+	m=$(tail -n 1 "$T/events.json")
+	assert_equal "$(jq -r .event.kind <<<"$m")" metric
+	assert_equal "$(jq -r .d4c.final <<<"$m")" true
+	assert_equal "$(jq -r '.d4c.produced == .d4c.delivered + .d4c.lost' <<<"$m")" true
+	[ "$(jq -r .d4c.delivered <<<"$m")" -ge 10 ] # 5 execs and 5 ends at least
+	assert_equal "$(events '.event.action == "exec"' | wc -l)" 5
+}
+
+@test "Ctrl-C detaches every program" {
+	exec_policy
+	load_start --host "$T/policy.d4cp"
+	ids=$(bpftool -j prog show | jq -r '.[] | select(.name == "sched_exec" or .name == "sched_fork"
+		or .name == "sched_exit" or .name == "cgroup_mkdir") | .id' | sort)
+	[ "$(echo "$ids" | wc -w)" -ge 4 ] || fail "d4c-load's programs are not loaded: $ids"
+	load_stop
+	assert_equal "$LOAD_RC" 0
+	# the kernel frees programs a moment after their last link closes
+	for _ in $(seq 1 50); do
+		left=$(bpftool -j prog show | jq -r '.[].id' | sort | comm -12 - <(echo "$ids"))
+		[ -z "$left" ] && break
+		sleep 0.1
+	done
+	assert_equal "$left" ""
+}
+
+@test "a blob that others can write is refused" {
+	exec_policy
+	chmod 666 "$T/policy.d4cp"
+	run d4c-load --host "$T/policy.d4cp"
+	assert_failure 1
+	assert_output --partial "is writable by group or others"
+	assert_one_line
+}
+
+@test "a corrupt, truncated or foreign blob is refused with one line" {
+	exec_policy
+	cp "$T/policy.d4cp" "$T/flip.d4cp"
+	printf '\377' | dd of="$T/flip.d4cp" bs=1 seek=200 conv=notrunc status=none
+	head -c 100 "$T/policy.d4cp" >"$T/short.d4cp"
+	cp "$T/policy.yaml" "$T/yaml.d4cp"
+	chmod 600 "$T"/*.d4cp
+	for b in flip short yaml; do
+		run d4c-load --host "$T/$b.d4cp"
+		assert_failure 1
+		assert_output --partial "$T/$b.d4cp"
+		assert_one_line
+	done
+	run d4c-load --host "$T/missing.d4cp"
+	assert_failure 2
+	assert_output --partial "cannot open"
+}
+
+@test "a blocking policy is refused where BPF LSM is not usable, unless --monitor" {
+	d4c-load --probe | jq -e '.bpf_lsm.usable == false' >/dev/null ||
+		skip "BPF LSM is usable here: this is the kernel without it (see t/vm/)"
+	compile_policy <<-YAML
+	process:
+	  selectors:
+	    - name: noEcho
+	      operation: [exec]
+	      processName: [d4cecho]
+	  responses:
+	    - match: [noEcho]
+	      actions: [alert, block]
+	YAML
+	run d4c-load --host "$T/policy.d4cp"
+	assert_failure 3
+	assert_output --partial "lsm=...,bpf"
+	load_start --host --monitor "$T/policy.d4cp"
+	run "$T/bin/d4cecho" still-runs
+	assert_success
+	load_stop
+	run events '.event.action == "exec"'
+	assert_one_line
+	assert_equal "$(jq -r .cloud_defend.monitor_only <<<"$output")" true
+	assert_equal "$(jq -r .event.outcome <<<"$output")" success
+}
+
+@test "usage errors exit 2" {
+	run d4c-load
+	assert_failure 2
+	run d4c-load --ringbuf-size 1000 x
+	assert_failure 2
+	assert_output --partial "power of two"
+}
