@@ -349,11 +349,15 @@ static __always_inline __u64 name_mask(struct scratch *s, __u32 slot,
 {
 	__u64 mask = tm->no_name;
 	struct d4c_name_val *v;
-	int k;
+	int k, done = 0;
 
 	__builtin_memset(&s->nkey, 0, sizeof(s->nkey));
 	s->nkey.slot = slot;
+	/* unrolled: the 6.1 verifier refuses a loop that starts after a call */
+#pragma unroll
 	for (k = 0; k < 16; k++) {
+		if (done)
+			continue;
 		v = bpf_map_lookup_elem(&names, &s->nkey);
 		if (v) {
 			mask |= v->prefix;
@@ -361,8 +365,9 @@ static __always_inline __u64 name_mask(struct scratch *s, __u32 slot,
 				mask |= v->exact;
 		}
 		if (k == 15 || !comm[k])
-			break;
-		s->nkey.name[k] = comm[k];
+			done = 1;
+		else
+			s->nkey.name[k] = comm[k];
 	}
 	return mask;
 }
@@ -415,6 +420,7 @@ static __always_inline __u64 candidates(__u32 type, __u32 ops, struct decision *
 		ops |= 1u << D4C_OP_CREATE_FILE;
 	if (type == D4C_TYPE_FILE && (ops & (1u << D4C_OP_MODIFY_EXECUTABLE)))
 		ops |= 1u << D4C_OP_MODIFY_FILE;
+#pragma unroll
 	for (i = 0; i < D4C_MAX_OPS; i++)
 		if (ops & (1u << i))
 			opm |= tm->op[i];
@@ -431,12 +437,10 @@ static __always_inline __u32 actions_of(__u32 slot, __u32 type, __u64 sel)
 	if (!rs || !sel)
 		return 0;
 	n = rs->n;
-	for (i = 0; i < D4C_MAX_SELECTORS; i++) {
-		if (i >= n)
-			break;
-		if ((rs->r[i].match & sel) && !(rs->r[i].exclude & sel))
+#pragma unroll
+	for (i = 0; i < D4C_MAX_SELECTORS; i++)
+		if (i < n && (rs->r[i].match & sel) && !(rs->r[i].exclude & sel))
 			actions |= rs->r[i].actions;
-	}
 	return actions;
 }
 
@@ -677,6 +681,25 @@ static __always_inline int bprm_memfd(struct scratch *s, struct linux_binprm *bp
 	return 0;
 }
 
+struct base_ctx {
+	__u32 base; /* offset of the last component of s->data */
+};
+
+static long base_step(__u32 i, struct base_ctx *c)
+{
+	struct scratch *s = get_scratch();
+	char ch;
+
+	if (!s)
+		return 1;
+	ch = s->data[i & 255];
+	if (!ch)
+		return 1;
+	if (ch == '/')
+		c->base = i + 1;
+	return 0;
+}
+
 SEC("lsm/bprm_check_security")
 int BPF_PROG(bprm_check, struct linux_binprm *bprm, int ret)
 {
@@ -685,11 +708,12 @@ int BPF_PROG(bprm_check, struct linux_binprm *bprm, int ret)
 	struct decision d = {};
 	struct walked w = {};
 	struct file *f;
-	const char *fn, *base;
+	struct base_ctx bc = {};
+	const char *fn;
 	char comm[16] = {};
 	__u64 sel = 0;
 	__u32 actions, cur = 0;
-	int i, r;
+	int r;
 
 	if (ret || !s)
 		return ret;
@@ -706,14 +730,8 @@ int BPF_PROG(bprm_check, struct linux_binprm *bprm, int ret)
 	/* the name the process will have: what exec sets comm to */
 	fn = BPF_CORE_READ(bprm, filename);
 	bpf_probe_read_kernel_str(s->data, 256, fn);
-	base = s->data;
-	for (i = 0; i < 255; i++) {
-		if (!s->data[i])
-			break;
-		if (s->data[i] == '/')
-			base = &s->data[i + 1];
-	}
-	bpf_probe_read_kernel_str(comm, sizeof(comm), base);
+	bpf_loop(255, base_step, &bc, 0);
+	bpf_probe_read_kernel_str(comm, sizeof(comm), &s->data[bc.base & 255]);
 	walk_path(BPF_CORE_READ(f, f_path.mnt), BPF_CORE_READ(f, f_path.dentry), 0, &w);
 	actions = decide_process(s, t, D4C_OP_EXEC, &w, comm, &d, &sel);
 	if (!(actions & D4C_ACTION_BLOCK))

@@ -325,7 +325,8 @@ int container_pick_cgroup_line(const char *text, char *buf, size_t len)
 					v2 = path;
 			} else {
 				for (size_t i = 0; i < ARRAY_SIZE(v1_order); i++)
-					if (!v1[i].s && has_controller(c1 + 1, c2 - c1 - 1, v1_order[i]))
+					if (!v1[i].s &&
+					    has_controller(c1 + 1, c2 - c1 - 1, v1_order[i]))
 						v1[i] = path;
 			}
 		}
@@ -615,7 +616,7 @@ static const char *skip_back_slashes(const char *path, const char *end)
 
 int container_id_from_cgroup_path(const char *path, struct ctr_ident *out)
 {
-	const char *end = skip_back_slashes(path, path + strlen(path)), *s, *id = NULL;
+	const char *end = skip_back_slashes(path, path + strlen(path)), *s = path, *id = NULL;
 	enum ctr_runtime rt = CTR_RT_UNKNOWN;
 	enum comp_kind kind = COMP_NONE;
 	size_t n = 0;
@@ -693,12 +694,14 @@ static int is_digest(const char *s)
 	const char *colon = strchr(s, ':');
 
 	return colon && colon > s && all_in(s, colon - s, LOWER DIGITS "+._-") &&
-	       strlen(colon + 1) >= 32 && all_in(colon + 1, strlen(colon + 1), LOWER UPPER DIGITS "=_-");
+	       strlen(colon + 1) >= 32 &&
+	       all_in(colon + 1, strlen(colon + 1), LOWER UPPER DIGITS "=_-");
 }
 
 static int is_tag(const char *s, size_t n)
 {
-	return n && n <= 128 && s[0] != '.' && s[0] != '-' && all_in(s, n, LOWER UPPER DIGITS "_.-");
+	return n && n <= 128 && s[0] != '.' && s[0] != '-' &&
+	       all_in(s, n, LOWER UPPER DIGITS "_.-");
 }
 
 /* A repository path: components of lower-case letters, digits and
@@ -1092,8 +1095,11 @@ static void parse_oci(const json_t *spec, enum ctr_runtime dflt, struct containe
 		set_once(&out->name, jstr(ann, "nerdctl/name"));
 
 	out->privileged = oci_privileged(spec);
-	if ((s = jstr(ann, "io.podman.annotations.privileged")))
-		out->privileged = !strcmp(s, "TRUE") ? 1 : !strcmp(s, "FALSE") ? 0 : out->privileged;
+	s = jstr(ann, "io.podman.annotations.privileged");
+	if (s && !strcmp(s, "TRUE"))
+		out->privileged = 1;
+	else if (s && !strcmp(s, "FALSE"))
+		out->privileged = 0;
 	kv_from_object(&out->annotations, &out->nannotations, ann);
 }
 
@@ -1114,6 +1120,7 @@ static int try_containerd(const struct container_ctx *ctx, const char *dir, cons
 			  struct container_info *out)
 {
 	char *base = rpath(ctx, "%s/io.containerd.runtime.v2.task", dir), *path;
+	enum ctr_runtime dflt;
 	int r, err;
 	struct dirent *e;
 	DIR *d;
@@ -1130,8 +1137,8 @@ static int try_containerd(const struct container_ctx *ctx, const char *dir, cons
 			continue;
 		path = xasprintf("%s/%s/%s/config.json", base, e->d_name, id);
 		/* Docker runs its containers in containerd's "moby" namespace. */
-		r = try_oci_file(path, strcmp(e->d_name, "moby") ? CTR_RT_CONTAINERD : CTR_RT_DOCKER,
-				 out);
+		dflt = strcmp(e->d_name, "moby") ? CTR_RT_CONTAINERD : CTR_RT_DOCKER;
+		r = try_oci_file(path, dflt, out);
 		free(path);
 		if (r == 0 || (r != -ENOENT && err == -ENOENT))
 			err = r;
@@ -1201,7 +1208,8 @@ static void podman_names(const struct container_ctx *ctx, const char *dir, const
 
 		if (!cid || strcmp(cid, id))
 			continue;
-		set_once(&out->name, vstr(json_array_get(json_object_get(c, "names"), 0), FIELD_MAX));
+		set_once(&out->name,
+			 vstr(json_array_get(json_object_get(c, "names"), 0), FIELD_MAX));
 		meta = object_in_string(c, "metadata");
 		set_once(&out->name, jstr(meta, "name"));
 		set_once(&out->image, jstr(meta, "image-name"));

@@ -22,7 +22,8 @@
  * and a bounded cache that remembers containers for a while after they go.
  *
  * Nothing here has global state or prints: functions that can fail return a
- * negative errno value and leave the reason to the caller.
+ * negative errno value and leave the reason to the caller. A context or a
+ * cache is used by one thread at a time.
  */
 #ifndef D4C_CONTAINER_H
 #define D4C_CONTAINER_H
