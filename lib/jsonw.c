@@ -41,6 +41,7 @@ static const char hexdigits[16] = "0123456789abcdef";
  * sequence it starts (if it starts one), 'u' a \u00XX escape, any other
  * character the two-character escape made of '\' and it.
  */
+/* clang-format off */
 static const unsigned char esc[256] = {
 	[0x00 ... 0x07] = 'u',
 	['\b'] = 'b',
@@ -55,11 +56,12 @@ static const unsigned char esc[256] = {
 	[0x7f] = 'u',
 	[0x80 ... 0xff] = 'U',
 };
+/* clang-format on */
 
 void jsonw_init(struct jsonw *w)
 {
 	memset(w, 0, sizeof(*w));
-	w->tsec = UINT64_MAX;
+	w->tsec[0] = w->tsec[1] = UINT64_MAX;
 }
 
 void jsonw_free(struct jsonw *w)
@@ -148,14 +150,26 @@ static inline size_t str_room(size_t len)
 	return 6 * len + 2;
 }
 
+/* Eight bytes loaded from memory as a little-endian number: the first
+ * byte is the least significant. */
+static inline uint64_t le64(uint64_t x)
+{
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	return __builtin_bswap64(x);
+#else
+	return x;
+#endif
+}
+
 #define ONES 0x0101010101010101ULL
 #define HIGH 0x8080808080808080ULL
 
 /*
- * Whether any of the eight bytes in X needs more than a copy: below 0x20,
- * '"', '\', 0x7f or above. Each term may also flag bytes above a byte that
- * really matches (borrows and carries), never when none does: enough to
- * fall back to the byte loop.
+ * Which of the eight bytes in X need more than a copy (below 0x20, '"',
+ * '\', 0x7f or above): the high bit of each such byte is set. Borrows and
+ * carries may also set it in more significant bytes than one that really
+ * matches, never in less significant ones, nor when none matches: the
+ * lowest bit set marks the first byte that needs care.
  */
 static inline uint64_t needs_care(uint64_t x)
 {
@@ -163,6 +177,35 @@ static inline uint64_t needs_care(uint64_t x)
 
 	/* The high bit of q and b is that of x, as '"' and '\\' are ASCII. */
 	return ((((x - ONES * 0x20) | (x + ONES) | (q - ONES) | (b - ONES)) & ~x) | x) & HIGH;
+}
+
+/*
+ * The R bytes at P (1 to 7) in a word for needs_care(), without reading
+ * past them: two overlapping 4-byte loads, or the first, middle and last
+ * byte (that is all of them) with plain 'a's around.
+ */
+static inline uint64_t tail(const unsigned char *p, size_t r)
+{
+	uint32_t lo, hi;
+
+	if (r < 4)
+		return (ONES * 'a' & ~0xffffffULL) | p[0] | (uint64_t)p[r / 2] << 8 |
+		       (uint64_t)p[r - 1] << 16;
+	memcpy(&lo, p, 4);
+	memcpy(&hi, p + r - 4, 4);
+	return lo | (uint64_t)hi << 32;
+}
+
+static inline void copy_tail(char *o, const unsigned char *p, size_t r)
+{
+	if (r < 4) {
+		o[0] = (char)p[0];
+		o[r / 2] = (char)p[r / 2];
+		o[r - 1] = (char)p[r - 1];
+	} else {
+		memcpy(o, p, 4);
+		memcpy(o + r - 4, p + r - 4, 4);
+	}
 }
 
 /*
@@ -200,28 +243,45 @@ static inline size_t utf8_len(const unsigned char *p, const unsigned char *end)
 }
 
 /* Writes S (LEN bytes) as a quoted JSON string at O, in at most str_room(LEN) bytes. */
-static char *put_str(char *o, const unsigned char *p, size_t len)
+static inline __attribute__((always_inline)) char *put_str(char *o, const unsigned char *p,
+							    size_t len)
 {
 	const unsigned char *end = p + len;
 
 	*o++ = '"';
 	for (;;) {
 		unsigned char c, e;
+		size_t r;
 
-		while (end - p >= 8) {
-			uint64_t x;
+		/* Plain bytes eight at a time, stored before they are looked at
+		 * (there is room), up to the first byte that needs care. */
+		while ((r = (size_t)(end - p)) >= 8) {
+			uint64_t x, m;
 
 			memcpy(&x, p, 8);
-			if (needs_care(x))
-				break;
 			memcpy(o, &x, 8);
+			m = needs_care(le64(x));
+			if (m) {
+				size_t n = (size_t)__builtin_ctzll(m) / 8;
+
+				p += n;
+				o += n;
+				break;
+			}
 			p += 8;
 			o += 8;
 		}
-		while (p < end && !esc[*p])
-			*o++ = (char)*p++;
-		if (p == end)
-			break;
+		if (r < 8) {
+			if (!r)
+				break;
+			if (!needs_care(tail(p, r))) {
+				copy_tail(o, p, r);
+				o += r;
+				break;
+			}
+			while (!esc[*p]) /* stops before END: needs_care() said so */
+				*o++ = (char)*p++;
+		}
 		c = *p;
 		e = esc[c];
 		if (e == 'U') {
@@ -291,8 +351,8 @@ static inline void put2(char *o, unsigned v)
 	memcpy(o, digits2 + 2 * v, 2);
 }
 
-/* Fills the "YYYY-MM-DDTHH:MM:SS" cache for SEC seconds since the epoch. */
-static void date_fill(struct jsonw *w, uint64_t sec)
+/* Writes "YYYY-MM-DDTHH:MM:SS" for SEC seconds since the epoch at T. */
+static void date_fill(char *t, uint64_t sec)
 {
 	/* Days to civil date in the proleptic Gregorian calendar (H. Hinnant's
 	 * days_from_civil inverse), counted from 0000-03-01 so that the leap
@@ -300,14 +360,13 @@ static void date_fill(struct jsonw *w, uint64_t sec)
 	uint64_t z = sec / 86400 + 719468;
 	unsigned s = (unsigned)(sec % 86400);
 	uint64_t era = z / 146097;
-	unsigned doe = (unsigned)(z - era * 146097);			     /* [0, 146096] */
+	unsigned doe = (unsigned)(z - era * 146097); /* day of the era, [0, 146096] */
 	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365; /* [0, 399] */
-	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);		     /* [0, 365] */
-	unsigned mp = (5 * doy + 2) / 153;				     /* [0, 11], 0 = March */
+	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100); /* from March 1, [0, 365] */
+	unsigned mp = (5 * doy + 2) / 153; /* month from March, [0, 11] */
 	unsigned d = doy - (153 * mp + 2) / 5 + 1;
 	unsigned m = mp < 10 ? mp + 3 : mp - 9;
 	unsigned y = (unsigned)(yoe + era * 400) + (m <= 2);
-	char *t = w->tdate;
 
 	/* 2^64 ns is in the year 2554: four digits always do. */
 	put2(t, y / 100);
@@ -322,7 +381,26 @@ static void date_fill(struct jsonw *w, uint64_t sec)
 	put2(t + 14, s / 60 % 60);
 	t[16] = ':';
 	put2(t + 17, s % 60);
-	w->tsec = sec;
+}
+
+/*
+ * The date part for SEC, from a cache of the last two seconds seen: an
+ * event's @timestamp and its process start often share a second, and its
+ * parent's start is another.
+ */
+static inline const char *date(struct jsonw *w, uint64_t sec)
+{
+	unsigned i;
+
+	if (sec == w->tsec[0])
+		return w->tdate[0];
+	if (sec == w->tsec[1])
+		return w->tdate[1];
+	i = w->tnext;
+	w->tnext ^= 1;
+	date_fill(w->tdate[i], sec);
+	w->tsec[i] = sec;
+	return w->tdate[i];
 }
 
 #define TIME_ROOM 32 /* "YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ" with its quotes */
@@ -332,10 +410,8 @@ static inline char *put_time(struct jsonw *w, char *o, uint64_t ns)
 	uint64_t sec = ns / NS_PER_SEC;
 	unsigned frac = (unsigned)(ns % NS_PER_SEC);
 
-	if (sec != w->tsec)
-		date_fill(w, sec);
 	*o = '"';
-	memcpy(o + 1, w->tdate, 19);
+	memcpy(o + 1, date(w, sec), 19);
 	o[20] = '.';
 	o[21] = (char)('0' + frac / 100000000);
 	frac %= 100000000;
@@ -411,11 +487,6 @@ int jsonw_keyn(struct jsonw *w, const void *key, size_t len)
 	return 0;
 }
 
-int jsonw_key(struct jsonw *w, const char *key)
-{
-	return jsonw_keyn(w, key, strlen(key));
-}
-
 int jsonw_strn(struct jsonw *w, const void *s, size_t len)
 {
 	char *o = value_begin(w, str_room(len));
@@ -440,11 +511,6 @@ static int put_literal(struct jsonw *w, const char *lit, size_t len)
 int jsonw_null(struct jsonw *w)
 {
 	return put_literal(w, "null", 4);
-}
-
-int jsonw_str(struct jsonw *w, const char *s)
-{
-	return s ? jsonw_strn(w, s, strlen(s)) : jsonw_null(w);
 }
 
 int jsonw_bool(struct jsonw *w, bool v)
@@ -487,48 +553,6 @@ int jsonw_time(struct jsonw *w, uint64_t unix_ns)
 	return 0;
 }
 
-int jsonw_kv_str(struct jsonw *w, const char *key, const char *s)
-{
-	if (jsonw_key(w, key))
-		return -1;
-	return jsonw_str(w, s);
-}
-
-int jsonw_kv_strn(struct jsonw *w, const char *key, const void *s, size_t len)
-{
-	if (jsonw_key(w, key))
-		return -1;
-	return jsonw_strn(w, s, len);
-}
-
-int jsonw_kv_u64(struct jsonw *w, const char *key, uint64_t v)
-{
-	if (jsonw_key(w, key))
-		return -1;
-	return jsonw_u64(w, v);
-}
-
-int jsonw_kv_i64(struct jsonw *w, const char *key, int64_t v)
-{
-	if (jsonw_key(w, key))
-		return -1;
-	return jsonw_i64(w, v);
-}
-
-int jsonw_kv_bool(struct jsonw *w, const char *key, bool v)
-{
-	if (jsonw_key(w, key))
-		return -1;
-	return jsonw_bool(w, v);
-}
-
-int jsonw_kv_time(struct jsonw *w, const char *key, uint64_t unix_ns)
-{
-	if (jsonw_key(w, key))
-		return -1;
-	return jsonw_time(w, unix_ns);
-}
-
 int jsonw_end_line(struct jsonw *w)
 {
 	if (w->err || w->depth || w->key || !(w->lvl[0] & LVL_ANY)) {
@@ -544,7 +568,7 @@ int jsonw_end_line(struct jsonw *w)
 
 const char *jsonw_data(const struct jsonw *w)
 {
-	return w->buf;
+	return w->buf ? w->buf : "";
 }
 
 size_t jsonw_len(const struct jsonw *w)

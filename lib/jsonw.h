@@ -7,6 +7,7 @@
  * commas, colons and quotes.
  *
  *	struct jsonw w;
+ *	int r;
  *
  *	jsonw_init(&w);
  *	jsonw_obj_begin(&w);
@@ -18,9 +19,9 @@
  *	jsonw_obj_end(&w);
  *	jsonw_obj_end(&w);
  *	if (jsonw_end_line(&w))
- *		bug("event %u: unbalanced JSON", ev->type);
- *	if (jsonw_len(&w) >= 65536 && jsonw_flush(&w, 1))
- *		die(...);
+ *		error("event type %u: bad JSON nesting, event dropped", ev->type);
+ *	if (jsonw_len(&w) >= 65536 && (r = jsonw_flush(&w, STDOUT_FILENO)))
+ *		die("stdout: %s", strerror(-r));
  *
  * Strings are arbitrary bytes (file paths and arguments from the kernel)
  * and the output is always valid JSON and valid UTF-8:
@@ -45,8 +46,9 @@
  * ending what is not open, nesting deeper than JSONW_MAX_DEPTH, a second
  * value on one line) is a programming error: the call writes nothing and
  * returns -1, and the error sticks until jsonw_end_line(), which reports
- * it by returning -1 and dropping the whole line. The buffer therefore only
- * ever holds whole, valid lines. Running out of memory is fatal (die()).
+ * it by returning -1 and dropping the whole line: jsonw_data() and
+ * jsonw_flush() only ever see whole lines, valid as long as what was given
+ * to jsonw_raw() was. Running out of memory is fatal (die()).
  *
  * Not thread-safe: one writer per thread.
  */
@@ -56,6 +58,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* Objects and arrays nest at most this deep in one line. */
 #define JSONW_MAX_DEPTH 16
@@ -70,8 +73,9 @@ struct jsonw {
 	bool key;	   /* a key was written: its value comes next */
 	bool err;	   /* misuse since the line began */
 	unsigned char lvl[JSONW_MAX_DEPTH + 1]; /* per depth: object? something written? */
-	uint64_t tsec;	   /* the second tdate holds (UINT64_MAX: none) */
-	char tdate[20];	   /* "YYYY-MM-DDTHH:MM:SS" of tsec */
+	uint64_t tsec[2];  /* the seconds tdate holds (UINT64_MAX: none) */
+	char tdate[2][20]; /* "YYYY-MM-DDTHH:MM:SS" of tsec */
+	unsigned tnext;	   /* the entry to fill next */
 };
 
 /* An empty writer; allocates nothing until the first write. */
@@ -87,34 +91,76 @@ int jsonw_obj_end(struct jsonw *w);
 int jsonw_arr_begin(struct jsonw *w);
 int jsonw_arr_end(struct jsonw *w);
 
-/* An object member's key, escaped like a string; its value must follow. */
-int jsonw_key(struct jsonw *w, const char *key);
+/*
+ * An object member's key: LEN bytes escaped like a string value (a NUL
+ * byte becomes \u0000, valid JSON that some readers, jansson among them,
+ * refuse in a key). Its value must follow. jsonw_key() takes a C string.
+ */
 int jsonw_keyn(struct jsonw *w, const void *key, size_t len);
 
 /*
- * Values. Every function returns 0, or -1 on misuse. jsonw_str() writes
- * null for a NULL S; jsonw_strn() takes LEN bytes, NUL bytes included
- * (written as \u0000).
+ * Values. Each returns 0, or -1 on misuse.
+ *
+ * jsonw_strn() writes LEN bytes, NUL bytes included (as \u0000);
+ * jsonw_str() a C string, or null for NULL. Integers are exact; JSON
+ * readers that store integers as int64_t (jansson, Elasticsearch's long)
+ * refuse u64 values above INT64_MAX. jsonw_time() writes nanoseconds since
+ * the Unix epoch as an RFC 3339 UTC string with nine fractional digits,
+ * the ECS @timestamp: "2026-11-25T12:34:56.123456789Z". jsonw_raw() copies
+ * LEN bytes of JSON that the caller vouches for, unchecked.
  */
-int jsonw_str(struct jsonw *w, const char *s);
 int jsonw_strn(struct jsonw *w, const void *s, size_t len);
 int jsonw_u64(struct jsonw *w, uint64_t v);
 int jsonw_i64(struct jsonw *w, int64_t v);
 int jsonw_bool(struct jsonw *w, bool v);
 int jsonw_null(struct jsonw *w);
-/* Nanoseconds since the Unix epoch as an RFC 3339 UTC string with nine
- * fractional digits, the ECS @timestamp: "2026-11-25T12:34:56.123456789Z". */
 int jsonw_time(struct jsonw *w, uint64_t unix_ns);
-/* LEN bytes of JSON that the caller vouches for, copied as they are. */
 int jsonw_raw(struct jsonw *w, const char *json, size_t len);
 
-/* Key and value in one call. */
-int jsonw_kv_str(struct jsonw *w, const char *key, const char *s);
-int jsonw_kv_strn(struct jsonw *w, const char *key, const void *s, size_t len);
-int jsonw_kv_u64(struct jsonw *w, const char *key, uint64_t v);
-int jsonw_kv_i64(struct jsonw *w, const char *key, int64_t v);
-int jsonw_kv_bool(struct jsonw *w, const char *key, bool v);
-int jsonw_kv_time(struct jsonw *w, const char *key, uint64_t unix_ns);
+/*
+ * The forms that take C strings are inline so that the compiler measures
+ * literal keys and values when it compiles the call. The jsonw_kv_*()
+ * forms write a key and its value.
+ */
+static inline int jsonw_key(struct jsonw *w, const char *key)
+{
+	return jsonw_keyn(w, key, strlen(key));
+}
+
+static inline int jsonw_str(struct jsonw *w, const char *s)
+{
+	return s ? jsonw_strn(w, s, strlen(s)) : jsonw_null(w);
+}
+
+static inline int jsonw_kv_str(struct jsonw *w, const char *key, const char *s)
+{
+	return jsonw_key(w, key) ? -1 : jsonw_str(w, s);
+}
+
+static inline int jsonw_kv_strn(struct jsonw *w, const char *key, const void *s, size_t len)
+{
+	return jsonw_key(w, key) ? -1 : jsonw_strn(w, s, len);
+}
+
+static inline int jsonw_kv_u64(struct jsonw *w, const char *key, uint64_t v)
+{
+	return jsonw_key(w, key) ? -1 : jsonw_u64(w, v);
+}
+
+static inline int jsonw_kv_i64(struct jsonw *w, const char *key, int64_t v)
+{
+	return jsonw_key(w, key) ? -1 : jsonw_i64(w, v);
+}
+
+static inline int jsonw_kv_bool(struct jsonw *w, const char *key, bool v)
+{
+	return jsonw_key(w, key) ? -1 : jsonw_bool(w, v);
+}
+
+static inline int jsonw_kv_time(struct jsonw *w, const char *key, uint64_t unix_ns)
+{
+	return jsonw_key(w, key) ? -1 : jsonw_time(w, unix_ns);
+}
 
 /*
  * Ends the line: appends "\n" when exactly one value was written and every
@@ -124,7 +170,8 @@ int jsonw_kv_time(struct jsonw *w, const char *key, uint64_t unix_ns);
  */
 int jsonw_end_line(struct jsonw *w);
 
-/* The whole lines buffered and not yet flushed (not NUL-terminated). */
+/* The whole lines buffered and not yet flushed (not NUL-terminated). What
+ * jsonw_data() returns is valid until the next call on W. */
 const char *jsonw_data(const struct jsonw *w);
 size_t jsonw_len(const struct jsonw *w);
 
