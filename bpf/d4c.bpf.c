@@ -1011,15 +1011,15 @@ int BPF_PROG(path_chmod, const struct path *path, umode_t mode, int ret)
 
 /* ---- containers --------------------------------------------------------- */
 
-SEC("tp_btf/cgroup_mkdir")
-int BPF_PROG(cgroup_mkdir, struct cgroup *cgrp, const char *path)
+/* A cgroup came or went: user space learns containers from these. */
+static __always_inline int cgroup_record(struct cgroup *cgrp, const char *path, __u32 hook)
 {
 	struct scratch *s = get_scratch();
 	long n;
 
 	if (!s)
 		return 0;
-	ev_init(s, D4C_REC_CGROUP, D4C_HOOK_CGROUP_MKDIR, bpf_get_current_task_btf());
+	ev_init(s, D4C_REC_CGROUP, hook, bpf_get_current_task_btf());
 	s->ev.ino = BPF_CORE_READ(cgrp, kn, id);
 	s->ev.mode = BPF_CORE_READ(cgrp, root, hierarchy_id);
 	n = bpf_probe_read_kernel_str(s->data, D4C_CGROUP_PATH, path);
@@ -1028,4 +1028,16 @@ int BPF_PROG(cgroup_mkdir, struct cgroup *cgrp, const char *path)
 	s->ev.len[D4C_S_PATH] = (n - 1) & (D4C_CGROUP_PATH - 1);
 	ev_send(s, (n - 1) & (D4C_CGROUP_PATH - 1));
 	return 0;
+}
+
+SEC("tp_btf/cgroup_mkdir")
+int BPF_PROG(cgroup_mkdir, struct cgroup *cgrp, const char *path)
+{
+	return cgroup_record(cgrp, path, D4C_HOOK_CGROUP_MKDIR);
+}
+
+SEC("tp_btf/cgroup_rmdir")
+int BPF_PROG(cgroup_rmdir, struct cgroup *cgrp, const char *path)
+{
+	return cgroup_record(cgrp, path, D4C_HOOK_CGROUP_RMDIR);
 }

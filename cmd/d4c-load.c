@@ -121,6 +121,14 @@ static void on_signal(int sig)
 		stop_signal = sig;
 }
 
+static uint64_t clock_ns(clockid_t c)
+{
+	struct timespec ts;
+
+	clock_gettime(c, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
 /* ---- the blob ----------------------------------------------------------- */
 
 struct policy_slot {
@@ -294,47 +302,69 @@ static int print_probe(void)
 struct cg_entry {
 	uint64_t id; /* 0: empty slot */
 	char ctr[CTR_ID_LEN + 1];
-	int pending; /* resolved by id only: retried */
+	int gone;    /* the cgroup was removed: dropped when the table grows */
+	int pending; /* known by id only: resolved again until its metadata shows */
 	unsigned tries;
+	uint64_t next_try; /* CLOCK_MONOTONIC ns */
+	char *path;	   /* of a pending entry */
 };
 
-/* cgroup id -> container: open addressing, never shrinks (ids are few). */
+/* Metadata that is not there yet is looked for again, quickly at first
+ * (runc writes its state just before the container's first exec), for
+ * about 30 s in all. */
+#define PENDING_TRIES 20
+#define PENDING_FIRST_NS 5000000ull
+
+/* cgroup id -> container: open addressing; removed cgroups are dropped
+ * when it grows (cgroup ids are never reused). */
 static struct {
 	struct cg_entry *v;
 	size_t cap, n;
+	size_t npending;
 } cgtab;
 
-static struct cg_entry *cg_find(uint64_t id, int add)
+static struct cg_entry *cg_slot(uint64_t id)
 {
 	size_t i;
 
-	if (add && (cgtab.n + 1) * 2 > cgtab.cap) {
+	for (i = (id * 0x9e3779b97f4a7c15ull) & (cgtab.cap - 1);; i = (i + 1) & (cgtab.cap - 1))
+		if (cgtab.v[i].id == id || !cgtab.v[i].id)
+			return &cgtab.v[i];
+}
+
+/* The entry of ID; when there is none, a new one if ADD, else NULL. */
+static struct cg_entry *cg_find(uint64_t id, int add)
+{
+	struct cg_entry *e = cgtab.cap ? cg_slot(id) : NULL;
+
+	if (e && e->id)
+		return e;
+	if (!add)
+		return NULL;
+	if ((cgtab.n + 1) * 2 > cgtab.cap) {
 		struct cg_entry *old = cgtab.v;
 		size_t oldcap = cgtab.cap;
 
 		cgtab.cap = oldcap ? oldcap * 2 : 1024;
 		cgtab.v = xcalloc(cgtab.cap, sizeof(*cgtab.v));
 		cgtab.n = 0;
-		for (size_t k = 0; k < oldcap; k++)
-			if (old[k].id)
-				*cg_find(old[k].id, 1) = old[k];
+		for (size_t k = 0; k < oldcap; k++) {
+			if (!old[k].id)
+				continue;
+			if (old[k].gone) {
+				free(old[k].path);
+				continue;
+			}
+			*cg_slot(old[k].id) = old[k];
+			cgtab.n++;
+		}
 		free(old);
 	}
-	if (!cgtab.cap)
-		return NULL;
-	for (i = (id * 0x9e3779b97f4a7c15ull) & (cgtab.cap - 1);; i = (i + 1) & (cgtab.cap - 1)) {
-		if (cgtab.v[i].id == id)
-			return &cgtab.v[i];
-		if (!cgtab.v[i].id) {
-			if (!add)
-				return NULL;
-			cgtab.v[i].id = id;
-			cgtab.n++;
-			return &cgtab.v[i];
-		}
-	}
+	e = cg_slot(id);
+	e->id = id;
+	cgtab.n++;
+	return e;
 }
-
 struct loader {
 	struct d4c_bpf *skel;
 	struct container_ctx *cctx;
@@ -399,11 +429,27 @@ static void install_cgroup(struct loader *L, uint64_t id, const char *path, int 
 		warning("cannot install container '%s': %s", info.id, strerror(errno));
 	e = cg_find(id, 1);
 	snprintf(e->ctr, sizeof(e->ctr), "%s", info.id ? info.id : "");
-	e->pending = r != 0;
-	if (verbose && r)
-		warning("container '%s': no metadata yet (%s), container conditions do not "
-			"match it until there is",
-			info.id, strerror(-r));
+	e->gone = 0;
+	if (r) {
+		if (!e->pending) {
+			e->pending = 1;
+			e->tries = 0;
+			free(e->path);
+			e->path = xstrdup(path);
+			cgtab.npending++;
+		}
+		e->next_try = clock_ns(CLOCK_MONOTONIC) + (PENDING_FIRST_NS << (e->tries < 10 ? e->tries : 10));
+		if (++e->tries > PENDING_TRIES) {
+			warning("container '%s': no metadata after %u tries (%s): container conditions "
+				"do not match it",
+				e->ctr, PENDING_TRIES, strerror(-r));
+			e->pending = 0;
+			cgtab.npending--;
+		}
+	} else if (e->pending) {
+		e->pending = 0;
+		cgtab.npending--;
+	}
 	if (labels) {
 		for (size_t i = 0; i < info.nlabels; i++)
 			free(labels[i]);
@@ -419,6 +465,43 @@ static int walk_one(uint64_t id, const char *path, void *arg)
 	if (container_id_from_cgroup_path(path, &ident) == 0)
 		install_cgroup(arg, id, path, 0);
 	return 0;
+}
+
+/* Resolves again the containers whose metadata was not there yet. */
+static void retry_pending(struct loader *L)
+{
+	uint64_t now = clock_ns(CLOCK_MONOTONIC);
+	uint64_t ids[64];
+	size_t n = 0;
+
+	/* collected first: installing may grow the table */
+	for (size_t i = 0; i < cgtab.cap && n < 64; i++)
+		if (cgtab.v[i].id && cgtab.v[i].pending && now >= cgtab.v[i].next_try)
+			ids[n++] = cgtab.v[i].id;
+	for (size_t i = 0; i < n; i++) {
+		struct cg_entry *e = cg_find(ids[i], 0);
+		char *p;
+
+		if (!e || !e->pending)
+			continue;
+		p = xstrdup(e->path);
+		install_cgroup(L, ids[i], p, 0);
+		free(p);
+	}
+}
+
+static void cgroup_gone(struct loader *L, uint64_t id)
+{
+	struct cg_entry *e = cg_find(id, 0);
+
+	if (!e)
+		return;
+	bpf_map_delete_elem(bpf_map__fd(L->skel->maps.cgroups), &id);
+	if (e->pending) {
+		e->pending = 0;
+		cgtab.npending--;
+	}
+	e->gone = 1;
 }
 
 /* ---- installing a policy -------------------------------------------------- */
@@ -545,6 +628,7 @@ static const char *const hook_names[D4C_HOOK_MAX] = {
 	[D4C_HOOK_PATH_TRUNCATE] = "lsm__path_truncate",
 	[D4C_HOOK_PATH_CHMOD] = "lsm__path_chmod",
 	[D4C_HOOK_CGROUP_MKDIR] = "tracepoint__cgroup_mkdir",
+	[D4C_HOOK_CGROUP_RMDIR] = "tracepoint__cgroup_rmdir",
 };
 
 static const char *const cap_names[] = {
@@ -817,8 +901,8 @@ static void write_event(struct loader *L, const struct d4c_record *e, const char
 		jsonw_obj_end(w);
 	}
 
-	if (e->flags & D4C_EF_IN_CONTAINER) {
-		cg = cg_find(t->cgroup_id, 0);
+	cg = cg_find(t->cgroup_id, 0);
+	if ((e->flags & D4C_EF_IN_CONTAINER) || (cg && cg->ctr[0])) {
 		jsonw_key(w, "container");
 		jsonw_obj_begin(w);
 		if (cg && cg->ctr[0])
@@ -879,6 +963,12 @@ static void on_cgroup(struct loader *L, const struct d4c_record *e, const char *
 
 	memcpy(p, path, len);
 	p[len] = 0;
+	if (e->hook == D4C_HOOK_CGROUP_RMDIR) {
+		/* the v2 hierarchy is number 0; v1 ids are another space */
+		if (e->mode == 0)
+			cgroup_gone(L, e->ino);
+		return;
+	}
 	if (container_id_from_cgroup_path(p, &ident))
 		return;
 	/* the record may come from a v1 hierarchy: the v2 id is what BPF uses */
@@ -906,6 +996,12 @@ static int on_record(void *ctx, void *data, size_t size)
 	if (e->kind == D4C_REC_CGROUP) {
 		on_cgroup(L, e, strs[D4C_S_PATH], e->len[D4C_S_PATH]);
 		return 0;
+	}
+	if (e->flags & D4C_EF_CONTAINER_PENDING) {
+		struct cg_entry *cg = cg_find(e->task.cgroup_id, 0);
+
+		if (cg && cg->pending)
+			cg->next_try = 0; /* its processes are running: look now */
 	}
 	if (e->kind == D4C_REC_EXIT || (e->actions & D4C_ACTION_LOG))
 		write_event(L, e, strs, "event");
@@ -1010,14 +1106,6 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	if (level == LIBBPF_INFO && !getenv("D4C_DEBUG"))
 		return 0;
 	return vfprintf(stderr, fmt, ap);
-}
-
-static uint64_t clock_ns(clockid_t c)
-{
-	struct timespec ts;
-
-	clock_gettime(c, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
 static void read_boot_id(char *buf, size_t len)
@@ -1195,7 +1283,7 @@ int main(int argc, char **argv)
 
 	next_metrics = clock_ns(CLOCK_MONOTONIC) + opt.metrics_interval * 1000000000ull;
 	while (!stop_signal) {
-		int n = ring_buffer__poll(L.rb, 200);
+		int n = ring_buffer__poll(L.rb, cgtab.npending ? 5 : 200);
 
 		if (n < 0 && n != -EINTR) {
 			err = EXIT_KERNEL;
@@ -1203,6 +1291,8 @@ int main(int argc, char **argv)
 			break;
 		}
 		flush_out(&L);
+		if (cgtab.npending)
+			retry_pending(&L);
 		if (reload_requested) {
 			reload_requested = 0;
 			reload(&L);
@@ -1228,6 +1318,8 @@ cleanup:
 	if (L.cctx)
 		container_ctx_free(L.cctx);
 	jsonw_free(&L.w);
+	for (size_t i = 0; i < cgtab.cap; i++)
+		free(cgtab.v[i].path);
 	free(cgtab.v);
 	return err;
 }

@@ -1,0 +1,214 @@
+#!/usr/bin/env bats
+# d4c-load and real containers: runc runs busybox containers in the cgroups
+# and with the annotations a Kubernetes node gives them
+# (/kubepods/besteffort/pod<uid>/<id>; containerd's CRI annotations in the
+# bundle's config.json, found through /run/runc/<id>/state.json). Without
+# --host, d4c-load applies the policy to container processes only, names
+# their container in container.id, and matches the container conditions
+# (image, namespace, pod) of each container against its own metadata,
+# whether the container was there before d4c-load started or came after.
+# (Helpers that make and run the containers: containers/runc.bash.)
+
+load helpers
+load containers/runc
+
+setup_file() {
+	# one read-only root file system, shared by every container of the file
+	export CTR_ROOTFS="$BATS_FILE_TMPDIR/rootfs"
+	if [ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1; then
+		ctr_rootfs "$CTR_ROOTFS"
+	fi
+}
+
+setup() {
+	common_setup
+	require_bpf
+	require_runc
+}
+
+teardown() {
+	[ -z "${LOAD_PID:-}" ] || kill -INT "$LOAD_PID" 2>/dev/null || true
+	ctr_cleanup
+}
+
+# A policy that logs every exec; alone it would log the whole node, but
+# without --host only container processes are subject to it.
+log_every_exec() {
+	compile_policy <<-'YAML'
+	process:
+	  selectors:
+	    - name: allExecs
+	      operation: [exec]
+	  responses:
+	    - match: [allExecs]
+	      actions: [log]
+	YAML
+}
+
+# The exec events of container NAME, one JSON object per line.
+execs_in() {
+	events ".event.action == \"exec\" and .container.id == \"$(ctr_id "$1")\""
+}
+
+# The command lines (process.args) of the exec events of container NAME.
+exec_args_in() {
+	execs_in "$1" | jq -c .process.args
+}
+
+# The exec events, in any container or none, whose command line is ARGS...
+execs_of() {
+	local args
+	args=$(jq -cn '$ARGS.positional' --args "$@")
+	events ".event.action == \"exec\" and .process.args == $args"
+}
+
+@test "a container that runs before d4c-load starts is known: its execs carry container.id" {
+	log_every_exec
+	ctr_create box -- sleep 30
+	ctr_start box
+	load_start "$T/policy.d4cp"
+	ctr_exec box sh -c 'echo hi; /bin/echo there'
+	load_stop
+	assert_equal "$LOAD_RC" 0
+	# 'echo hi' is a shell builtin: no exec
+	run exec_args_in box
+	assert_output '["sh","-c","echo hi; /bin/echo there"]
+["/bin/echo","there"]'
+	# busybox is behind every applet; paths are the container's own
+	run execs_in box
+	for e in "${lines[@]}"; do
+		assert_equal "$(jq -r .process.executable <<<"$e")" /bin/busybox
+		assert_equal "$(jq -r .cloud_defend.container_pending <<<"$e")" null
+		assert_equal "$(jq -c .cloud_defend.matched_selectors <<<"$e")" '["allExecs"]'
+	done
+}
+
+@test "a container started after d4c-load is known from its cgroup's creation, before its first exec" {
+	log_every_exec
+	load_start "$T/policy.d4cp"
+	ctr_create box -- sh -c 'echo hi; /bin/echo there'
+	ctr_start box
+	ctr_wait box
+	load_stop
+	assert_equal "$LOAD_RC" 0
+	assert_equal "$(cat "$T/containers/box/out")" 'hi
+there'
+	# the container's very first process is there: runc's exec of its command
+	run exec_args_in box
+	assert_output '["sh","-c","echo hi; /bin/echo there"]
+["/bin/echo","there"]'
+}
+
+@test "without --host, host processes give no events while container processes do" {
+	log_every_exec
+	ctr_create box -- sleep 30
+	ctr_start box
+	load_start "$T/policy.d4cp"
+	/bin/echo on-the-host >/dev/null
+	ctr_exec box /bin/echo in-the-container
+	sh -c '/bin/echo also-on-the-host' >/dev/null
+	load_stop
+	run execs_of /bin/echo in-the-container
+	assert_one_line
+	assert_equal "$(jq -r .container.id <<<"$output")" "$(ctr_id box)"
+	run execs_of /bin/echo on-the-host
+	assert_output ""
+	run execs_of /bin/echo also-on-the-host
+	assert_output ""
+	# nothing without a container, whatever else runs on this machine
+	run events '.event.action == "exec" and (.container.id | type) != "string"'
+	assert_output ""
+}
+
+@test "containerImageName matches only the processes of containers of that image" {
+	compile_policy <<-'YAML'
+	process:
+	  selectors:
+	    - name: nginxExecs
+	      operation: [exec]
+	      containerImageName: [nginx]
+	  responses:
+	    - match: [nginxExecs]
+	      actions: [log]
+	YAML
+	ctr_create web --image docker.io/library/nginx:1.25 -- sleep 30
+	ctr_create cache --image docker.io/library/redis:7.2 -- sleep 30
+	ctr_start web
+	ctr_start cache
+	load_start "$T/policy.d4cp"
+	ctr_exec web /bin/echo marker
+	ctr_exec cache /bin/echo marker
+	load_stop
+	run exec_args_in web
+	assert_output '["/bin/echo","marker"]'
+	assert_equal "$(execs_in web | jq -c .cloud_defend.matched_selectors)" '["nginxExecs"]'
+	run exec_args_in cache
+	assert_output ""
+	run execs_of /bin/echo marker
+	assert_one_line
+}
+
+@test "kubernetesNamespace and kubernetesPodName, with a trailing '*'" {
+	compile_policy <<-'YAML'
+	process:
+	  selectors:
+	    - name: prodNamespaces
+	      operation: [exec]
+	      kubernetesNamespace: ['prod-*']
+	    - name: backendPods
+	      operation: [exec]
+	      kubernetesPodName: ['backend-*']
+	    - name: theCheckoutPod
+	      operation: [exec]
+	      kubernetesPodName: [checkout]
+	  responses:
+	    - match: [prodNamespaces, backendPods, theCheckoutPod]
+	      actions: [log]
+	YAML
+	ctr_create api --namespace prod-eu --pod backend-7d4f9 -- sleep 30
+	ctr_create stage --namespace staging --pod backend-5c6b1 -- sleep 30
+	ctr_create shop --namespace prod-us --pod checkout -- sleep 30
+	ctr_create other --namespace production --pod frontend-1 -- sleep 30
+	for c in api stage shop other; do ctr_start $c; done
+	load_start "$T/policy.d4cp"
+	for c in api stage shop other; do ctr_exec $c /bin/echo marker; done
+	load_stop
+	assert_equal "$(execs_in api | jq -c .cloud_defend.matched_selectors)" '["prodNamespaces","backendPods"]'
+	assert_equal "$(execs_in stage | jq -c .cloud_defend.matched_selectors)" '["backendPods"]'
+	assert_equal "$(execs_in shop | jq -c .cloud_defend.matched_selectors)" '["prodNamespaces","theCheckoutPod"]'
+	# "production" is not "prod-" followed by anything
+	run execs_in other
+	assert_output ""
+}
+
+@test "a container started after d4c-load gets its image conditions once runc has written its state" {
+	compile_policy <<-'YAML'
+	process:
+	  selectors:
+	    - name: nginxExecs
+	      operation: [exec]
+	      containerImageName: [nginx]
+	  responses:
+	    - match: [nginxExecs]
+	      actions: [log]
+	YAML
+	load_start "$T/policy.d4cp"
+	ctr_create web --image docker.io/library/nginx:1.25 -- sleep 30
+	ctr_create cache --image docker.io/library/redis:7.2 -- sleep 30
+	ctr_start web
+	ctr_start cache
+	# runc makes the cgroup first and writes /run/runc/<id>/state.json (the
+	# way to the bundle's annotations) afterwards: d4c-load may learn the
+	# image a moment after the cgroup, so give it up to 3 s
+	i=0 deadline=$(($(date +%s%N) + 3000000000))
+	while [ -z "$(execs_in web)" ] && [ "$(date +%s%N)" -lt "$deadline" ]; do
+		i=$((i + 1))
+		ctr_exec web /bin/echo web-marker-$i
+		ctr_exec cache /bin/echo cache-marker-$i
+	done
+	load_stop
+	run exec_args_in web
+	assert_line "[\"/bin/echo\",\"web-marker-$i\"]"
+	run exec_args_in cache
+	assert_output ""
+}
