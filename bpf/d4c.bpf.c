@@ -43,6 +43,7 @@ struct scratch {
 	struct d4c_path_key pkey;
 	char pkey_slack[D4C_KEY_PATH];
 	struct d4c_name_key nkey;
+	char name[16];
 };
 
 struct {
@@ -343,33 +344,47 @@ static __always_inline __u64 path_mask(struct scratch *s, __u32 slot, __u32 type
 	return tm->no_path | c.exact | c.children | c.descendants;
 }
 
+struct nmask_ctx {
+	__u64 mask;
+	__u32 done;
+};
+
+/* Step K looks up the name's first K bytes (the name itself: its exact
+ * entry too). The name is in s->name, the key in s->nkey. */
+static long nmask_step(__u32 k, struct nmask_ctx *c)
+{
+	struct scratch *s = get_scratch();
+	struct d4c_name_val *v;
+	char ch;
+
+	if (!s || k > 15)
+		return 1;
+	ch = s->name[k & 15];
+	v = bpf_map_lookup_elem(&names, &s->nkey);
+	if (v) {
+		c->mask |= v->prefix;
+		if (k == 15 || !ch)
+			c->mask |= v->exact;
+	}
+	if (k == 15 || !ch)
+		return 1;
+	s->nkey.name[k & 15] = ch;
+	return 0;
+}
+
 /* processName: exact, or a prefix (trailing '*'), "" included. */
 static __always_inline __u64 name_mask(struct scratch *s, __u32 slot,
 				       const struct d4c_type_masks *tm, const char *comm)
 {
-	__u64 mask = tm->no_name;
-	struct d4c_name_val *v;
-	int k, done = 0;
+	struct nmask_ctx c = { .mask = tm->no_name };
 
 	__builtin_memset(&s->nkey, 0, sizeof(s->nkey));
 	s->nkey.slot = slot;
-	/* unrolled: the 6.1 verifier refuses a loop that starts after a call */
-#pragma unroll
-	for (k = 0; k < 16; k++) {
-		if (done)
-			continue;
-		v = bpf_map_lookup_elem(&names, &s->nkey);
-		if (v) {
-			mask |= v->prefix;
-			if (k == 15 || !comm[k])
-				mask |= v->exact;
-		}
-		if (k == 15 || !comm[k])
-			done = 1;
-		else
-			s->nkey.name[k] = comm[k];
-	}
-	return mask;
+	bpf_probe_read_kernel(s->name, sizeof(s->name), comm);
+	s->name[15] = 0;
+	/* a callback, not a loop: the 6.1 verifier explodes on an unrolled one */
+	bpf_loop(16, nmask_step, &c, 0);
+	return c.mask;
 }
 
 /* ---- deciding ----------------------------------------------------------- */
@@ -420,28 +435,42 @@ static __always_inline __u64 candidates(__u32 type, __u32 ops, struct decision *
 		ops |= 1u << D4C_OP_CREATE_FILE;
 	if (type == D4C_TYPE_FILE && (ops & (1u << D4C_OP_MODIFY_EXECUTABLE)))
 		ops |= 1u << D4C_OP_MODIFY_FILE;
+	/* branch-free, so that the verifier has one path to follow */
 #pragma unroll
 	for (i = 0; i < D4C_MAX_OPS; i++)
-		if (ops & (1u << i))
-			opm |= tm->op[i];
+		opm |= tm->op[i] & -(__u64)((ops >> i) & 1);
 	d->candidates = m & tm->all & opm;
 	return d->candidates;
+}
+
+struct act_ctx {
+	__u32 key;
+	__u32 actions;
+	__u64 sel;
+};
+
+static long act_step(__u32 i, struct act_ctx *c)
+{
+	struct d4c_resp_set *rs = bpf_map_lookup_elem(&responses, &c->key);
+	struct d4c_response *r;
+
+	if (!rs || i >= rs->n || i >= D4C_MAX_SELECTORS)
+		return 1;
+	r = &rs->r[i & (D4C_MAX_SELECTORS - 1)];
+	if ((r->match & c->sel) && !(r->exclude & c->sel))
+		c->actions |= r->actions;
+	return 0;
 }
 
 /* The union of the actions of every response that applies to SEL. */
 static __always_inline __u32 actions_of(__u32 slot, __u32 type, __u64 sel)
 {
-	__u32 key = slot * D4C_NTYPES + (type & 1), actions = 0, n, i;
-	struct d4c_resp_set *rs = bpf_map_lookup_elem(&responses, &key);
+	struct act_ctx c = { .key = slot * D4C_NTYPES + (type & 1), .sel = sel };
 
-	if (!rs || !sel)
+	if (!sel)
 		return 0;
-	n = rs->n;
-#pragma unroll
-	for (i = 0; i < D4C_MAX_SELECTORS; i++)
-		if (i < n && (rs->r[i].match & sel) && !(rs->r[i].exclude & sel))
-			actions |= rs->r[i].actions;
-	return actions;
+	bpf_loop(D4C_MAX_SELECTORS, act_step, &c, 0);
+	return c.actions;
 }
 
 /* ---- events ------------------------------------------------------------- */
