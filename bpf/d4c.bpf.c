@@ -34,6 +34,13 @@ char LICENSE[] SEC("license") = "GPL";
 #define DATA_MASK (DATA_SIZE - 1)
 #define WALK_SIZE (2 * D4C_PATH_MAX)
 
+struct walked {
+	__u32 off;   /* the path is walk[which][off .. D4C_PATH_MAX) */
+	__u32 len;
+	__u32 ncomp; /* components; comp[which][0] is the leaf's length */
+	__u32 truncated;
+};
+
 struct scratch {
 	struct d4c_record ev;
 	char data[DATA_SIZE];
@@ -44,6 +51,8 @@ struct scratch {
 	char pkey_slack[D4C_KEY_PATH];
 	struct d4c_name_key nkey;
 	char name[16];
+	struct walked walked[2]; /* file_path_sel()'s walks */
+	__u32 vflags[2];
 };
 
 struct {
@@ -131,6 +140,19 @@ struct {
 } created SEC(".maps");
 
 static const __u32 zero;
+
+/*
+ * X & M, with the mask kept: the compiler drops a mask that a comparison
+ * made redundant, and the verifier (6.1's at least) cannot follow that
+ * bound through a 32-bit move, so every index into a buffer goes through
+ * this.
+ */
+#define IDX(x, m)                                  \
+	({                                         \
+		__u32 __v = (x);                   \
+		asm volatile("" : "+r"(__v));      \
+		__v &(m);                          \
+	})
 
 static __always_inline void count(__u32 which)
 {
@@ -239,22 +261,16 @@ static long walk_step(__u32 i, struct walk_ctx *c)
 	}
 	c->off -= len + 1;
 	off = c->off;
-	s->walk[c->which & 1][off & (D4C_PATH_MAX - 1)] = '/';
-	bpf_probe_read_kernel(&s->walk[c->which & 1][(off + 1) & (D4C_PATH_MAX - 1)], len & 255,
+	s->walk[IDX(c->which, 1)][IDX(off, (D4C_PATH_MAX - 1))] = '/';
+	bpf_probe_read_kernel(&s->walk[IDX(c->which, 1)][IDX((off + 1), (D4C_PATH_MAX - 1))], len & 255,
 			      q.name);
 	if (c->ncomp < D4C_PATH_DEPTH)
-		s->comp[c->which & 1][c->ncomp & (D4C_PATH_DEPTH - 1)] = len;
+		s->comp[IDX(c->which, 1)][IDX(c->ncomp, (D4C_PATH_DEPTH - 1))] = len;
 	c->ncomp++;
 	c->dentry = parent;
 	return 0;
 }
 
-struct walked {
-	__u32 off;   /* the path is walk[which][off .. D4C_PATH_MAX) */
-	__u32 len;
-	__u32 ncomp; /* components; comp[which][0] is the leaf's length */
-	__u32 truncated;
-};
 
 /*
  * Writes the path of DENTRY on VFSMNT as the current process sees it
@@ -278,7 +294,7 @@ static __always_inline void walk_path(struct vfsmount *vfsmnt, struct dentry *de
 	if (c.off == D4C_PATH_MAX) {
 		s = get_scratch();
 		if (s)
-			s->walk[which & 1][D4C_PATH_MAX - 1] = '/';
+			s->walk[IDX(which, 1)][D4C_PATH_MAX - 1] = '/';
 		c.off = D4C_PATH_MAX - 1;
 	}
 	w->off = c.off;
@@ -305,13 +321,13 @@ static long pmask_step(__u32 k, struct pmask_ctx *c)
 	if (!s || k > c->ncomp)
 		return 1;
 	if (k > 0) {
-		len = s->comp[c->which & 1][(c->ncomp - k) & (D4C_PATH_DEPTH - 1)];
+		len = s->comp[IDX(c->which, 1)][IDX((c->ncomp - k), (D4C_PATH_DEPTH - 1))];
 		newlen = c->pos + 1 + len;
 		if (newlen >= D4C_KEY_PATH)
 			return 1; /* no policy path is that long */
-		bpf_probe_read_kernel(&s->pkey.path[c->pos & (D4C_KEY_PATH - 1)],
+		bpf_probe_read_kernel(&s->pkey.path[IDX(c->pos, (D4C_KEY_PATH - 1))],
 				      (len + 1) & (D4C_KEY_PATH - 1),
-				      &s->walk[c->which & 1][(c->off + c->pos) & (D4C_PATH_MAX - 1)]);
+				      &s->walk[IDX(c->which, 1)][IDX((c->off + c->pos), (D4C_PATH_MAX - 1))]);
 		c->pos = newlen;
 		s->pkey.len = newlen;
 	}
@@ -359,7 +375,7 @@ static long nmask_step(__u32 k, struct nmask_ctx *c)
 
 	if (!s || k > 15)
 		return 1;
-	ch = s->name[k & 15];
+	ch = s->name[IDX(k, 15)];
 	v = bpf_map_lookup_elem(&names, &s->nkey);
 	if (v) {
 		c->mask |= v->prefix;
@@ -368,7 +384,7 @@ static long nmask_step(__u32 k, struct nmask_ctx *c)
 	}
 	if (k == 15 || !ch)
 		return 1;
-	s->nkey.name[k & 15] = ch;
+	s->nkey.name[IDX(k, 15)] = ch;
 	return 0;
 }
 
@@ -417,10 +433,10 @@ static __always_inline __u64 candidates(__u32 type, __u32 ops, struct decision *
 	cgid = bpf_get_current_cgroup_id();
 	cv = bpf_map_lookup_elem(&cgroups, &cgid);
 	if (cv) {
-		m = cv->mask[d->slot][type & 1];
+		m = cv->mask[d->slot][IDX(type, 1)];
 		d->flags = cv->flags;
 	} else {
-		m = cfg->host_mask[d->slot][type & 1];
+		m = cfg->host_mask[d->slot][IDX(type, 1)];
 		d->flags = 0;
 	}
 	if (!m)
@@ -456,7 +472,7 @@ static long act_step(__u32 i, struct act_ctx *c)
 
 	if (!rs || i >= rs->n || i >= D4C_MAX_SELECTORS)
 		return 1;
-	r = &rs->r[i & (D4C_MAX_SELECTORS - 1)];
+	r = &rs->r[IDX(i, (D4C_MAX_SELECTORS - 1))];
 	if ((r->match & c->sel) && !(r->exclude & c->sel))
 		c->actions |= r->actions;
 	return 0;
@@ -503,8 +519,8 @@ static __always_inline void ev_put_walked(struct scratch *s, __u32 *cur, __u32 i
 {
 	__u32 len = w->len & (D4C_PATH_MAX - 1);
 
-	bpf_probe_read_kernel(&s->data[*cur & DATA_MASK], len,
-			      &s->walk[which & 1][w->off & (D4C_PATH_MAX - 1)]);
+	bpf_probe_read_kernel(&s->data[IDX(*cur, DATA_MASK)], len,
+			      &s->walk[IDX(which, 1)][IDX(w->off, (D4C_PATH_MAX - 1))]);
 	s->ev.len[id & 3] = len;
 	*cur += len;
 	if (w->truncated)
@@ -636,7 +652,7 @@ int BPF_PROG(sched_exec, struct task_struct *p, pid_t old_pid, struct linux_binp
 		len = D4C_ARGS_MAX - 1;
 		s->ev.flags |= D4C_EF_ARGS_TRUNC;
 	}
-	if (bpf_probe_read_user(&s->data[cur & DATA_MASK], len & (D4C_ARGS_MAX - 1),
+	if (bpf_probe_read_user(&s->data[IDX(cur, DATA_MASK)], len & (D4C_ARGS_MAX - 1),
 				(void *)as) == 0) {
 		s->ev.len[D4C_S_ARGS] = len & (D4C_ARGS_MAX - 1);
 		cur += len & (D4C_ARGS_MAX - 1);
@@ -721,7 +737,7 @@ static long base_step(__u32 i, struct base_ctx *c)
 
 	if (!s)
 		return 1;
-	ch = s->data[i & 255];
+	ch = s->data[IDX(i, 255)];
 	if (!ch)
 		return 1;
 	if (ch == '/')
@@ -760,7 +776,7 @@ int BPF_PROG(bprm_check, struct linux_binprm *bprm, int ret)
 	fn = BPF_CORE_READ(bprm, filename);
 	bpf_probe_read_kernel_str(s->data, 256, fn);
 	bpf_loop(255, base_step, &bc, 0);
-	bpf_probe_read_kernel_str(comm, sizeof(comm), &s->data[bc.base & 255]);
+	bpf_probe_read_kernel_str(comm, sizeof(comm), &s->data[IDX(bc.base, 255)]);
 	walk_path(BPF_CORE_READ(f, f_path.mnt), BPF_CORE_READ(f, f_path.dentry), 0, &w);
 	actions = decide_process(s, t, D4C_OP_EXEC, &w, comm, &d, &sel);
 	if (!(actions & D4C_ACTION_BLOCK))
@@ -834,20 +850,47 @@ static __always_inline __u32 volume_flags(struct vfsmount *mnt, struct dentry *d
 	return f;
 }
 
-/* The file selectors for OPS on walked path W with volume flags VF. */
-static __always_inline __u64 file_sel(struct scratch *s, struct decision *d, __u32 ops,
-				      __u32 which, const struct walked *w, __u32 vf)
+/* A kernel pointer as a plain number, for the arguments of file_path_sel(). */
+static __always_inline __u64 as_scalar(const void *p)
 {
-	__u64 m = candidates(D4C_TYPE_FILE, ops, d);
+	__u64 v = 0;
 
+	bpf_probe_read_kernel(&v, sizeof(v), &p);
+	return v;
+}
+
+/*
+ * Walks the path of DENTRY on MNT into walk buffer WHICH (kept in
+ * s->walked[WHICH] for the event) and returns the file selectors that OPS
+ * on it satisfy. A global function: the verifier checks it once, not once
+ * per hook and per name of a rename, which 6.1's could not afford.
+ */
+__noinline __u64 file_path_sel(__u64 mnt, __u64 dentry, __u32 ops, __u32 which)
+{
+	struct scratch *s = get_scratch();
+	struct vfsmount *vm = (struct vfsmount *)mnt;
+	struct dentry *de = (struct dentry *)dentry;
+	struct decision d = {};
+	struct walked w = {};
+	__u32 vf;
+	__u64 m;
+
+	if (!s)
+		return 0;
+	which &= 1;
+	vf = volume_flags(vm, de);
+	walk_path(vm, de, which, &w);
+	s->walked[which] = w;
+	s->vflags[which] = vf;
+	m = candidates(D4C_TYPE_FILE, ops, &d);
 	if (!m)
 		return 0;
 	if (vf & D4C_EF_VOLUME_MOUNT)
-		m &= ~d->tm->ignore_mounts;
+		m &= ~d.tm->ignore_mounts;
 	if (vf & D4C_EF_VOLUME_FILE)
-		m &= ~d->tm->ignore_files;
+		m &= ~d.tm->ignore_files;
 	if (m)
-		m &= path_mask(s, d->slot, D4C_TYPE_FILE, d->tm, which, w);
+		m &= path_mask(s, d.slot, D4C_TYPE_FILE, d.tm, which, &w);
 	return m;
 }
 
@@ -862,8 +905,7 @@ static __always_inline int file_op(__u32 hook, __u32 action, __u32 ops, struct v
 {
 	struct scratch *s = get_scratch();
 	struct decision d = {};
-	struct walked w = {}, w2 = {};
-	__u32 vf, actions, cur = 0;
+	__u32 actions, cur = 0;
 	__u64 sel;
 
 	if (!s)
@@ -871,13 +913,9 @@ static __always_inline int file_op(__u32 hook, __u32 action, __u32 ops, struct v
 	/* the cheap test first: no walk unless some selector could match */
 	if (!candidates(D4C_TYPE_FILE, ops | ops2, &d))
 		return 0;
-	vf = volume_flags(mnt, dentry);
-	walk_path(mnt, dentry, 0, &w);
-	sel = file_sel(s, &d, ops, 0, &w, vf);
-	if (dentry2) {
-		walk_path(mnt, dentry2, 1, &w2);
-		sel |= file_sel(s, &d, ops2, 1, &w2, volume_flags(mnt, dentry2));
-	}
+	sel = file_path_sel(as_scalar(mnt), as_scalar(dentry), ops, 0);
+	if (dentry2)
+		sel |= file_path_sel(as_scalar(mnt), as_scalar(dentry2), ops2, 1);
 	actions = actions_of(d.slot, D4C_TYPE_FILE, sel);
 	if (!actions)
 		return 0;
@@ -885,16 +923,16 @@ static __always_inline int file_op(__u32 hook, __u32 action, __u32 ops, struct v
 	s->ev.selectors = sel;
 	s->ev.actions = actions;
 	s->ev.revision = d.revision;
-	s->ev.flags |= d.flags | vf;
+	s->ev.flags |= d.flags | s->vflags[0];
 	s->ev.ops = ops | ops2;
 	s->ev.file_action = action;
 	s->ev.mode = mode;
 	s->ev.ino = BPF_CORE_READ(dentry, d_inode, i_ino);
 	if (actions & D4C_ACTION_BLOCK)
 		s->ev.flags |= D4C_EF_DENIED;
-	ev_put_walked(s, &cur, D4C_S_PATH, 0, &w);
+	ev_put_walked(s, &cur, D4C_S_PATH, 0, &s->walked[0]);
 	if (dentry2)
-		ev_put_walked(s, &cur, D4C_S_PATH2, 1, &w2);
+		ev_put_walked(s, &cur, D4C_S_PATH2, 1, &s->walked[1]);
 	ev_send(s, cur);
 	if (actions & D4C_ACTION_BLOCK) {
 		count(D4C_C_DENIED);

@@ -1,0 +1,242 @@
+#!/usr/bin/env bats
+# Enforcement under BPF LSM, in the QEMU guest (t/vm/run boots it; make
+# check runs this file there through t/vm-enforce.sh). For every file
+# operation and for exec and fork: a `block` response makes the
+# operation fail with EPERM, leaves the file system as it was, and sends a
+# denied alert; `alert` and `log` allow and send; `exclude` prevents.
+
+load ../helpers
+
+setup() {
+	common_setup
+	require_bpf
+	d4c-load --probe | jq -e '.bpf_lsm.usable' >/dev/null ||
+		fail "BPF LSM is not usable in the guest: $(d4c-load --probe)"
+	mkdir -p "$T/guarded" "$T/free" "$T/bin"
+	echo original >"$T/guarded/existing"
+	echo original >"$T/guarded/ok"
+	echo other >"$T/free/other"
+	cp /bin/echo "$T/bin/d4cecho"
+	cp /bin/dash "$T/bin/d4csh"
+}
+
+teardown() {
+	[ -z "${LOAD_PID:-}" ] || kill -INT "$LOAD_PID" 2>/dev/null || true
+}
+
+# A file policy on $T/guarded with ACTIONS, and 'ok' excluded.
+file_policy() {
+	compile_policy <<-YAML
+	file:
+	  selectors:
+	    - name: guarded
+	      operation: [createFile, modifyFile, deleteFile]
+	      targetFilePath: ['$T/guarded/**']
+	    - name: okFile
+	      targetFilePath: ['$T/guarded/ok']
+	  responses:
+	    - match: [guarded]
+	      exclude: [okFile]
+	      actions: [$1]
+	YAML
+}
+
+# Asserts the last run failed with "Operation not permitted".
+assert_eperm() {
+	assert_failure
+	assert_output --partial "Operation not permitted"
+}
+
+# Asserts one denied alert for file action $1 at hook $2 on path $3.
+assert_denied_file() {
+	run events ".event.kind == \"alert\" and .file.path == \"$3\" and .cloud_defend.hook_point == \"$2\""
+	assert_one_line
+	assert_equal "$(jq -r .event.action <<<"$output")" "$1"
+	assert_equal "$(jq -r .cloud_defend.hook_point <<<"$output")" "$2"
+	assert_equal "$(jq -c .event.type <<<"$output" | grep -c denied)" 1
+	assert_equal "$(jq -r .event.outcome <<<"$output")" failure
+	assert_equal "$(jq -c .cloud_defend.matched_selectors <<<"$output")" '["guarded"]'
+}
+
+@test "block: creating a file fails with EPERM and nothing is created" {
+	file_policy "alert, block"
+	load_start --host "$T/policy.d4cp"
+	run sh -c "echo x >'$T/guarded/new'"
+	assert_eperm
+	[ ! -e "$T/guarded/new" ]
+	load_stop
+	assert_denied_file creation lsm__path_mknod "$T/guarded/new"
+}
+
+@test "block: writing to a file fails and leaves its content" {
+	file_policy "alert, block"
+	load_start --host "$T/policy.d4cp"
+	run sh -c "echo more >>'$T/guarded/existing'"
+	assert_eperm
+	assert_equal "$(cat "$T/guarded/existing")" original
+	load_stop
+	assert_denied_file open lsm__file_open "$T/guarded/existing"
+}
+
+@test "block: deleting, renaming, linking and chmod fail and change nothing" {
+	file_policy "alert, block"
+	load_start --host "$T/policy.d4cp"
+	run rm -f "$T/guarded/existing"
+	assert_eperm
+	run mv "$T/guarded/existing" "$T/guarded/moved"
+	assert_eperm
+	run mv "$T/free/other" "$T/guarded/other"
+	assert_eperm
+	run ln "$T/free/other" "$T/guarded/hardlink"
+	assert_eperm
+	run chmod 755 "$T/guarded/existing"
+	assert_eperm
+	load_stop
+	[ -e "$T/guarded/existing" ] && [ ! -e "$T/guarded/moved" ] && [ -e "$T/free/other" ]
+	[ ! -e "$T/guarded/other" ] && [ ! -e "$T/guarded/hardlink" ]
+	assert_equal "$(stat -c %a "$T/guarded/existing")" 644
+	assert_denied_file deletion lsm__path_unlink "$T/guarded/existing"
+	assert_denied_file rename lsm__path_rename "$T/guarded/moved"
+	assert_denied_file rename lsm__path_rename "$T/guarded/other"
+	assert_denied_file link lsm__path_link "$T/guarded/hardlink"
+	run events ".cloud_defend.hook_point == \"lsm__path_chmod\""
+	assert_one_line
+	assert_equal "$(jq -r .file.path <<<"$output")" "$T/guarded/existing"
+	assert_equal "$(jq -r .file.mode <<<"$output")" 0755
+}
+
+@test "alert allows the operation and sends an alert only" {
+	file_policy alert
+	load_start --host "$T/policy.d4cp"
+	echo more >>"$T/guarded/existing"
+	rm "$T/guarded/existing"
+	load_stop
+	[ ! -e "$T/guarded/existing" ]
+	run events 'true'
+	assert_equal "${#lines[@]}" 2
+	assert_equal "$(events '.event.kind == "alert" and .event.outcome == "success"' | wc -l)" 2
+	assert_equal "$(events '.event.action == "deletion"' | jq -r .event.dataset)" cloud_defend.alerts
+}
+
+@test "log allows the operation and sends a file event" {
+	file_policy log
+	load_start --host "$T/policy.d4cp"
+	echo new >"$T/guarded/created"
+	load_stop
+	assert_equal "$(cat "$T/guarded/created")" new
+	run events 'true'
+	assert_one_line
+	assert_equal "$(jq -r .event.kind <<<"$output")" event
+	assert_equal "$(jq -r .event.dataset <<<"$output")" cloud_defend.file
+	assert_equal "$(jq -r .event.action <<<"$output")" creation
+	assert_equal "$(jq -r .file.path <<<"$output")" "$T/guarded/created"
+}
+
+@test "exclude: an excluded file is neither blocked nor reported" {
+	file_policy "alert, block"
+	load_start --host "$T/policy.d4cp"
+	echo changed >"$T/guarded/ok"
+	rm "$T/guarded/ok"
+	load_stop
+	[ ! -e "$T/guarded/ok" ]
+	run events 'true'
+	assert_output ""
+}
+
+@test "createExecutable and modifyExecutable are told apart from ordinary files" {
+	compile_policy <<-YAML
+	file:
+	  selectors:
+	    - name: executables
+	      operation: [createExecutable, modifyExecutable]
+	      targetFilePath: ['$T/**']
+	  responses:
+	    - match: [executables]
+	      actions: [alert, block]
+	YAML
+	cp /bin/true "$T/free/tool"
+	load_start --host "$T/policy.d4cp"
+	echo data >"$T/free/plain"           # an ordinary file: allowed
+	run chmod +x "$T/free/plain"         # given an execute bit: createExecutable
+	assert_eperm
+	run sh -c "echo x >>'$T/free/tool'"  # a write to an executable
+	assert_eperm
+	run cp /bin/true "$T/free/newtool"   # cp creates, then chmods: refused on the way
+	load_stop
+	[ ! -x "$T/free/plain" ]
+	cmp /bin/true "$T/free/tool"
+	[ ! -x "$T/free/newtool" ]
+	assert_equal "$(events '.file.path == "'"$T/free/plain"'" and .event.action == "creation"' | wc -l)" 0
+}
+
+@test "block exec: the program does not run, and a denied exec alert is sent" {
+	compile_policy <<-YAML
+	process:
+	  selectors:
+	    - name: noEcho
+	      operation: [exec]
+	      processExecutable: ['$T/bin/d4cecho']
+	  responses:
+	    - match: [noEcho]
+	      actions: [alert, block]
+	YAML
+	load_start --host "$T/policy.d4cp"
+	run "$T/bin/d4cecho" should-not-print
+	refute_output --partial should-not-print
+	assert_failure
+	run /bin/echo allowed
+	assert_output allowed
+	load_stop
+	run events '.event.action == "exec"'
+	assert_one_line
+	assert_equal "$(jq -r .cloud_defend.hook_point <<<"$output")" lsm__bprm_check_security
+	assert_equal "$(jq -r .process.executable <<<"$output")" "$T/bin/d4cecho"
+	assert_equal "$(jq -r .process.name <<<"$output")" d4cecho
+	assert_equal "$(jq -c .event.type <<<"$output")" '["start","denied"]'
+}
+
+@test "block fork: the process cannot create children" {
+	compile_policy <<-YAML
+	process:
+	  selectors:
+	    - name: noForks
+	      operation: [fork]
+	      processExecutable: ['$T/bin/d4csh']
+	  responses:
+	    - match: [noForks]
+	      actions: [alert, block]
+	YAML
+	load_start --host "$T/policy.d4cp"
+	run "$T/bin/d4csh" -c '/bin/echo child-ran; echo parent-done'
+	refute_output --partial child-ran
+	run sh -c '/bin/echo other-shells-fork'
+	assert_output other-shells-fork
+	load_stop
+	run events '.event.action == "fork"'
+	[ "${#lines[@]}" -ge 1 ]
+	assert_equal "$(jq -r .cloud_defend.hook_point <<<"${lines[0]}")" lsm__task_alloc
+	assert_equal "$(jq -r .event.outcome <<<"${lines[0]}")" failure
+}
+
+@test "execMemFd: a binary run from memory is refused when blocked" {
+	compile_policy <<-YAML
+	file:
+	  selectors:
+	    - name: fromMemory
+	      operation: [execMemFd]
+	  responses:
+	    - match: [fromMemory]
+	      actions: [alert, block]
+	YAML
+	load_start --host "$T/policy.d4cp"
+	run "$top_builddir/t/progs/memfd-exec" /bin/echo from-memory
+	refute_output --partial from-memory
+	assert_output --partial "Operation not permitted"
+	run /bin/echo from-disk
+	assert_output from-disk
+	load_stop
+	run events '.event.action == "execution"'
+	assert_one_line
+	assert_equal "$(jq -r .cloud_defend.hook_point <<<"$output")" lsm__bprm_check_security
+	assert_equal "$(jq -r .event.outcome <<<"$output")" failure
+}
