@@ -209,3 +209,40 @@ exec_policy() {
 	assert_failure 2
 	assert_output --partial "power of two"
 }
+
+@test "SIGHUP swaps the policy without losing an event, each naming its revision" {
+	policy_rev() { # NAME REVISION: log the test binary's execs as selector NAME
+		cat >"$T/p.yaml" <<-YAML
+		process:
+		  selectors:
+		    - name: $1
+		      operation: [exec]
+		      processExecutable: ['$T/bin/d4cecho']
+		  responses:
+		    - match: [$1]
+		      actions: [log]
+		YAML
+		d4c-policy compile --revision "$2" -o "$T/policy.d4cp.new" "$T/p.yaml"
+		chmod 600 "$T/policy.d4cp.new"
+		mv "$T/policy.d4cp.new" "$T/policy.d4cp"
+	}
+	policy_rev before 1
+	load_start --host "$T/policy.d4cp"
+	n=300
+	(for i in $(seq 1 $n); do "$T/bin/d4cecho" $i; done >/dev/null) &
+	loop=$!
+	sleep 0.3
+	policy_rev after 2
+	kill -HUP "$LOAD_PID"
+	wait "$loop"
+	for _ in $(seq 1 50); do grep -q 'revision 2 .* in force' "$T/load.err" && break; sleep 0.1; done
+	load_stop
+	grep -q 'revision 2 .* in force' "$T/load.err" || fail "no swap: $(cat "$T/load.err")"
+	# every exec is there, decided by one policy or the other, old ones first
+	run events '.event.action == "exec"'
+	assert_equal "${#lines[@]}" "$n"
+	revs=$(events '.event.action == "exec"' | jq -r '.cloud_defend.package_policy_revision' | uniq | tr '\n' ' ')
+	assert_equal "$revs" "1 2 "
+	assert_equal "$(events '.cloud_defend.package_policy_revision == 1' | jq -r '.cloud_defend.matched_selectors[0]' | sort -u)" before
+	assert_equal "$(events '.cloud_defend.package_policy_revision == 2' | jq -r '.cloud_defend.matched_selectors[0]' | sort -u)" after
+}
