@@ -1,0 +1,9 @@
+#!/bin/sh
+# The kernel's decisions against the reference matcher (t/vm/differential.sh)
+# in the BPF LSM guest, for make check: 1040 generated operations, one TAP
+# test each. D4C_DIFF_SEED picks another policy and other operations.
+: "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
+: "${top_builddir:=$top_srcdir}"
+export top_srcdir top_builddir
+cd "$top_builddir" || exit 1
+exec "$top_srcdir/t/vm/run" bash "$top_srcdir/t/vm/differential.sh" "${D4C_DIFF_SEED:-4242}"
