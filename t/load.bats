@@ -246,3 +246,24 @@ exec_policy() {
 	assert_equal "$(events '.cloud_defend.package_policy_revision == 1' | jq -r '.cloud_defend.matched_selectors[0]' | sort -u)" before
 	assert_equal "$(events '.cloud_defend.package_policy_revision == 2' | jq -r '.cloud_defend.matched_selectors[0]' | sort -u)" after
 }
+
+@test "damaged blobs never crash it: 300 mutations, each refused with one line" {
+	exec_policy
+	size=$(stat -c %s "$T/policy.d4cp")
+	RANDOM=7
+	for i in $(seq 1 300); do
+		cp "$T/policy.d4cp" "$T/m.d4cp"
+		case $((i % 3)) in
+		0) truncate -s $((RANDOM % size)) "$T/m.d4cp" ;;
+		*) printf "\\$(printf %o $((RANDOM % 256)))" |
+			dd of="$T/m.d4cp" bs=1 seek=$((RANDOM % size)) conv=notrunc status=none ;;
+		esac
+		cmp -s "$T/m.d4cp" "$T/policy.d4cp" && continue # the byte was already there
+		chmod 600 "$T/m.d4cp"
+		rc=0
+		d4c-load --host "$T/m.d4cp" >"$T/m.out" 2>"$T/m.err" || rc=$?
+		[ "$rc" -eq 1 ] || fail "mutation $i: exit status $rc: $(cat "$T/m.err")"
+		[ "$(wc -l <"$T/m.err")" -eq 1 ] || fail "mutation $i: $(cat "$T/m.err")"
+		[ ! -s "$T/m.out" ] || fail "mutation $i wrote events"
+	done
+}
