@@ -5,7 +5,12 @@
 load '/usr/lib/bats/bats-support/load'
 load '/usr/lib/bats/bats-assert/load'
 
-: "${top_srcdir:=$(cd "$BATS_TEST_DIRNAME/.." && pwd)}"
+if [ -z "${top_srcdir:-}" ]; then # the directory with configure.ac above the test
+	top_srcdir=$BATS_TEST_DIRNAME
+	while [ ! -f "$top_srcdir/configure.ac" ] && [ "$top_srcdir" != / ]; do
+		top_srcdir=$(dirname "$top_srcdir")
+	done
+fi
 : "${top_builddir:=$top_srcdir}"
 export top_srcdir top_builddir
 PATH="$top_builddir/cmd:$PATH"

@@ -6,6 +6,15 @@
 # denied alert; `alert` and `log` allow and send; `exclude` prevents.
 
 load ../helpers
+load ../containers/runc
+
+setup_file() {
+	# one read-only root file system for the containers of the file
+	export CTR_ROOTFS="$BATS_FILE_TMPDIR/rootfs"
+	if [ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1; then
+		ctr_rootfs "$CTR_ROOTFS"
+	fi
+}
 
 setup() {
 	common_setup
@@ -22,6 +31,7 @@ setup() {
 
 teardown() {
 	[ -z "${LOAD_PID:-}" ] || kill -INT "$LOAD_PID" 2>/dev/null || true
+	ctr_cleanup
 }
 
 # A file policy on $T/guarded with ACTIONS, and 'ok' excluded.
@@ -239,4 +249,40 @@ assert_denied_file() {
 	assert_one_line
 	assert_equal "$(jq -r .cloud_defend.hook_point <<<"$output")" lsm__bprm_check_security
 	assert_equal "$(jq -r .event.outcome <<<"$output")" failure
+}
+
+@test "a container-conditioned block applies inside the matching container only" {
+	require_runc
+	compile_policy <<-YAML
+	process:
+	  selectors:
+	    - name: echoInNginx
+	      operation: [exec]
+	      processName: [echo]
+	      containerImageName: [nginx]
+	  responses:
+	    - match: [echoInNginx]
+	      actions: [alert, block]
+	YAML
+	ctr_create web --image docker.io/library/nginx:1.25 -- sleep 60
+	ctr_create cache --image docker.io/library/redis:7.2 -- sleep 60
+	ctr_start web
+	ctr_start cache
+	load_start "$T/policy.d4cp"
+	run ctr_exec web /bin/echo web-marker
+	assert_failure
+	run ctr_exec cache /bin/echo cache-marker
+	assert_success
+	run /bin/echo host-marker
+	assert_output host-marker
+	load_stop
+	run cat "$T/containers/web/out"
+	refute_output --partial web-marker
+	run cat "$T/containers/cache/out"
+	assert_output --partial cache-marker
+	run events '.event.action == "exec"'
+	assert_one_line
+	assert_equal "$(jq -r .container.id <<<"$output")" "$(ctr_id web)"
+	assert_equal "$(jq -r .event.outcome <<<"$output")" failure
+	assert_equal "$(jq -r .process.name <<<"$output")" echo
 }
