@@ -1108,3 +1108,268 @@ int BPF_PROG(cgroup_rmdir, struct cgroup *cgrp, const char *path)
 {
 	return cgroup_record(cgrp, path, D4C_HOOK_CGROUP_RMDIR);
 }
+
+/* ---- syscall tracepoints: kernels without BPF LSM ------------------------
+ *
+ * Observe only: the operation has happened when the syscall returns. An
+ * operation on a file descriptor (open, ftruncate, fchmod) is decided here
+ * like at the LSM hooks, from the file it names; one on a path string is
+ * sent to user space with the string joined to its directory (the working
+ * directory or the dirfd's), and d4c-load decides it with the reference
+ * matcher.
+ */
+
+#define AT_FDCWD -100
+#define AT_REMOVEDIR 0x200
+#define O_CREAT_ 0100
+#define FMODE_CREATED 0x100000
+
+#if defined(__TARGET_ARCH_x86)
+enum {
+	NR_open = 2, NR_creat = 85, NR_openat = 257, NR_openat2 = 437,
+	NR_truncate = 76, NR_ftruncate = 77, NR_rename = 82, NR_renameat = 264,
+	NR_renameat2 = 316, NR_link = 86, NR_linkat = 265, NR_unlink = 87,
+	NR_unlinkat = 263, NR_chmod = 90, NR_fchmod = 91, NR_fchmodat = 268,
+	NR_fchmodat2 = 452,
+};
+#define SYSARG(regs, n) \
+	((n) == 0 ? BPF_CORE_READ(regs, di) : (n) == 1 ? BPF_CORE_READ(regs, si) \
+	 : (n) == 2 ? BPF_CORE_READ(regs, dx) : BPF_CORE_READ(regs, r10))
+#else
+/* other architectures: not yet; d4c-load --probe says file events need BPF LSM there */
+enum {
+	NR_open = -1, NR_creat = -2, NR_openat = -3, NR_openat2 = -4, NR_truncate = -5,
+	NR_ftruncate = -6, NR_rename = -7, NR_renameat = -8, NR_renameat2 = -9, NR_link = -10,
+	NR_linkat = -11, NR_unlink = -12, NR_unlinkat = -13, NR_chmod = -14, NR_fchmod = -15,
+	NR_fchmodat = -16, NR_fchmodat2 = -17,
+};
+#define SYSARG(regs, n) 0ul
+#endif
+
+struct pending {
+	long nr;
+	__u64 a[4];
+	__u32 old_mode; /* fchmod: the mode before */
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct pending);
+} pending SEC(".maps");
+
+/* The operations a syscall can be, for the cheap test at entry. */
+static __always_inline __u32 sys_ops(long nr)
+{
+	switch (nr) {
+	case NR_open: case NR_creat: case NR_openat: case NR_openat2:
+		return OP(CREATE_FILE) | OP(CREATE_EXECUTABLE) | OP(MODIFY_FILE) |
+		       OP(MODIFY_EXECUTABLE);
+	case NR_truncate: case NR_ftruncate:
+		return OP(MODIFY_FILE) | OP(MODIFY_EXECUTABLE);
+	case NR_rename: case NR_renameat: case NR_renameat2:
+		return OP(CREATE_FILE) | OP(DELETE_FILE);
+	case NR_link: case NR_linkat:
+		return OP(CREATE_FILE);
+	case NR_unlink: case NR_unlinkat:
+		return OP(DELETE_FILE);
+	case NR_chmod: case NR_fchmod: case NR_fchmodat: case NR_fchmodat2:
+		return OP(MODIFY_FILE) | OP(MODIFY_EXECUTABLE) | OP(CREATE_EXECUTABLE);
+	}
+	return 0;
+}
+
+/* The file of descriptor FD of the current process, or NULL. */
+static __always_inline struct file *fd_file(long fd)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct fdtable *fdt = BPF_CORE_READ(t, files, fdt);
+	struct file **fds = BPF_CORE_READ(fdt, fd);
+	struct file *f = NULL;
+
+	if (fd < 0 || fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
+	return f;
+}
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
+{
+	struct pending p = { .nr = id };
+	struct decision d = {};
+	__u32 tid, ops = sys_ops(id);
+	struct file *f;
+
+	if (!ops || !candidates(D4C_TYPE_FILE, ops, &d))
+		return 0;
+	p.a[0] = SYSARG(regs, 0);
+	p.a[1] = SYSARG(regs, 1);
+	p.a[2] = SYSARG(regs, 2);
+	p.a[3] = SYSARG(regs, 3);
+	if (id == NR_fchmod) {
+		f = fd_file(p.a[0]);
+		if (f)
+			p.old_mode = BPF_CORE_READ(f, f_inode, i_mode);
+	}
+	tid = (__u32)bpf_get_current_pid_tgid();
+	bpf_map_update_elem(&pending, &tid, &p, BPF_ANY);
+	return 0;
+}
+
+/*
+ * Appends to the event, as string ID, the user path UPATH joined to the
+ * directory it is relative to (DFD, or the working directory), using walk
+ * buffer WHICH.
+ */
+static __always_inline void put_user_path(struct scratch *s, __u32 *cur, __u32 id, __u32 which,
+					  long dfd, const char *upath)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct walked w = {};
+	struct file *f;
+	__u32 start = *cur;
+	char first = 0;
+	long n;
+
+	bpf_probe_read_user(&first, 1, upath);
+	if (first != '/') {
+		if (dfd == AT_FDCWD) {
+			walk_path(BPF_CORE_READ(t, fs, pwd.mnt), BPF_CORE_READ(t, fs, pwd.dentry), which,
+				  &w);
+		} else {
+			f = fd_file(dfd);
+			if (!f)
+				return;
+			walk_path(BPF_CORE_READ(f, f_path.mnt), BPF_CORE_READ(f, f_path.dentry),
+				  which, &w);
+		}
+		ev_put_walked(s, cur, id, which, &w);
+		s->data[IDX(*cur, DATA_MASK)] = '/';
+		*cur += 1;
+	}
+	n = bpf_probe_read_user_str(&s->data[IDX(*cur, DATA_MASK)], D4C_PATH_MAX, upath);
+	if (n > 1)
+		*cur += (n - 1) & (D4C_PATH_MAX - 1);
+	s->ev.len[IDX(id, 3)] = (*cur - start) & 0xffff;
+}
+
+/* A path operation, sent undecided: user space normalizes and decides. */
+static __always_inline void sys_path_op(struct pending *p, __u32 hook, __u32 action, __u32 ops,
+					long dfd, __u64 upath, long dfd2, __u64 upath2, __u32 mode)
+{
+	struct scratch *s = get_scratch();
+	struct decision d = {};
+	__u32 cur = 0;
+	__u64 m = candidates(D4C_TYPE_FILE, ops, &d);
+
+	if (!s || !m)
+		return;
+	ev_init(s, D4C_REC_FILE, hook, bpf_get_current_task_btf());
+	s->ev.selectors = m;
+	s->ev.revision = d.revision;
+	s->ev.flags |= d.flags | D4C_EF_UNDECIDED;
+	s->ev.ops = ops;
+	s->ev.file_action = action;
+	s->ev.mode = mode;
+	put_user_path(s, &cur, D4C_S_PATH, 0, dfd, (const char *)upath);
+	if (upath2)
+		put_user_path(s, &cur, D4C_S_PATH2, 1, dfd2, (const char *)upath2);
+	ev_send(s, cur);
+}
+
+/* An operation on an open file, decided here as at the LSM hooks. */
+static __always_inline void sys_file_op(struct file *f, __u32 hook, __u32 action, __u32 ops,
+					__u32 mode)
+{
+	if (!f)
+		return;
+	file_op(hook, action, ops, BPF_CORE_READ(f, f_path.mnt), BPF_CORE_READ(f, f_path.dentry), 0,
+		NULL, mode);
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid(), mode, ops;
+	struct pending p, *pp = bpf_map_lookup_elem(&pending, &tid);
+	struct file *f;
+	long nr;
+
+	if (!pp)
+		return 0;
+	p = *pp;
+	bpf_map_delete_elem(&pending, &tid);
+	if (ret < 0)
+		return 0;
+	nr = p.nr;
+	if (nr == NR_open || nr == NR_creat || nr == NR_openat || nr == NR_openat2) {
+		f = fd_file(ret);
+		if (!f || !(BPF_CORE_READ(f, f_mode) & FMODE_WRITE))
+			return 0;
+		mode = BPF_CORE_READ(f, f_inode, i_mode);
+		if (!S_ISREG(mode))
+			return 0;
+		if (BPF_CORE_READ(f, f_mode) & FMODE_CREATED)
+			ops = OP(CREATE_FILE) | ((mode & S_IXUGO) ? OP(CREATE_EXECUTABLE) : 0);
+		else
+			ops = OP(MODIFY_FILE) | ((mode & S_IXUGO) ? OP(MODIFY_EXECUTABLE) : 0);
+		sys_file_op(f, D4C_HOOK_SYS_OPEN,
+			    (ops & OP(CREATE_FILE)) ? D4C_FA_CREATION : D4C_FA_OPEN, ops, mode);
+	} else if (nr == NR_ftruncate) {
+		f = fd_file(p.a[0]);
+		if (!f)
+			return 0;
+		mode = BPF_CORE_READ(f, f_inode, i_mode);
+		if (S_ISREG(mode))
+			sys_file_op(f, D4C_HOOK_SYS_TRUNCATE, D4C_FA_MODIFICATION,
+				    OP(MODIFY_FILE) | ((mode & S_IXUGO) ? OP(MODIFY_EXECUTABLE) : 0),
+				    mode);
+	} else if (nr == NR_fchmod) {
+		f = fd_file(p.a[0]);
+		if (!f || !S_ISREG(p.old_mode))
+			return 0;
+		ops = OP(MODIFY_FILE);
+		if (p.old_mode & S_IXUGO)
+			ops |= OP(MODIFY_EXECUTABLE);
+		else if (p.a[1] & S_IXUGO)
+			ops |= OP(CREATE_EXECUTABLE);
+		sys_file_op(f, D4C_HOOK_SYS_CHMOD, D4C_FA_MODIFICATION, ops,
+			    (p.old_mode & S_IFMT) | (p.a[1] & ~S_IFMT));
+	} else if (nr == NR_truncate) {
+		sys_path_op(&p, D4C_HOOK_SYS_TRUNCATE, D4C_FA_MODIFICATION, OP(MODIFY_FILE),
+			    AT_FDCWD, p.a[0], 0, 0, 0);
+	} else if (nr == NR_unlink) {
+		sys_path_op(&p, D4C_HOOK_SYS_UNLINK, D4C_FA_DELETION, OP(DELETE_FILE), AT_FDCWD,
+			    p.a[0], 0, 0, 0);
+	} else if (nr == NR_unlinkat) {
+		if (!(p.a[2] & AT_REMOVEDIR))
+			sys_path_op(&p, D4C_HOOK_SYS_UNLINK, D4C_FA_DELETION, OP(DELETE_FILE),
+				    (int)p.a[0], p.a[1], 0, 0, 0);
+	} else if (nr == NR_rename) {
+		/* the new name is created (PATH), the old one deleted (PATH2) */
+		sys_path_op(&p, D4C_HOOK_SYS_RENAME, D4C_FA_RENAME,
+			    OP(CREATE_FILE) | OP(DELETE_FILE), AT_FDCWD, p.a[1], AT_FDCWD, p.a[0], 0);
+	} else if (nr == NR_renameat || nr == NR_renameat2) {
+		sys_path_op(&p, D4C_HOOK_SYS_RENAME, D4C_FA_RENAME,
+			    OP(CREATE_FILE) | OP(DELETE_FILE), (int)p.a[2], p.a[3], (int)p.a[0],
+			    p.a[1], 0);
+	} else if (nr == NR_link) {
+		sys_path_op(&p, D4C_HOOK_SYS_LINK, D4C_FA_LINK, OP(CREATE_FILE), AT_FDCWD, p.a[1],
+			    AT_FDCWD, p.a[0], 0);
+	} else if (nr == NR_linkat) {
+		sys_path_op(&p, D4C_HOOK_SYS_LINK, D4C_FA_LINK, OP(CREATE_FILE), (int)p.a[2],
+			    p.a[3], (int)p.a[0], p.a[1], 0);
+	} else if (nr == NR_chmod) {
+		sys_path_op(&p, D4C_HOOK_SYS_CHMOD, D4C_FA_MODIFICATION,
+			    OP(MODIFY_FILE) | ((p.a[1] & S_IXUGO) ? OP(CREATE_EXECUTABLE) : 0),
+			    AT_FDCWD, p.a[0], 0, 0, S_IFREG | (p.a[1] & 07777));
+	} else if (nr == NR_fchmodat || nr == NR_fchmodat2) {
+		sys_path_op(&p, D4C_HOOK_SYS_CHMOD, D4C_FA_MODIFICATION,
+			    OP(MODIFY_FILE) | ((p.a[2] & S_IXUGO) ? OP(CREATE_EXECUTABLE) : 0),
+			    (int)p.a[0], p.a[1], 0, 0, S_IFREG | (p.a[2] & 07777));
+	}
+	return 0;
+}

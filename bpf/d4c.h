@@ -48,6 +48,12 @@ enum d4c_hook {
 	D4C_HOOK_PATH_CHMOD,
 	D4C_HOOK_CGROUP_MKDIR,
 	D4C_HOOK_CGROUP_RMDIR,
+	D4C_HOOK_SYS_OPEN, /* syscall tracepoints: kernels without BPF LSM */
+	D4C_HOOK_SYS_UNLINK,
+	D4C_HOOK_SYS_RENAME,
+	D4C_HOOK_SYS_LINK,
+	D4C_HOOK_SYS_TRUNCATE,
+	D4C_HOOK_SYS_CHMOD,
 	D4C_HOOK_MAX,
 };
 
@@ -71,6 +77,10 @@ enum d4c_file_action {
 #define D4C_EF_VOLUME_MOUNT (1u << 5)	/* file: not on the process's root mount */
 #define D4C_EF_VOLUME_FILE (1u << 6)	/* file: the file is itself a mount point */
 #define D4C_EF_CONTAINER_PENDING (1u << 7) /* container cgroup not resolved yet */
+/* The kernel saw a path as the process gave it (a syscall tracepoint):
+ * PATH and PATH2 are that path joined to its directory, not normalized;
+ * user space decides, with selectors holding the candidate mask. */
+#define D4C_EF_UNDECIDED (1u << 8)
 
 /* Strings that follow the fixed part, in this order (d4c_event.len[]). */
 enum d4c_str_id {

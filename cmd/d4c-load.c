@@ -284,7 +284,8 @@ static int print_probe(void)
 	jsonw_key(&w, "features");
 	jsonw_obj_begin(&w);
 	jsonw_kv_bool(&w, "process_events", p.btf && p.ringbuf);
-	jsonw_kv_bool(&w, "file_events", p.btf && p.ringbuf && p.lsm_usable);
+	jsonw_kv_bool(&w, "file_events", p.btf && p.ringbuf);
+	jsonw_kv_str(&w, "file_events_from", p.lsm_usable ? "lsm" : "syscall tracepoints (observe only)");
 	jsonw_kv_bool(&w, "block", p.lsm_usable);
 	jsonw_kv_bool(&w, "exec_memfd", p.lsm_usable);
 	jsonw_obj_end(&w);
@@ -629,6 +630,12 @@ static const char *const hook_names[D4C_HOOK_MAX] = {
 	[D4C_HOOK_PATH_CHMOD] = "lsm__path_chmod",
 	[D4C_HOOK_CGROUP_MKDIR] = "tracepoint__cgroup_mkdir",
 	[D4C_HOOK_CGROUP_RMDIR] = "tracepoint__cgroup_rmdir",
+	[D4C_HOOK_SYS_OPEN] = "tracepoint__syscalls__open",
+	[D4C_HOOK_SYS_UNLINK] = "tracepoint__syscalls__unlink",
+	[D4C_HOOK_SYS_RENAME] = "tracepoint__syscalls__rename",
+	[D4C_HOOK_SYS_LINK] = "tracepoint__syscalls__link",
+	[D4C_HOOK_SYS_TRUNCATE] = "tracepoint__syscalls__truncate",
+	[D4C_HOOK_SYS_CHMOD] = "tracepoint__syscalls__chmod",
 };
 
 static const char *const cap_names[] = {
@@ -977,6 +984,115 @@ static void on_cgroup(struct loader *L, const struct d4c_record *e, const char *
 	install_cgroup(L, id, p, 1);
 }
 
+/*
+ * Makes the absolute path of LEN bytes at P canonical in place, by its
+ * text alone: "//" and "/./" collapse, "/x/.." goes, ".." at the root
+ * stays at the root. (Symbolic links are not followed: the kernel saw the
+ * path as the process wrote it.) Returns the new length.
+ */
+static size_t path_normalize(char *p, size_t len)
+{
+	size_t in = 0, out = 0;
+
+	while (in < len) {
+		size_t start, clen;
+
+		while (in < len && p[in] == '/')
+			in++;
+		start = in;
+		while (in < len && p[in] != '/')
+			in++;
+		clen = in - start;
+		if (clen == 0 || (clen == 1 && p[start] == '.'))
+			continue;
+		if (clen == 2 && p[start] == '.' && p[start + 1] == '.') {
+			while (out > 0 && p[out - 1] != '/')
+				out--;
+			if (out > 0)
+				out--; /* the '/' before the dropped component */
+			continue;
+		}
+		p[out++] = '/';
+		memmove(p + out, p + start, clen);
+		out += clen;
+	}
+	if (out == 0)
+		p[out++] = '/';
+	return out;
+}
+
+/* The verdict for OP on PATH (LEN bytes) with the kernel's candidates CMASK. */
+static void decide_path(const struct blob *b, unsigned op, const char *path, size_t len,
+			uint64_t cmask, struct d4c_verdict *v)
+{
+	char buf[D4C_PATH_MAX + 1];
+	struct d4c_event ev = { .type = D4C_TYPE_FILE, .op = op, .path = buf };
+
+	memcpy(buf, path, len);
+	buf[len] = 0;
+	match_event_cmask(b, &ev, cmask, v);
+}
+
+/*
+ * A path operation the kernel saw at a syscall tracepoint: normalize its
+ * paths and decide it here, with the reference matcher, from the
+ * candidates the kernel found. Writes the event if the policy wants it.
+ */
+static void on_undecided(struct loader *L, const struct d4c_record *e, const char *strs[D4C_NSTR])
+{
+	struct d4c_record r = *e;
+	const struct policy_slot *ps = &L->slot[L->active];
+	char p1[D4C_PATH_MAX + 1], p2[D4C_PATH_MAX + 1];
+	const char *ns[D4C_NSTR] = { p1, p2, "", "" };
+	struct d4c_verdict v, v2 = { 0 };
+	size_t l1, l2;
+
+	for (unsigned s = 0; s < D4C_SLOTS; s++)
+		if (L->slot[s].mem && L->slot[s].b.hdr->revision == e->revision)
+			ps = &L->slot[s];
+	l1 = e->len[D4C_S_PATH] < D4C_PATH_MAX ? e->len[D4C_S_PATH] : D4C_PATH_MAX;
+	l2 = e->len[D4C_S_PATH2] < D4C_PATH_MAX ? e->len[D4C_S_PATH2] : D4C_PATH_MAX;
+	memcpy(p1, strs[D4C_S_PATH], l1);
+	memcpy(p2, strs[D4C_S_PATH2], l2);
+	if (l1 == 0 || p1[0] != '/')
+		return; /* the directory could not be walked */
+	l1 = path_normalize(p1, l1);
+	if (l2 && p2[0] == '/')
+		l2 = path_normalize(p2, l2);
+	switch (e->hook) {
+	case D4C_HOOK_SYS_RENAME:
+		decide_path(&ps->b, D4C_OP_CREATE_FILE, p1, l1, e->selectors, &v);
+		if (l2)
+			decide_path(&ps->b, D4C_OP_DELETE_FILE, p2, l2, e->selectors, &v2);
+		break;
+	case D4C_HOOK_SYS_UNLINK:
+		decide_path(&ps->b, D4C_OP_DELETE_FILE, p1, l1, e->selectors, &v);
+		break;
+	case D4C_HOOK_SYS_CHMOD:
+		decide_path(&ps->b, D4C_OP_MODIFY_FILE, p1, l1, e->selectors, &v);
+		if (e->ops & (1u << D4C_OP_CREATE_EXECUTABLE))
+			decide_path(&ps->b, D4C_OP_CREATE_EXECUTABLE, p1, l1, e->selectors, &v2);
+		break;
+	case D4C_HOOK_SYS_LINK:
+		decide_path(&ps->b, D4C_OP_CREATE_FILE, p1, l1, e->selectors, &v);
+		break;
+	default: /* truncate */
+		decide_path(&ps->b, D4C_OP_MODIFY_FILE, p1, l1, e->selectors, &v);
+		break;
+	}
+	r.selectors = v.selectors | v2.selectors;
+	r.actions = v.actions | v2.actions;
+	if (!r.actions)
+		return;
+	r.len[D4C_S_PATH] = l1;
+	r.len[D4C_S_PATH2] = l2;
+	r.len[D4C_S_CWD] = r.len[D4C_S_ARGS] = 0;
+	if (r.actions & D4C_ACTION_LOG)
+		write_event(L, &r, ns, "event");
+	if (r.actions & (D4C_ACTION_ALERT | D4C_ACTION_BLOCK))
+		write_event(L, &r, ns, "alert");
+}
+
 static int on_record(void *ctx, void *data, size_t size)
 {
 	struct loader *L = ctx;
@@ -995,6 +1111,12 @@ static int on_record(void *ctx, void *data, size_t size)
 	}
 	if (e->kind == D4C_REC_CGROUP) {
 		on_cgroup(L, e, strs[D4C_S_PATH], e->len[D4C_S_PATH]);
+		return 0;
+	}
+	if (e->flags & D4C_EF_UNDECIDED) {
+		on_undecided(L, e, strs);
+		if (jsonw_len(&L->w) >= FLUSH_AT)
+			flush_out(L);
 		return 0;
 	}
 	if (e->flags & D4C_EF_CONTAINER_PENDING) {
@@ -1242,12 +1364,14 @@ int main(int argc, char **argv)
 	}
 	bpf_map__set_max_entries(L.skel->maps.events, opt.ringbuf_size);
 	bpf_map__set_max_entries(L.skel->maps.scratch, libbpf_num_possible_cpus());
-	if (!L.lsm) {
-		/* observe only: file operations need the LSM hooks in this version */
-		bpf_object__for_each_program(prog, L.skel->obj)
-			if (bpf_program__type(prog) == BPF_PROG_TYPE_LSM)
-				bpf_program__set_autoload(prog, false);
+	/* file operations: at the LSM hooks when there is BPF LSM, else
+	 * observed at the syscall tracepoints */
+	bpf_object__for_each_program(prog, L.skel->obj) {
+		if (bpf_program__type(prog) == BPF_PROG_TYPE_LSM)
+			bpf_program__set_autoload(prog, L.lsm);
 	}
+	bpf_program__set_autoload(L.skel->progs.sys_enter, !L.lsm);
+	bpf_program__set_autoload(L.skel->progs.sys_exit, !L.lsm);
 	if (d4c_bpf__load(L.skel)) {
 		err = EXIT_KERNEL;
 		error("the kernel refused the BPF programs: %s (D4C_DEBUG=1 shows the verifier's log)",

@@ -189,7 +189,8 @@ uint64_t match_op_mask(const struct blob *b, unsigned type, unsigned op)
 	return mask;
 }
 
-int match_event(const struct blob *b, const struct d4c_event *e, struct d4c_verdict *v)
+int match_event_cmask(const struct blob *b, const struct d4c_event *e, uint64_t cmask,
+		      struct d4c_verdict *v)
 {
 	const struct d4c_type_masks *tm;
 	uint64_t m;
@@ -210,7 +211,7 @@ int match_event(const struct blob *b, const struct d4c_event *e, struct d4c_verd
 		if (e->volume_file)
 			m &= ~tm->ignore_files;
 	}
-	m &= match_container_mask(b, e->type, e->container);
+	m &= cmask;
 	v->selectors = m;
 	for (unsigned i = 0; i < tm->nresponses; i++) {
 		const struct d4c_response *r = &b->resp[tm->first_response + i];
@@ -219,4 +220,14 @@ int match_event(const struct blob *b, const struct d4c_event *e, struct d4c_verd
 			v->actions |= r->actions;
 	}
 	return 0;
+}
+
+int match_event(const struct blob *b, const struct d4c_event *e, struct d4c_verdict *v)
+{
+	if (e->type >= D4C_NTYPES) {
+		v->selectors = 0;
+		v->actions = 0;
+		return -1;
+	}
+	return match_event_cmask(b, e, match_container_mask(b, e->type, e->container), v);
 }

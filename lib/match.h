@@ -52,6 +52,14 @@ uint64_t match_container_mask(const struct blob *b, unsigned type, const struct 
 /* Fills V for event E. Returns 0, or -1 when E's type or op is invalid. */
 int match_event(const struct blob *b, const struct d4c_event *e, struct d4c_verdict *v);
 
+/*
+ * As match_event(), with the container part given as CMASK (what
+ * match_container_mask() gives for the event's container) instead of
+ * computed from E->container: for a decision the kernel started.
+ */
+int match_event_cmask(const struct blob *b, const struct d4c_event *e, uint64_t cmask,
+		      struct d4c_verdict *v);
+
 /* The operation mask of an event, with the implied operations: creating
  * or modifying an executable is also creating or modifying a file. */
 uint64_t match_op_mask(const struct blob *b, unsigned type, unsigned op);

@@ -135,9 +135,10 @@ exec_policy() {
 @test "Ctrl-C detaches every program" {
 	exec_policy
 	load_start --host "$T/policy.d4cp"
-	ids=$(bpftool -j prog show | jq -r '.[] | select(.name == "sched_exec" or .name == "sched_fork"
-		or .name == "sched_exit" or .name == "cgroup_mkdir") | .id' | sort)
+	# this d4c-load's programs (others may run at the same time): from its fds
+	ids=$(cat /proc/"$LOAD_PID"/fdinfo/* 2>/dev/null | sed -n 's/^prog_id:[[:space:]]*//p' | sort -u)
 	[ "$(echo "$ids" | wc -w)" -ge 4 ] || fail "d4c-load's programs are not loaded: $ids"
+	bpftool -j prog show | jq -r '.[].id' | grep -qxF "$(echo "$ids" | head -n 1)"
 	load_stop
 	assert_equal "$LOAD_RC" 0
 	# the kernel frees programs a moment after their last link closes
@@ -266,4 +267,64 @@ exec_policy() {
 		[ "$(wc -l <"$T/m.err")" -eq 1 ] || fail "mutation $i: $(cat "$T/m.err")"
 		[ ! -s "$T/m.out" ] || fail "mutation $i wrote events"
 	done
+}
+
+@test "without BPF LSM, file operations come from the syscall tracepoints" {
+	d4c-load --probe | jq -e '.bpf_lsm.usable == false' >/dev/null ||
+		skip "BPF LSM is usable here: file events come from the LSM hooks (t/vm/)"
+	mkdir -p "$T/files/sub"
+	echo data >"$T/files/existing"
+	echo data >"$T/files/doomed"
+	echo data >"$T/files/moving"
+	echo data >"$T/files/tool"
+	chmod 755 "$T/files/tool"
+	compile_policy <<-YAML
+	file:
+	  selectors:
+	    - name: files
+	      targetFilePath: ['$T/files/**']
+	    - name: executables
+	      operation: [createExecutable, modifyExecutable]
+	      targetFilePath: ['$T/files/**']
+	  responses:
+	    - match: [files]
+	      actions: [log]
+	    - match: [executables]
+	      actions: [alert]
+	YAML
+	load_start --host "$T/policy.d4cp"
+	(
+		cd "$T/files/sub"
+		echo new >../created            # relative to the working directory
+		echo more >>"$T/files/existing"
+		rm ../doomed
+		mv "$T/files/moving" "$T/files/./sub/../moved"
+		ln "$T/files/existing" "$T/files/hardlink"
+		chmod +x "$T/files/existing"
+		truncate -s 1 "$T/files/created"
+		echo x >>"$T/files/tool"
+	)
+	echo ignored >"$T/elsewhere"
+	load_stop
+	e() { events ".event.kind == \"event\" and $1"; }
+	assert_equal "$(e '.event.action == "creation"' | jq -r .file.path)" "$T/files/created"
+	assert_equal "$(e '.event.action == "creation"' | jq -r .cloud_defend.hook_point)" tracepoint__syscalls__open
+	assert_equal "$(e '.event.action == "open" and .file.path == "'"$T/files/existing"'"' | wc -l)" 1
+	assert_equal "$(e '.event.action == "deletion"' | jq -r .file.path)" "$T/files/doomed"
+	run e '.event.action == "rename"'
+	assert_one_line
+	assert_equal "$(jq -r .file.path <<<"$output")" "$T/files/moved"
+	assert_equal "$(jq -r .file.Ext.original.path <<<"$output")" "$T/files/moving"
+	assert_equal "$(e '.event.action == "link"' | jq -r .file.path)" "$T/files/hardlink"
+	run e '.cloud_defend.hook_point == "tracepoint__syscalls__chmod"'
+	assert_one_line
+	assert_equal "$(jq -r .file.path <<<"$output")" "$T/files/existing"
+	assert_equal "$(jq -r .file.mode <<<"$output")" 0755
+	# chmod +x gave the file an execute bit; writing to 'tool' modified one
+	run events '.event.kind == "alert"'
+	assert_equal "${#lines[@]}" 2
+	assert_equal "$(events '.event.kind == "alert"' | jq -r .file.path | sort | tr '\n' ' ')" \
+		"$T/files/existing $T/files/tool "
+	run events ".file.path == \"$T/elsewhere\""
+	assert_output ""
 }
