@@ -25,7 +25,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/statfs.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -56,6 +59,7 @@ enum {
 static const char usage_text[] =
 	"usage: d4c-load [OPTIONS] BLOB\n"
 	"       d4c-load --probe\n"
+	"       d4c-load --unpin DIR\n"
 	"\n"
 	"Loads the d4c BPF programs, enforces the compiled policy BLOB ('-': stdin)\n"
 	"and writes its events as NDJSON on stdout.\n"
@@ -67,6 +71,9 @@ static const char usage_text[] =
 	"  --metrics-interval SEC  write a metric record every SEC seconds (default 10, 0: only at exit)\n"
 	"  --cluster-id ID         kubernetesClusterId of every container\n"
 	"  --cluster-name NAME     kubernetesClusterName of every container\n"
+	"  --pin DIR               pin the programs' links in DIR (bpffs): they keep enforcing\n"
+	"                          after d4c-load exits, until 'd4c-load --unpin DIR'\n"
+	"  --unpin DIR             remove what --pin DIR left, and exit\n"
 	"  --probe                 print what this kernel supports as JSON and exit\n"
 	"  -h, --help              show this text\n"
 	"\n"
@@ -75,7 +82,7 @@ static const char usage_text[] =
 	"See d4c-load(1).\n";
 
 enum { OPT_HOST = 0x100, OPT_MONITOR, OPT_RINGBUF, OPT_METRICS, OPT_PROBE, OPT_CLUSTER_ID,
-       OPT_CLUSTER_NAME };
+       OPT_CLUSTER_NAME, OPT_PIN, OPT_UNPIN };
 
 static const struct option long_opts[] = {
 	{ "host", no_argument, NULL, OPT_HOST },
@@ -85,6 +92,8 @@ static const struct option long_opts[] = {
 	{ "cluster-id", required_argument, NULL, OPT_CLUSTER_ID },
 	{ "cluster-name", required_argument, NULL, OPT_CLUSTER_NAME },
 	{ "probe", no_argument, NULL, OPT_PROBE },
+	{ "pin", required_argument, NULL, OPT_PIN },
+	{ "unpin", required_argument, NULL, OPT_UNPIN },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -109,6 +118,7 @@ static struct {
 	const char *cluster_id;
 	const char *cluster_name;
 	const char *blob_path;
+	const char *pin_dir;
 } opt = { .ringbuf_size = 16ul << 20, .metrics_interval = 10 };
 
 static volatile sig_atomic_t stop_signal, reload_requested;
@@ -1219,6 +1229,76 @@ static void drop_privileges(void)
 	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 }
 
+/* ---- pinning ------------------------------------------------------------------- */
+
+#define BPF_FS_MAGIC_ 0xcafe4a11
+
+/*
+ * Makes DIR, on a BPF file system (mounting one at /sys/fs/bpf when DIR
+ * is below it and none is there yet). Returns 0 or -1 after an error.
+ */
+static int pin_dir_make(const char *dir)
+{
+	struct statfs sf;
+
+	if (!strncmp(dir, "/sys/fs/bpf/", 12) &&
+	    (statfs("/sys/fs/bpf", &sf) || (unsigned long)sf.f_type != BPF_FS_MAGIC_) &&
+	    mount("bpf", "/sys/fs/bpf", "bpf", 0, "mode=0700"))
+		return error("cannot mount a BPF file system on '/sys/fs/bpf': %s", strerror(errno));
+	if (mkdir(dir, 0700) && errno != EEXIST)
+		return error("cannot make '%s': %s", dir, strerror(errno));
+	if (statfs(dir, &sf) || (unsigned long)sf.f_type != BPF_FS_MAGIC_)
+		return error("'%s' is not on a BPF file system (mount -t bpf bpf /sys/fs/bpf)", dir);
+	return 0;
+}
+
+/* Pins every attached program's link in opt.pin_dir. Returns 0 or -1. */
+static int pin_links(struct loader *L)
+{
+	const struct bpf_object_skeleton *sk = L->skel->skeleton;
+	char path[4096];
+
+	if (pin_dir_make(opt.pin_dir))
+		return -1;
+	for (int i = 0; i < sk->prog_cnt; i++) {
+		struct bpf_link *link = *sk->progs[i].link;
+
+		if (!link)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", opt.pin_dir, sk->progs[i].name);
+		if (bpf_link__pin(link, path))
+			return error("cannot pin '%s': %s", path, strerror(errno));
+	}
+	return 0;
+}
+
+/* --unpin DIR: what --pin left goes, and the programs with it. */
+static int unpin(const char *dir)
+{
+	struct dirent *de;
+	struct statfs sf;
+	DIR *d;
+	int err = 0;
+
+	if (statfs(dir, &sf))
+		die("cannot open '%s': %s", dir, strerror(errno));
+	if ((unsigned long)sf.f_type != BPF_FS_MAGIC_)
+		die("'%s' is not on a BPF file system: not a d4c pin directory", dir);
+	d = opendir(dir);
+	if (!d)
+		die("cannot open '%s': %s", dir, strerror(errno));
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (unlinkat(dirfd(d), de->d_name, 0))
+			err = error("cannot remove '%s/%s': %s", dir, de->d_name, strerror(errno));
+	}
+	closedir(d);
+	if (!err && rmdir(dir))
+		err = error("cannot remove '%s': %s", dir, strerror(errno));
+	return err ? EXIT_USAGE : EXIT_OK;
+}
+
 /* ---- main ------------------------------------------------------------------------ */
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -1315,6 +1395,11 @@ int main(int argc, char **argv)
 		case OPT_CLUSTER_NAME:
 			opt.cluster_name = optarg;
 			break;
+		case OPT_PIN:
+			opt.pin_dir = optarg;
+			break;
+		case OPT_UNPIN:
+			return unpin(optarg);
 		case OPT_PROBE:
 			libbpf_set_print(libbpf_print);
 			return print_probe();
@@ -1387,6 +1472,10 @@ int main(int argc, char **argv)
 		error("cannot attach the BPF programs: %s", strerror(errno));
 		goto cleanup;
 	}
+	if (opt.pin_dir && pin_links(&L)) {
+		err = EXIT_USAGE;
+		goto cleanup;
+	}
 	L.rb = ring_buffer__new(bpf_map__fd(L.skel->maps.events), on_record, &L, NULL);
 	if (!L.rb) {
 		err = EXIT_KERNEL;
@@ -1426,8 +1515,13 @@ int main(int argc, char **argv)
 			next_metrics += opt.metrics_interval * 1000000000ull;
 		}
 	}
-	/* detach first, then drain: nothing produced is left unread */
-	d4c_bpf__detach(L.skel);
+	/* detach first, then drain: nothing produced is left unread (pinned
+	 * links stay: closing our descriptors does not detach them) */
+	if (!opt.pin_dir)
+		d4c_bpf__detach(L.skel);
+	else
+		warning("programs stay attached, pinned in '%s': 'd4c-load --unpin %s' removes them",
+			opt.pin_dir, opt.pin_dir);
 	ring_buffer__consume(L.rb);
 	flush_out(&L);
 	write_metrics(&L, 1);

@@ -328,3 +328,29 @@ exec_policy() {
 	run events ".file.path == \"$T/elsewhere\""
 	assert_output ""
 }
+
+@test "--pin keeps the programs attached after exit, until --unpin removes them" {
+	exec_policy
+	pin=/sys/fs/bpf/d4c-test-$$
+	load_start --host --pin "$pin" "$T/policy.d4cp"
+	ids=$(cat /proc/"$LOAD_PID"/fdinfo/* 2>/dev/null | sed -n 's/^prog_id:[[:space:]]*//p' | sort -u)
+	load_stop
+	assert_equal "$LOAD_RC" 0
+	grep -q "d4c-load --unpin $pin" "$T/load.err"
+	sleep 1 # what would be freed is freed by now
+	left=$(bpftool -j prog show | jq -r '.[].id' | sort | comm -12 - <(echo "$ids"))
+	assert_equal "$left" "$ids"
+	[ -e "$pin/sched_exec" ]
+	run d4c-load --unpin "$pin"
+	assert_success
+	[ ! -e "$pin" ]
+	for _ in $(seq 1 50); do
+		left=$(bpftool -j prog show | jq -r '.[].id' | sort | comm -12 - <(echo "$ids"))
+		[ -z "$left" ] && break
+		sleep 0.1
+	done
+	assert_equal "$left" ""
+	run d4c-load --unpin /tmp
+	assert_failure 2
+	assert_output --partial "not on a BPF file system"
+}

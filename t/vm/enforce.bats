@@ -286,3 +286,30 @@ assert_denied_file() {
 	assert_equal "$(jq -r .event.outcome <<<"$output")" failure
 	assert_equal "$(jq -r .process.name <<<"$output")" echo
 }
+
+@test "--pin: a blocking policy keeps blocking after d4c-load exits, until --unpin" {
+	compile_policy <<-YAML
+	process:
+	  selectors:
+	    - name: noEcho
+	      operation: [exec]
+	      processExecutable: ['$T/bin/d4cecho']
+	  responses:
+	    - match: [noEcho]
+	      actions: [alert, block]
+	YAML
+	load_start --host --pin /sys/fs/bpf/d4c-pinned "$T/policy.d4cp"
+	load_stop
+	assert_equal "$LOAD_RC" 0
+	run "$T/bin/d4cecho" still-blocked
+	assert_failure
+	refute_output --partial still-blocked
+	run d4c-load --unpin /sys/fs/bpf/d4c-pinned
+	assert_success
+	for _ in $(seq 1 50); do
+		run "$T/bin/d4cecho" runs-again
+		[ "$status" -eq 0 ] && break
+		sleep 0.1
+	done
+	assert_output runs-again
+}
