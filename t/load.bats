@@ -354,3 +354,15 @@ exec_policy() {
 	assert_failure 2
 	assert_output --partial "not on a BPF file system"
 }
+
+@test "once loaded, it keeps only CAP_BPF" {
+	exec_policy
+	load_start --host "$T/policy.d4cp"
+	eff=$(sed -n 's/^CapEff:[[:space:]]*//p' /proc/"$LOAD_PID"/status)
+	bnd=$(sed -n 's/^CapBnd:[[:space:]]*//p' /proc/"$LOAD_PID"/status)
+	nnp=$(sed -n 's/^NoNewPrivs:[[:space:]]*//p' /proc/"$LOAD_PID"/status)
+	load_stop
+	assert_equal "$eff" 0000008000000000 # bit 39: CAP_BPF
+	assert_equal "$bnd" 0000008000000000
+	assert_equal "$nnp" 1
+}

@@ -313,3 +313,37 @@ assert_denied_file() {
 	done
 	assert_output runs-again
 }
+
+@test "ignoreVolumeMounts and ignoreVolumeFiles work from the file's mount" {
+	# in the guest / is the host's file system and /tmp a tmpfs: a volume mount
+	mkdir -p "$T/vol"
+	echo data >"$T/vol/single"
+	echo data >"$T/src"
+	mount --bind "$T/src" "$T/vol/single" # a single-file mount, like a configMap
+	compile_policy <<-YAML
+	file:
+	  selectors:
+	    - name: notOnVolumes
+	      operation: [modifyFile]
+	      targetFilePath: ['$T/**']
+	      ignoreVolumeMounts: true
+	    - name: notVolumeFiles
+	      operation: [modifyFile]
+	      targetFilePath: ['$T/**']
+	      ignoreVolumeFiles: true
+	  responses:
+	    - match: [notOnVolumes, notVolumeFiles]
+	      actions: [log]
+	YAML
+	echo data >"$T/vol/plain"
+	load_start --host "$T/policy.d4cp"
+	echo more >>"$T/vol/plain"
+	echo more >>"$T/vol/single"
+	load_stop
+	umount "$T/vol/single"
+	run events ".file.path == \"$T/vol/plain\""
+	assert_one_line
+	assert_equal "$(jq -c .cloud_defend.matched_selectors <<<"$output")" '["notVolumeFiles"]'
+	run events ".file.path == \"$T/vol/single\""
+	assert_output ""
+}
