@@ -98,18 +98,6 @@ static const struct option long_opts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static __attribute__((noreturn, format(printf, 1, 2))) void usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fprintf(stderr, "%s: ", progname);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputs("\nrun 'd4c-load --help' for usage\n", stderr);
-	exit(EXIT_USAGE);
-}
-
 static struct {
 	int host;
 	int monitor;
@@ -697,6 +685,30 @@ static void put_id_string(struct jsonw *w, const char *key, uint32_t v)
 	jsonw_kv_str(w, key, buf);
 }
 
+/* KEY: {"id": "ID"}, as ECS has user and group ids: strings. */
+static void put_id_obj(struct jsonw *w, const char *key, uint32_t id)
+{
+	jsonw_key(w, key);
+	jsonw_obj_begin(w);
+	put_id_string(w, "id", id);
+	jsonw_obj_end(w);
+}
+
+/* What every record starts with: @timestamp, ecs and agent. */
+static void put_base(struct jsonw *w, uint64_t unix_ns)
+{
+	jsonw_kv_time(w, "@timestamp", unix_ns);
+	jsonw_key(w, "ecs");
+	jsonw_obj_begin(w);
+	jsonw_kv_str(w, "version", ECS_VERSION);
+	jsonw_obj_end(w);
+	jsonw_key(w, "agent");
+	jsonw_obj_begin(w);
+	jsonw_kv_str(w, "type", "d4c");
+	jsonw_kv_str(w, "version", PACKAGE_VERSION);
+	jsonw_obj_end(w);
+}
+
 static void put_selectors(struct loader *L, struct jsonw *w, const struct blob *b, unsigned type,
 			  uint64_t sel)
 {
@@ -751,16 +763,7 @@ static void write_event(struct loader *L, const struct d4c_record *e, const char
 		ps = &L->slot[L->active];
 
 	jsonw_obj_begin(w);
-	jsonw_kv_time(w, "@timestamp", e->ts_ns + L->boot_to_real);
-	jsonw_key(w, "ecs");
-	jsonw_obj_begin(w);
-	jsonw_kv_str(w, "version", ECS_VERSION);
-	jsonw_obj_end(w);
-	jsonw_key(w, "agent");
-	jsonw_obj_begin(w);
-	jsonw_kv_str(w, "type", "d4c");
-	jsonw_kv_str(w, "version", PACKAGE_VERSION);
-	jsonw_obj_end(w);
+	put_base(w, e->ts_ns + L->boot_to_real);
 
 	jsonw_key(w, "event");
 	jsonw_obj_begin(w);
@@ -832,18 +835,9 @@ static void write_event(struct loader *L, const struct d4c_record *e, const char
 		jsonw_obj_end(w);
 		jsonw_obj_end(w);
 	}
-	jsonw_key(w, "user");
-	jsonw_obj_begin(w);
-	put_id_string(w, "id", t->euid);
-	jsonw_obj_end(w);
-	jsonw_key(w, "group");
-	jsonw_obj_begin(w);
-	put_id_string(w, "id", t->egid);
-	jsonw_obj_end(w);
-	jsonw_key(w, "real_user");
-	jsonw_obj_begin(w);
-	put_id_string(w, "id", t->uid);
-	jsonw_obj_end(w);
+	put_id_obj(w, "user", t->euid);
+	put_id_obj(w, "group", t->egid);
+	put_id_obj(w, "real_user", t->uid);
 	jsonw_key(w, "thread");
 	jsonw_obj_begin(w);
 	jsonw_kv_u64(w, "id", t->tid);
@@ -871,14 +865,8 @@ static void write_event(struct loader *L, const struct d4c_record *e, const char
 	jsonw_obj_end(w);
 	jsonw_obj_end(w); /* process */
 
-	jsonw_key(w, "user");
-	jsonw_obj_begin(w);
-	put_id_string(w, "id", t->euid);
-	jsonw_obj_end(w);
-	jsonw_key(w, "group");
-	jsonw_obj_begin(w);
-	put_id_string(w, "id", t->egid);
-	jsonw_obj_end(w);
+	put_id_obj(w, "user", t->euid);
+	put_id_obj(w, "group", t->egid);
 
 	if (file) {
 		const char *p = strs[D4C_S_PATH], *base;
@@ -1170,16 +1158,7 @@ static void write_metrics(struct loader *L, int final)
 	read_counters(L, c);
 	clock_gettime(CLOCK_REALTIME, &now);
 	jsonw_obj_begin(w);
-	jsonw_kv_time(w, "@timestamp", (uint64_t)now.tv_sec * 1000000000ull + now.tv_nsec);
-	jsonw_key(w, "ecs");
-	jsonw_obj_begin(w);
-	jsonw_kv_str(w, "version", ECS_VERSION);
-	jsonw_obj_end(w);
-	jsonw_key(w, "agent");
-	jsonw_obj_begin(w);
-	jsonw_kv_str(w, "type", "d4c");
-	jsonw_kv_str(w, "version", PACKAGE_VERSION);
-	jsonw_obj_end(w);
+	put_base(w, (uint64_t)now.tv_sec * 1000000000ull + now.tv_nsec);
 	jsonw_key(w, "event");
 	jsonw_obj_begin(w);
 	jsonw_kv_str(w, "kind", "metric");

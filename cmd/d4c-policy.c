@@ -48,19 +48,6 @@ static void usage(FILE *f)
 	fputs(usage_text, f);
 }
 
-static __attribute__((noreturn, format(printf, 1, 2))) void usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fprintf(stderr, "%s: ", progname);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputs("\n", stderr);
-	fputs("run 'd4c-policy help' for usage\n", stderr);
-	exit(EXIT_USAGE);
-}
-
 /* Options shared by the subcommands that print diagnostics. */
 struct opts {
 	enum diag_format fmt;

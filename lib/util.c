@@ -39,6 +39,17 @@ void die(const char *fmt, ...)
 	exit(EXIT_USAGE);
 }
 
+void usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreport("", fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "run '%s --help' for usage\n", progname);
+	exit(EXIT_USAGE);
+}
+
 int error(const char *fmt, ...)
 {
 	va_list ap;

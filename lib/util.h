@@ -21,6 +21,9 @@ void set_progname(const char *argv0);
 
 /* Prints "PROG: MESSAGE" on stderr and exits with EXIT_USAGE. */
 __attribute__((noreturn, format(printf, 1, 2))) void die(const char *fmt, ...);
+/* Prints "PROG: MESSAGE" and how to get the usage text on stderr, and
+ * exits with EXIT_USAGE: for a bad command line. */
+__attribute__((noreturn, format(printf, 1, 2))) void usage_error(const char *fmt, ...);
 /* Prints "PROG: error: MESSAGE"; returns -1 so callers can "return error(...)". */
 __attribute__((format(printf, 1, 2))) int error(const char *fmt, ...);
 __attribute__((format(printf, 1, 2))) void warning(const char *fmt, ...);

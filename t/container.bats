@@ -13,11 +13,7 @@ load helpers
 load containers/runc
 
 setup_file() {
-	# one read-only root file system, shared by every container of the file
-	export CTR_ROOTFS="$BATS_FILE_TMPDIR/rootfs"
-	if [ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1; then
-		ctr_rootfs "$CTR_ROOTFS"
-	fi
+	ctr_setup_file
 }
 
 setup() {

@@ -18,6 +18,18 @@ teardown() {
 	[ -z "${LOAD_PID:-}" ] || kill -INT "$LOAD_PID" 2>/dev/null || true
 }
 
+# Waits (at most 5 s: the kernel frees programs a moment after their last
+# link goes) until none of the program ids in $1 is loaded; prints those left.
+progs_left() {
+	local left
+	for _ in $(seq 1 50); do
+		left=$(bpftool -j prog show | jq -r '.[].id' | sort | comm -12 - <(echo "$1"))
+		[ -z "$left" ] && break
+		sleep 0.1
+	done
+	echo "$left"
+}
+
 exec_policy() {
 	compile_policy <<-YAML
 	process:
@@ -141,13 +153,7 @@ exec_policy() {
 	bpftool -j prog show | jq -r '.[].id' | grep -qxF "$(echo "$ids" | head -n 1)"
 	load_stop
 	assert_equal "$LOAD_RC" 0
-	# the kernel frees programs a moment after their last link closes
-	for _ in $(seq 1 50); do
-		left=$(bpftool -j prog show | jq -r '.[].id' | sort | comm -12 - <(echo "$ids"))
-		[ -z "$left" ] && break
-		sleep 0.1
-	done
-	assert_equal "$left" ""
+	assert_equal "$(progs_left "$ids")" ""
 }
 
 @test "a blob that others can write is refused" {
@@ -344,12 +350,7 @@ exec_policy() {
 	run d4c-load --unpin "$pin"
 	assert_success
 	[ ! -e "$pin" ]
-	for _ in $(seq 1 50); do
-		left=$(bpftool -j prog show | jq -r '.[].id' | sort | comm -12 - <(echo "$ids"))
-		[ -z "$left" ] && break
-		sleep 0.1
-	done
-	assert_equal "$left" ""
+	assert_equal "$(progs_left "$ids")" ""
 	run d4c-load --unpin /tmp
 	assert_failure 2
 	assert_output --partial "not on a BPF file system"

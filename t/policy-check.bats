@@ -198,7 +198,7 @@ YAML
 	assert_failure 2
 	assert_output ""
 	[[ $stderr == *"no policy file given"* ]]
-	[[ $stderr == *"d4c-policy help"* ]]
+	[[ $stderr == *"d4c-policy --help"* ]]
 }
 
 @test "an unknown option is a usage error (exit 2)" {

@@ -15,6 +15,15 @@
 # Each container NAME lives in $T/containers/NAME: its bundle (config.json),
 # its id, its pod's UID, and out/err, the container's stdout and stderr.
 
+# For setup_file: one read-only root file system, shared by every
+# container of the test file, in $CTR_ROOTFS.
+ctr_setup_file() {
+	export CTR_ROOTFS="$BATS_FILE_TMPDIR/rootfs"
+	if [ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1; then
+		ctr_rootfs "$CTR_ROOTFS"
+	fi
+}
+
 # Skips the test unless runc and a static busybox are here.
 require_runc() {
 	command -v runc >/dev/null ||
