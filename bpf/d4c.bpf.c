@@ -189,6 +189,8 @@ static __always_inline void fill_task(struct d4c_task *o, struct task_struct *t)
 	struct signal_struct *sig = BPF_CORE_READ(t, signal);
 	const struct cred *cred = BPF_CORE_READ(t, cred);
 	struct tty_struct *tty = BPF_CORE_READ(sig, tty);
+	struct pid_namespace *pidns;
+	struct task_struct *reaper;
 
 	o->pid = BPF_CORE_READ(t, tgid);
 	o->tid = BPF_CORE_READ(t, pid);
@@ -209,6 +211,11 @@ static __always_inline void fill_task(struct d4c_task *o, struct task_struct *t)
 		o->tty_major = 0;
 		o->tty_minor = 0;
 	}
+	/* the entry leader of a process in a container: its pid namespace's init */
+	pidns = BPF_CORE_READ(t, nsproxy, pid_ns_for_children);
+	reaper = pidns && BPF_CORE_READ(pidns, level) > 0 ? BPF_CORE_READ(pidns, child_reaper) : NULL;
+	o->entry_pid = reaper ? BPF_CORE_READ(reaper, tgid) : 0;
+	o->entry_start_ns = reaper ? BPF_CORE_READ(reaper, start_boottime) : 0;
 	o->start_ns = BPF_CORE_READ(t, group_leader, start_boottime);
 	o->parent_start_ns = BPF_CORE_READ(rp, group_leader, start_boottime);
 	o->cgroup_id = bpf_get_current_cgroup_id();

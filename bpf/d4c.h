@@ -103,7 +103,8 @@ struct d4c_task {
 	__u32 egid;
 	__u32 tty_major;
 	__u32 tty_minor;
-	__u32 pad;
+	__u32 entry_pid; /* a container's first process (its pid namespace's init); 0: none */
+	__u64 entry_start_ns;
 	__u64 start_ns;	       /* group leader's start, boot-time clock */
 	__u64 parent_start_ns; /* the parent's, same clock */
 	__u64 cap_effective;

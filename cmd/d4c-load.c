@@ -863,6 +863,19 @@ static void write_event(struct loader *L, const struct d4c_record *e, const char
 	jsonw_kv_u64(w, "pid", t->sid);
 	jsonw_kv_bool(w, "same_as_process", t->sid == t->pid);
 	jsonw_obj_end(w);
+	if (t->entry_pid) {
+		jsonw_key(w, "entry_leader");
+		jsonw_obj_begin(w);
+		jsonw_kv_u64(w, "pid", t->entry_pid);
+		jsonw_kv_time(w, "start", t->entry_start_ns + L->boot_to_real);
+		put_entity_id(L, w, t->entry_pid, t->entry_start_ns);
+		jsonw_kv_bool(w, "same_as_process", t->entry_pid == t->pid);
+		jsonw_key(w, "entry_meta");
+		jsonw_obj_begin(w);
+		jsonw_kv_str(w, "type", "container");
+		jsonw_obj_end(w);
+		jsonw_obj_end(w);
+	}
 	jsonw_obj_end(w); /* process */
 
 	put_id_obj(w, "user", t->euid);

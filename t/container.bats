@@ -77,6 +77,11 @@ execs_of() {
 		assert_equal "$(jq -r .cloud_defend.container_pending <<<"$e")" null
 		assert_equal "$(jq -c .cloud_defend.matched_selectors <<<"$e")" '["allExecs"]'
 	done
+	# the entry leader is the container's first process: its 'sleep 30'
+	init=$(runc state "$(ctr_id box)" | jq -r .pid)
+	assert_equal "$(jq -r .process.entry_leader.pid <<<"${lines[0]}")" "$init"
+	assert_equal "$(jq -r .process.entry_leader.entry_meta.type <<<"${lines[0]}")" container
+	assert_equal "$(jq -r .process.entry_leader.same_as_process <<<"${lines[0]}")" false
 }
 
 @test "a container started after d4c-load is known from its cgroup's creation, before its first exec" {
