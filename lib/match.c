@@ -35,6 +35,41 @@ static const char *ctx_value(const struct d4c_container *ct, unsigned key)
 	return NULL;
 }
 
+/*
+ * Docker Hub's official images have two spellings: "docker.io/nginx" (as
+ * the policy reference writes it) and "docker.io/library/nginx" (as the
+ * runtimes record it). Returns the image's own name ("nginx") when S (LEN
+ * bytes) is one of them, else NULL.
+ */
+static const char *docker_official(const char *s, size_t len, size_t *rlen)
+{
+	static const char lib[] = "docker.io/library/", hub[] = "docker.io/";
+	const char *rest;
+
+	if (len > sizeof(lib) - 1 && !strncmp(s, lib, sizeof(lib) - 1))
+		rest = s + sizeof(lib) - 1;
+	else if (len > sizeof(hub) - 1 && !strncmp(s, hub, sizeof(hub) - 1))
+		rest = s + sizeof(hub) - 1;
+	else
+		return NULL;
+	*rlen = len - (rest - s);
+	return memchr(rest, '/', *rlen) ? NULL : rest;
+}
+
+static int full_name_matches(const char *have, const char *want, size_t wlen)
+{
+	const char *h, *w;
+	size_t hl, wl;
+
+	if (!have)
+		return 0;
+	if (!strcmp(have, want))
+		return 1;
+	h = docker_official(have, strlen(have), &hl);
+	w = docker_official(want, wlen, &wl);
+	return h && w && hl == wl && !memcmp(h, w, hl);
+}
+
 /* Does one condition value match the container? */
 static int ccond_matches(const struct blob *b, const struct d4c_ccond *c,
 			 const struct d4c_container *ct)
@@ -47,6 +82,8 @@ static int ccond_matches(const struct blob *b, const struct d4c_ccond *c,
 				return 1;
 		return 0;
 	}
+	if (c->key == D4C_CK_IMAGE_FULL_NAME)
+		return full_name_matches(ct->image_full_name, want, c->value.len);
 	return value_matches(ctx_value(ct, c->key), want, c->value.len, c->flags);
 }
 

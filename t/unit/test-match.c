@@ -660,6 +660,10 @@ static void test_container(void)
 	expect_cmask(&c, P, &ct, H, "ct: containerImageFullName is exact, not a prefix");
 	ct.image_full_name = "docker.io/library/ngin";
 	expect_cmask(&c, P, &ct, H, "ct: containerImageFullName does not match a shorter name");
+	ct.image_full_name = "docker.io/nginx";
+	expect_cmask(&c, P, &ct, H | B(0), "ct: docker.io/nginx is docker.io/library/nginx");
+	ct.image_full_name = "docker.io/other/nginx";
+	expect_cmask(&c, P, &ct, H, "ct: docker.io/other/nginx is not docker.io/library/nginx");
 
 	/* containerImageName */
 	memset(&ct, 0, sizeof(ct));
