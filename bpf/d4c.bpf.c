@@ -122,6 +122,14 @@ struct {
 	__type(value, struct d4c_cgroup_val);
 } cgroups SEC(".maps");
 
+/* Per hook: has it run since d4c-load attached? (Its start-up check.) */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, D4C_HOOK_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} seen SEC(".maps");
+
 /* Processes an event was sent for: their exit is sent too. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -160,6 +168,14 @@ static __always_inline void count(__u32 which)
 
 	if (c)
 		(*c)++;
+}
+
+static __always_inline void mark_seen(__u32 hook)
+{
+	__u64 *v = bpf_map_lookup_elem(&seen, &hook);
+
+	if (v && !*v)
+		*v = 1;
 }
 
 static __always_inline struct scratch *get_scratch(void)
@@ -435,6 +451,14 @@ static __always_inline __u64 candidates(__u32 type, __u32 ops, struct decision *
 
 	if (!cfg)
 		return 0;
+	if (cfg->quiet_tgid) {
+		/* d4c-load's start-up check: its own operations are not events */
+		struct task_struct *t = bpf_get_current_task_btf();
+
+		if (BPF_CORE_READ(t, tgid) == cfg->quiet_tgid ||
+		    BPF_CORE_READ(t, real_parent, tgid) == cfg->quiet_tgid)
+			return 0;
+	}
 	d->slot = cfg->active & 1;
 	d->revision = cfg->revision[d->slot];
 	cgid = bpf_get_current_cgroup_id();
@@ -537,8 +561,21 @@ static __always_inline void ev_put_walked(struct scratch *s, __u32 *cur, __u32 i
 static __always_inline void ev_send(struct scratch *s, __u32 cur)
 {
 	__u64 size = sizeof(struct d4c_record) + (cur & DATA_MASK);
+	__u64 flags;
 
-	if (bpf_ringbuf_output(&events, &s->ev, size, 0))
+	/*
+	 * Waking the reader for every record costs an interrupt each (tens of
+	 * microseconds in a virtual machine): wake it once a batch is waiting
+	 * (it also polls every D4C_POLL_MS), but at once for a new cgroup,
+	 * which must be resolved before the container's first exec, and for
+	 * a refusal.
+	 */
+	if (s->ev.kind == D4C_REC_CGROUP || (s->ev.flags & D4C_EF_DENIED) ||
+	    bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= D4C_WAKEUP_BYTES)
+		flags = BPF_RB_FORCE_WAKEUP;
+	else
+		flags = BPF_RB_NO_WAKEUP;
+	if (bpf_ringbuf_output(&events, &s->ev, size, flags))
 		count(D4C_C_LOST);
 	else
 		count(D4C_C_EVENTS);
@@ -606,6 +643,7 @@ int BPF_PROG(sched_fork, struct task_struct *parent, struct task_struct *child)
 	__u32 actions, cur = 0;
 	int has_exe;
 
+	mark_seen(D4C_HOOK_SCHED_FORK);
 	/* a new thread is not a new process */
 	if (!s || BPF_CORE_READ(child, tgid) != BPF_CORE_READ(child, pid))
 		return 0;
@@ -638,6 +676,7 @@ int BPF_PROG(sched_exec, struct task_struct *p, pid_t old_pid, struct linux_binp
 	__u64 sel = 0;
 	__u32 actions, cur = 0, len;
 
+	mark_seen(D4C_HOOK_SCHED_EXEC);
 	if (!s || !candidates(D4C_TYPE_PROCESS, 1u << D4C_OP_EXEC, &d))
 		return 0;
 	f = BPF_CORE_READ(bprm, file);
@@ -676,6 +715,7 @@ int BPF_PROG(sched_exit, struct task_struct *p)
 	__u32 pid = BPF_CORE_READ(p, tgid);
 	__u64 *start;
 
+	mark_seen(D4C_HOOK_SCHED_EXIT);
 	/* the process ends with its last thread */
 	if (BPF_CORE_READ(p, signal, live.counter) > 0)
 		return 0;
@@ -767,6 +807,7 @@ int BPF_PROG(bprm_check, struct linux_binprm *bprm, int ret)
 	__u32 actions, cur = 0;
 	int r;
 
+	mark_seen(D4C_HOOK_BPRM_CHECK);
 	if (ret || !s)
 		return ret;
 	f = BPF_CORE_READ(bprm, file);
@@ -809,6 +850,7 @@ int BPF_PROG(task_alloc, struct task_struct *task, unsigned long clone_flags, in
 	__u32 actions, cur = 0;
 	int has_exe;
 
+	mark_seen(D4C_HOOK_TASK_ALLOC);
 	if (ret || (clone_flags & CLONE_THREAD))
 		return ret;
 	s = get_scratch();
@@ -965,6 +1007,7 @@ int BPF_PROG(path_mknod, const struct path *dir, struct dentry *dentry, umode_t 
 	__u64 dp = (__u64)dentry;
 	int r;
 
+	mark_seen(D4C_HOOK_PATH_MKNOD);
 	if (ret || !S_ISREG(mode))
 		return ret;
 	if (mode & S_IXUGO)
@@ -986,6 +1029,7 @@ int BPF_PROG(file_open, struct file *file, int ret)
 	__u32 mode, ops = OP(MODIFY_FILE), tid;
 	__u64 *cp;
 
+	mark_seen(D4C_HOOK_FILE_OPEN);
 	if (ret || !(BPF_CORE_READ(file, f_mode) & FMODE_WRITE))
 		return ret;
 	mode = inode_mode(d);
@@ -1011,6 +1055,7 @@ int BPF_PROG(path_unlink, const struct path *dir, struct dentry *dentry, int ret
 {
 	__u32 mode = inode_mode(dentry);
 
+	mark_seen(D4C_HOOK_PATH_UNLINK);
 	if (ret || !S_ISREG(mode))
 		return ret;
 	return file_op(D4C_HOOK_PATH_UNLINK, D4C_FA_DELETION, OP(DELETE_FILE),
@@ -1024,6 +1069,7 @@ int BPF_PROG(path_rename, const struct path *old_dir, struct dentry *old_dentry,
 	__u32 mode = inode_mode(old_dentry), tmode = inode_mode(new_dentry);
 	__u32 ops = OP(CREATE_FILE);
 
+	mark_seen(D4C_HOOK_PATH_RENAME);
 	if (ret || !S_ISREG(mode))
 		return ret;
 	if (mode & S_IXUGO)
@@ -1044,6 +1090,7 @@ int BPF_PROG(path_link, struct dentry *old_dentry, const struct path *new_dir,
 {
 	__u32 mode = inode_mode(old_dentry), ops = OP(CREATE_FILE);
 
+	mark_seen(D4C_HOOK_PATH_LINK);
 	if (ret || !S_ISREG(mode))
 		return ret;
 	if (mode & S_IXUGO)
@@ -1059,6 +1106,7 @@ int BPF_PROG(path_truncate, const struct path *path, int ret)
 	struct dentry *d = BPF_CORE_READ(path, dentry);
 	__u32 mode = inode_mode(d), ops = OP(MODIFY_FILE);
 
+	mark_seen(D4C_HOOK_PATH_TRUNCATE);
 	if (ret || !S_ISREG(mode))
 		return ret;
 	if (mode & S_IXUGO)
@@ -1073,6 +1121,7 @@ int BPF_PROG(path_chmod, const struct path *path, umode_t mode, int ret)
 	struct dentry *d = BPF_CORE_READ(path, dentry);
 	__u32 old = inode_mode(d), ops = OP(MODIFY_FILE);
 
+	mark_seen(D4C_HOOK_PATH_CHMOD);
 	if (ret || !S_ISREG(old))
 		return ret;
 	if (old & S_IXUGO)
@@ -1210,6 +1259,7 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 	__u32 tid, ops = sys_ops(id);
 	struct file *f;
 
+	mark_seen(D4C_HOOK_SYS_ENTER);
 	if (!ops || !candidates(D4C_TYPE_FILE, ops, &d))
 		return 0;
 	p.a[0] = SYSARG(regs, 0);
@@ -1305,6 +1355,7 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	struct file *f;
 	long nr;
 
+	mark_seen(D4C_HOOK_SYS_OPEN);
 	if (!pp)
 		return 0;
 	p = *pp;

@@ -22,6 +22,8 @@
 #define D4C_PATH_DEPTH 64   /* path components walked (mount crossings included) */
 #define D4C_KEY_PATH 256    /* a policy path in a map key: D4C_MAX_PATH + NUL */
 #define D4C_CGROUP_PATH 512 /* a cgroup path in a D4C_REC_CGROUP record */
+#define D4C_WAKEUP_BYTES (64 << 10) /* the kernel wakes d4c-load once this much waits */
+#define D4C_POLL_MS 50		    /* and d4c-load looks at least this often */
 
 /* Record kinds (d4c_event.kind). */
 enum d4c_rec {
@@ -54,6 +56,7 @@ enum d4c_hook {
 	D4C_HOOK_SYS_LINK,
 	D4C_HOOK_SYS_TRUNCATE,
 	D4C_HOOK_SYS_CHMOD,
+	D4C_HOOK_SYS_ENTER, /* only in the "seen" map: sys_enter ran */
 	D4C_HOOK_MAX,
 };
 
@@ -175,7 +178,7 @@ struct d4c_cgroup_val {
 /* The one entry of the config map. */
 struct d4c_config {
 	__u32 active; /* slot in force */
-	__u32 pad;
+	__u32 quiet_tgid; /* d4c-load's start-up check: its operations are not decided */
 	__u64 revision[D4C_SLOTS];
 	/* selectors that apply to processes outside known containers: 0 unless --host */
 	__u64 host_mask[D4C_SLOTS][D4C_NTYPES];

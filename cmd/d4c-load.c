@@ -32,6 +32,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1221,6 +1222,96 @@ static void drop_privileges(void)
 	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 }
 
+/* ---- start-up check ----------------------------------------------------------- */
+
+/*
+ * The kernel may call a tracepoint's newest program only some time after
+ * it is attached (seen here: up to a few hundred milliseconds while
+ * another d4c-load is attached to the same tracepoints). So "in force" is
+ * said only once every hook has been seen running: d4c-load does each
+ * operation itself, in a scratch directory, until each program has marked
+ * the "seen" map, with its own operations kept out of the policy
+ * (quiet_tgid). Returns 0, or -1 when some hooks stayed silent (named).
+ */
+static int wait_live(struct loader *L)
+{
+	static const int lsm_hooks[] = {
+		D4C_HOOK_BPRM_CHECK, D4C_HOOK_TASK_ALLOC, D4C_HOOK_FILE_OPEN, D4C_HOOK_PATH_MKNOD,
+		D4C_HOOK_PATH_UNLINK, D4C_HOOK_PATH_RENAME, D4C_HOOK_PATH_LINK,
+		D4C_HOOK_PATH_TRUNCATE, D4C_HOOK_PATH_CHMOD,
+	};
+	static const int sys_hooks[] = { D4C_HOOK_SYS_ENTER, D4C_HOOK_SYS_OPEN };
+	static const int sched_hooks[] = { D4C_HOOK_SCHED_FORK, D4C_HOOK_SCHED_EXEC,
+					   D4C_HOOK_SCHED_EXIT };
+	int sfd = bpf_map__fd(L->skel->maps.settings), seen = bpf_map__fd(L->skel->maps.seen);
+	char dir[] = "/tmp/d4c-load.XXXXXX", a[64], b[64], c[64];
+	struct d4c_config cfg;
+	__u32 zero = 0;
+	int tries, missing = 0, r = 0;
+
+	if (!mkdtemp(dir))
+		return error("cannot make a scratch directory: %s", strerror(errno));
+	snprintf(a, sizeof(a), "%s/a", dir);
+	snprintf(b, sizeof(b), "%s/b", dir);
+	snprintf(c, sizeof(c), "%s/c", dir);
+	if (bpf_map_lookup_elem(sfd, &zero, &cfg) == 0) {
+		cfg.quiet_tgid = getpid();
+		bpf_map_update_elem(sfd, &zero, &cfg, BPF_ANY);
+	}
+	for (tries = 0; tries < 500; tries++) {
+		pid_t pid;
+		int fd;
+
+		/* fork, exec and exit */
+		pid = fork();
+		if (pid == 0) {
+			execl("/bin/true", "true", (char *)NULL);
+			_exit(127);
+		}
+		if (pid > 0)
+			waitpid(pid, NULL, 0);
+		/* create, open for writing, truncate, chmod, link, rename, delete */
+		fd = open(a, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		if (fd >= 0)
+			close(fd);
+		fd = open(a, O_WRONLY | O_CLOEXEC);
+		if (fd >= 0)
+			close(fd);
+		/* a refusal (a blocking policy) still ran the hook */
+		(void)(truncate(a, 0) || chmod(a, 0600) || link(a, b) || rename(b, c) ||
+		       unlink(c) || unlink(a));
+		missing = 0;
+#define CHECK(list)                                                               \
+	for (size_t i = 0; i < sizeof(list) / sizeof(list[0]); i++) {             \
+		__u32 k = list[i];                                                \
+		__u64 v = 0;                                                      \
+		if (bpf_map_lookup_elem(seen, &k, &v) || !v)                      \
+			missing++;                                                \
+	}
+		CHECK(sched_hooks);
+		if (L->lsm) {
+			CHECK(lsm_hooks);
+		} else {
+			CHECK(sys_hooks);
+		}
+#undef CHECK
+		if (!missing)
+			break;
+		usleep(10000);
+	}
+	unlink(a);
+	unlink(b);
+	unlink(c);
+	rmdir(dir);
+	if (bpf_map_lookup_elem(sfd, &zero, &cfg) == 0) {
+		cfg.quiet_tgid = 0;
+		bpf_map_update_elem(sfd, &zero, &cfg, BPF_ANY);
+	}
+	if (missing)
+		r = error("%d of the kernel programs did not run within 5 s of being attached", missing);
+	return r;
+}
+
 /* ---- pinning ------------------------------------------------------------------- */
 
 #define BPF_FS_MAGIC_ 0xcafe4a11
@@ -1464,6 +1555,10 @@ int main(int argc, char **argv)
 		error("cannot attach the BPF programs: %s", strerror(errno));
 		goto cleanup;
 	}
+	if (wait_live(&L)) {
+		err = EXIT_KERNEL;
+		goto cleanup;
+	}
 	if (opt.pin_dir && pin_links(&L)) {
 		err = EXIT_USAGE;
 		goto cleanup;
@@ -1488,7 +1583,7 @@ int main(int argc, char **argv)
 
 	next_metrics = clock_ns(CLOCK_MONOTONIC) + opt.metrics_interval * 1000000000ull;
 	while (!stop_signal) {
-		int n = ring_buffer__poll(L.rb, cgtab.npending ? 5 : 200);
+		int n = ring_buffer__poll(L.rb, cgtab.npending ? 5 : D4C_POLL_MS);
 
 		if (n < 0 && n != -EINTR) {
 			err = EXIT_KERNEL;
