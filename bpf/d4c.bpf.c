@@ -149,6 +149,10 @@ struct {
 
 static const __u32 zero;
 
+/* Wake d4c-load once this much waits in the ring buffer (it sets it to at
+ * most a quarter of the buffer, which it sizes). */
+const volatile __u64 wakeup_bytes = D4C_WAKEUP_BYTES;
+
 /*
  * X & M, with the mask kept: the compiler drops a mask that a comparison
  * made redundant, and the verifier (6.1's at least) cannot follow that
@@ -571,7 +575,7 @@ static __always_inline void ev_send(struct scratch *s, __u32 cur)
 	 * a refusal.
 	 */
 	if (s->ev.kind == D4C_REC_CGROUP || (s->ev.flags & D4C_EF_DENIED) ||
-	    bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= D4C_WAKEUP_BYTES)
+	    bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
 		flags = BPF_RB_FORCE_WAKEUP;
 	else
 		flags = BPF_RB_NO_WAKEUP;

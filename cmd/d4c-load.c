@@ -1532,6 +1532,9 @@ int main(int argc, char **argv)
 	}
 	bpf_map__set_max_entries(L.skel->maps.events, opt.ringbuf_size);
 	bpf_map__set_max_entries(L.skel->maps.scratch, libbpf_num_possible_cpus());
+	L.skel->rodata->wakeup_bytes = opt.ringbuf_size / 4 < D4C_WAKEUP_BYTES
+					       ? opt.ringbuf_size / 4
+					       : D4C_WAKEUP_BYTES;
 	/* file operations: at the LSM hooks when there is BPF LSM, else
 	 * observed at the syscall tracepoints */
 	bpf_object__for_each_program(prog, L.skel->obj) {
@@ -1585,6 +1588,10 @@ int main(int argc, char **argv)
 	while (!stop_signal) {
 		int n = ring_buffer__poll(L.rb, cgtab.npending ? 5 : D4C_POLL_MS);
 
+		/* a poll that timed out read nothing: records wait for a wake-up
+		 * only up to a batch, so take what is there */
+		if (n >= 0)
+			n = ring_buffer__consume(L.rb);
 		if (n < 0 && n != -EINTR) {
 			err = EXIT_KERNEL;
 			error("cannot read the ring buffer: %s", strerror(-n));

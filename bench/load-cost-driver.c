@@ -1,0 +1,111 @@
+/*
+ * load-cost-driver.c - the workloads of bench/load-cost.sh, as fast as a
+ * process can make them (a shell loop would measure the shell):
+ *
+ *   load-cost-driver exec N PATH       N x fork + execve(PATH) + waitpid
+ *   load-cost-driver open N FILE...    N x open(O_WRONLY) + write + close,
+ *                                      going round the existing FILEs
+ *   load-cost-driver create N DIR      N x open(O_CREAT|O_EXCL) + write +
+ *                                      close + unlink of DIR/c<i % 16>
+ *
+ * Prints one line: "<mode> ok=<done> failed=<n> ns=<elapsed> pid=<pid>".
+ * Exit status 0 when nothing failed, 1 otherwise, 2 on usage errors.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static unsigned long long now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (unsigned long long)ts.tv_sec * 1000000000ull + (unsigned long long)ts.tv_nsec;
+}
+
+static int usage(void)
+{
+	fputs("usage: load-cost-driver exec N PATH | open N FILE... | create N DIR\n", stderr);
+	return 2;
+}
+
+int main(int argc, char **argv)
+{
+	unsigned long long t0, t1;
+	long n, i, ok = 0, failed = 0;
+	char *end;
+
+	if (argc < 4)
+		return usage();
+	n = strtol(argv[2], &end, 10);
+	if (*end || n < 0)
+		return usage();
+	t0 = now_ns();
+	if (strcmp(argv[1], "exec") == 0) {
+		char *cargv[] = { argv[3], NULL };
+
+		for (i = 0; i < n; i++) {
+			int st;
+			pid_t p = fork();
+
+			if (p < 0) {
+				failed++;
+				continue;
+			}
+			if (p == 0) {
+				execve(argv[3], cargv, environ);
+				_exit(127);
+			}
+			while (waitpid(p, &st, 0) < 0 && errno == EINTR)
+				;
+			if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+				ok++;
+			else
+				failed++;
+		}
+	} else if (strcmp(argv[1], "open") == 0) {
+		int nf = argc - 3;
+
+		for (i = 0; i < n; i++) {
+			int fd = open(argv[3 + i % nf], O_WRONLY | O_CLOEXEC);
+
+			if (fd < 0 || write(fd, "x", 1) != 1)
+				failed++;
+			else
+				ok++;
+			if (fd >= 0)
+				close(fd);
+		}
+	} else if (strcmp(argv[1], "create") == 0) {
+		char path[4096];
+
+		for (i = 0; i < n; i++) {
+			int fd;
+
+			snprintf(path, sizeof(path), "%s/c%ld", argv[3], i % 16);
+			fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+			if (fd < 0 || write(fd, "x", 1) != 1)
+				failed++;
+			else
+				ok++;
+			if (fd >= 0)
+				close(fd);
+			if (unlink(path) < 0 && fd >= 0)
+				failed++;
+		}
+	} else {
+		return usage();
+	}
+	t1 = now_ns();
+	printf("%s ok=%ld failed=%ld ns=%llu pid=%ld\n", argv[1], ok, failed, t1 - t0,
+	       (long)getpid());
+	return failed ? 1 : 0;
+}
