@@ -595,34 +595,33 @@ static __always_inline void track(struct task_struct *t)
 
 /* ---- process hooks ------------------------------------------------------ */
 
-/* The executable of T's process, walked into buffer WHICH; 0 if it has none. */
-static __always_inline int exe_path(struct task_struct *t, __u32 which, struct walked *w)
-{
-	struct file *f = BPF_CORE_READ(t, mm, exe_file);
-
-	if (!f)
-		return 0;
-	walk_path(BPF_CORE_READ(f, f_path.mnt), BPF_CORE_READ(f, f_path.dentry), which, w);
-	return 1;
-}
 
 /*
- * Decides a process operation OP of the current task, whose executable is
- * walked path W (NULL: none) and whose name is COMM. Returns the actions.
+ * Decides a process operation OP of the current task named COMM, whose
+ * executable is the file F (NULL: none). The executable's path is walked
+ * (into buffer 0, described by *W) only when the cheaper conditions leave
+ * a candidate: an exec nothing matches costs no walk. Returns the actions.
  */
 static __always_inline __u32 decide_process(struct scratch *s, struct task_struct *t, __u32 op,
-					    const struct walked *w, const char *comm,
+					    struct file *f, struct walked *w, const char *comm,
 					    struct decision *d, __u64 *sel)
 {
 	__u64 m = candidates(D4C_TYPE_PROCESS, 1u << op, d);
 
+	*sel = 0;
 	if (!m)
 		return 0;
 	m &= d->tm->interactive[task_interactive(t) ? 1 : 0];
 	if (m)
 		m &= name_mask(s, d->slot, d->tm, comm);
-	if (m)
-		m &= w ? path_mask(s, d->slot, D4C_TYPE_PROCESS, d->tm, 0, w) : d->tm->no_path;
+	if (!m)
+		return 0;
+	if (f) {
+		walk_path(BPF_CORE_READ(f, f_path.mnt), BPF_CORE_READ(f, f_path.dentry), 0, w);
+		m &= path_mask(s, d->slot, D4C_TYPE_PROCESS, d->tm, 0, w);
+	} else {
+		m &= d->tm->no_path;
+	}
 	*sel = m;
 	return actions_of(d->slot, D4C_TYPE_PROCESS, m);
 }
@@ -643,9 +642,9 @@ int BPF_PROG(sched_fork, struct task_struct *parent, struct task_struct *child)
 	struct scratch *s = get_scratch();
 	struct decision d = {};
 	struct walked w = {};
+	struct file *exe;
 	__u64 sel = 0;
 	__u32 actions, cur = 0;
-	int has_exe;
 
 	mark_seen(D4C_HOOK_SCHED_FORK);
 	/* a new thread is not a new process */
@@ -653,15 +652,14 @@ int BPF_PROG(sched_fork, struct task_struct *parent, struct task_struct *child)
 		return 0;
 	if (!candidates(D4C_TYPE_PROCESS, 1u << D4C_OP_FORK, &d))
 		return 0;
-	has_exe = exe_path(parent, 0, &w);
+	exe = BPF_CORE_READ(parent, mm, exe_file);
 	BPF_CORE_READ_INTO(&s->ev.task.comm, parent, comm);
-	actions = decide_process(s, parent, D4C_OP_FORK, has_exe ? &w : NULL, s->ev.task.comm, &d,
-				 &sel);
+	actions = decide_process(s, parent, D4C_OP_FORK, exe, &w, s->ev.task.comm, &d, &sel);
 	if (!actions)
 		return 0;
 	ev_init(s, D4C_REC_FORK, D4C_HOOK_SCHED_FORK, child);
 	proc_event(s, &d, sel, actions, D4C_OP_FORK);
-	if (has_exe)
+	if (exe)
 		ev_put_walked(s, &cur, D4C_S_PATH, 0, &w);
 	track(child);
 	ev_send(s, cur);
@@ -684,9 +682,8 @@ int BPF_PROG(sched_exec, struct task_struct *p, pid_t old_pid, struct linux_binp
 	if (!s || !candidates(D4C_TYPE_PROCESS, 1u << D4C_OP_EXEC, &d))
 		return 0;
 	f = BPF_CORE_READ(bprm, file);
-	walk_path(BPF_CORE_READ(f, f_path.mnt), BPF_CORE_READ(f, f_path.dentry), 0, &w);
 	BPF_CORE_READ_INTO(&s->ev.task.comm, p, comm);
-	actions = decide_process(s, p, D4C_OP_EXEC, &w, s->ev.task.comm, &d, &sel);
+	actions = decide_process(s, p, D4C_OP_EXEC, f, &w, s->ev.task.comm, &d, &sel);
 	if (!actions)
 		return 0;
 	ev_init(s, D4C_REC_EXEC, D4C_HOOK_SCHED_EXEC, p);
@@ -829,8 +826,7 @@ int BPF_PROG(bprm_check, struct linux_binprm *bprm, int ret)
 	bpf_probe_read_kernel_str(s->data, 256, fn);
 	bpf_loop(255, base_step, &bc, 0);
 	bpf_probe_read_kernel_str(comm, sizeof(comm), &s->data[IDX(bc.base, 255)]);
-	walk_path(BPF_CORE_READ(f, f_path.mnt), BPF_CORE_READ(f, f_path.dentry), 0, &w);
-	actions = decide_process(s, t, D4C_OP_EXEC, &w, comm, &d, &sel);
+	actions = decide_process(s, t, D4C_OP_EXEC, f, &w, comm, &d, &sel);
 	if (!(actions & D4C_ACTION_BLOCK))
 		return 0;
 	ev_init(s, D4C_REC_EXEC, D4C_HOOK_BPRM_CHECK, t);
@@ -850,9 +846,9 @@ int BPF_PROG(task_alloc, struct task_struct *task, unsigned long clone_flags, in
 	struct task_struct *t;
 	struct decision d = {};
 	struct walked w = {};
+	struct file *exe;
 	__u64 sel = 0;
 	__u32 actions, cur = 0;
-	int has_exe;
 
 	mark_seen(D4C_HOOK_TASK_ALLOC);
 	if (ret || (clone_flags & CLONE_THREAD))
@@ -861,16 +857,15 @@ int BPF_PROG(task_alloc, struct task_struct *task, unsigned long clone_flags, in
 	if (!s || !candidates(D4C_TYPE_PROCESS, 1u << D4C_OP_FORK, &d))
 		return 0;
 	t = bpf_get_current_task_btf();
-	has_exe = exe_path(t, 0, &w);
+	exe = BPF_CORE_READ(t, mm, exe_file);
 	BPF_CORE_READ_INTO(&s->ev.task.comm, t, comm);
-	actions = decide_process(s, t, D4C_OP_FORK, has_exe ? &w : NULL, s->ev.task.comm, &d,
-				 &sel);
+	actions = decide_process(s, t, D4C_OP_FORK, exe, &w, s->ev.task.comm, &d, &sel);
 	if (!(actions & D4C_ACTION_BLOCK))
 		return 0;
 	ev_init(s, D4C_REC_FORK, D4C_HOOK_TASK_ALLOC, t);
 	proc_event(s, &d, sel, actions, D4C_OP_FORK);
 	s->ev.flags |= D4C_EF_DENIED;
-	if (has_exe)
+	if (exe)
 		ev_put_walked(s, &cur, D4C_S_PATH, 0, &w);
 	ev_send(s, cur);
 	count(D4C_C_DENIED);
