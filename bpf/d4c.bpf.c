@@ -597,20 +597,19 @@ static __always_inline void track(struct task_struct *t)
 
 
 /*
- * Decides a process operation OP of the current task named COMM, whose
+ * Decides a process operation of the current task named COMM, after
+ * candidates() left some in D (the caller's cheap test), whose
  * executable is the file F (NULL: none). The executable's path is walked
  * (into buffer 0, described by *W) only when the cheaper conditions leave
  * a candidate: an exec nothing matches costs no walk. Returns the actions.
  */
-static __always_inline __u32 decide_process(struct scratch *s, struct task_struct *t, __u32 op,
+static __always_inline __u32 decide_process(struct scratch *s, struct task_struct *t,
 					    struct file *f, struct walked *w, const char *comm,
 					    struct decision *d, __u64 *sel)
 {
-	__u64 m = candidates(D4C_TYPE_PROCESS, 1u << op, d);
+	__u64 m = d->candidates;
 
 	*sel = 0;
-	if (!m)
-		return 0;
 	m &= d->tm->interactive[task_interactive(t) ? 1 : 0];
 	if (m)
 		m &= name_mask(s, d->slot, d->tm, comm);
@@ -654,7 +653,7 @@ int BPF_PROG(sched_fork, struct task_struct *parent, struct task_struct *child)
 		return 0;
 	exe = BPF_CORE_READ(parent, mm, exe_file);
 	BPF_CORE_READ_INTO(&s->ev.task.comm, parent, comm);
-	actions = decide_process(s, parent, D4C_OP_FORK, exe, &w, s->ev.task.comm, &d, &sel);
+	actions = decide_process(s, parent, exe, &w, s->ev.task.comm, &d, &sel);
 	if (!actions)
 		return 0;
 	ev_init(s, D4C_REC_FORK, D4C_HOOK_SCHED_FORK, child);
@@ -683,7 +682,7 @@ int BPF_PROG(sched_exec, struct task_struct *p, pid_t old_pid, struct linux_binp
 		return 0;
 	f = BPF_CORE_READ(bprm, file);
 	BPF_CORE_READ_INTO(&s->ev.task.comm, p, comm);
-	actions = decide_process(s, p, D4C_OP_EXEC, f, &w, s->ev.task.comm, &d, &sel);
+	actions = decide_process(s, p, f, &w, s->ev.task.comm, &d, &sel);
 	if (!actions)
 		return 0;
 	ev_init(s, D4C_REC_EXEC, D4C_HOOK_SCHED_EXEC, p);
@@ -826,7 +825,7 @@ int BPF_PROG(bprm_check, struct linux_binprm *bprm, int ret)
 	bpf_probe_read_kernel_str(s->data, 256, fn);
 	bpf_loop(255, base_step, &bc, 0);
 	bpf_probe_read_kernel_str(comm, sizeof(comm), &s->data[IDX(bc.base, 255)]);
-	actions = decide_process(s, t, D4C_OP_EXEC, f, &w, comm, &d, &sel);
+	actions = decide_process(s, t, f, &w, comm, &d, &sel);
 	if (!(actions & D4C_ACTION_BLOCK))
 		return 0;
 	ev_init(s, D4C_REC_EXEC, D4C_HOOK_BPRM_CHECK, t);
@@ -859,7 +858,7 @@ int BPF_PROG(task_alloc, struct task_struct *task, unsigned long clone_flags, in
 	t = bpf_get_current_task_btf();
 	exe = BPF_CORE_READ(t, mm, exe_file);
 	BPF_CORE_READ_INTO(&s->ev.task.comm, t, comm);
-	actions = decide_process(s, t, D4C_OP_FORK, exe, &w, s->ev.task.comm, &d, &sel);
+	actions = decide_process(s, t, exe, &w, s->ev.task.comm, &d, &sel);
 	if (!(actions & D4C_ACTION_BLOCK))
 		return 0;
 	ev_init(s, D4C_REC_FORK, D4C_HOOK_TASK_ALLOC, t);
@@ -1004,6 +1003,7 @@ int BPF_PROG(path_mknod, const struct path *dir, struct dentry *dentry, umode_t 
 {
 	__u32 ops = OP(CREATE_FILE), tid;
 	__u64 dp = (__u64)dentry;
+	struct decision d = {};
 	int r;
 
 	mark_seen(D4C_HOOK_PATH_MKNOD);
@@ -1013,8 +1013,9 @@ int BPF_PROG(path_mknod, const struct path *dir, struct dentry *dentry, umode_t 
 		ops |= OP(CREATE_EXECUTABLE);
 	r = file_op(D4C_HOOK_PATH_MKNOD, D4C_FA_CREATION, ops, BPF_CORE_READ(dir, mnt), dentry, 0,
 		    NULL, mode);
-	if (!r) {
-		/* open(O_CREAT) comes here first: its file_open is the same creation */
+	/* open(O_CREAT) comes here first: its file_open is the same creation,
+	 * which file_open must know only if it would decide it */
+	if (!r && candidates(D4C_TYPE_FILE, OP(MODIFY_FILE) | OP(MODIFY_EXECUTABLE), &d)) {
 		tid = (__u32)bpf_get_current_pid_tgid();
 		bpf_map_update_elem(&created, &tid, &dp, BPF_ANY);
 	}
@@ -1026,6 +1027,7 @@ int BPF_PROG(file_open, struct file *file, int ret)
 {
 	struct dentry *d = BPF_CORE_READ(file, f_path.dentry);
 	__u32 mode, ops = OP(MODIFY_FILE), tid;
+	struct decision dc = {};
 	__u64 *cp;
 
 	mark_seen(D4C_HOOK_FILE_OPEN);
@@ -1033,6 +1035,11 @@ int BPF_PROG(file_open, struct file *file, int ret)
 		return ret;
 	mode = inode_mode(d);
 	if (!S_ISREG(mode))
+		return 0;
+	if (mode & S_IXUGO)
+		ops |= OP(MODIFY_EXECUTABLE);
+	/* most opens stop here, before the map of files just created */
+	if (!candidates(D4C_TYPE_FILE, ops, &dc))
 		return 0;
 	tid = (__u32)bpf_get_current_pid_tgid();
 	cp = bpf_map_lookup_elem(&created, &tid);
@@ -1043,8 +1050,6 @@ int BPF_PROG(file_open, struct file *file, int ret)
 		if (was == (__u64)d)
 			return 0;
 	}
-	if (mode & S_IXUGO)
-		ops |= OP(MODIFY_EXECUTABLE);
 	return file_op(D4C_HOOK_FILE_OPEN, D4C_FA_OPEN, ops, BPF_CORE_READ(file, f_path.mnt), d, 0,
 		       NULL, mode);
 }
@@ -1313,8 +1318,8 @@ static __always_inline void put_user_path(struct scratch *s, __u32 *cur, __u32 i
 }
 
 /* A path operation, sent undecided: user space normalizes and decides. */
-static __always_inline void sys_path_op(struct pending *p, __u32 hook, __u32 action, __u32 ops,
-					long dfd, __u64 upath, long dfd2, __u64 upath2, __u32 mode)
+static __always_inline void sys_path_op(__u32 hook, __u32 action, __u32 ops, long dfd, __u64 upath,
+					long dfd2, __u64 upath2, __u32 mode)
 {
 	struct scratch *s = get_scratch();
 	struct decision d = {};
@@ -1396,35 +1401,35 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 		sys_file_op(f, D4C_HOOK_SYS_CHMOD, D4C_FA_MODIFICATION, ops,
 			    (p.old_mode & S_IFMT) | (p.a[1] & ~S_IFMT));
 	} else if (nr == NR_truncate) {
-		sys_path_op(&p, D4C_HOOK_SYS_TRUNCATE, D4C_FA_MODIFICATION, OP(MODIFY_FILE),
+		sys_path_op(D4C_HOOK_SYS_TRUNCATE, D4C_FA_MODIFICATION, OP(MODIFY_FILE),
 			    AT_FDCWD, p.a[0], 0, 0, 0);
 	} else if (nr == NR_unlink) {
-		sys_path_op(&p, D4C_HOOK_SYS_UNLINK, D4C_FA_DELETION, OP(DELETE_FILE), AT_FDCWD,
+		sys_path_op(D4C_HOOK_SYS_UNLINK, D4C_FA_DELETION, OP(DELETE_FILE), AT_FDCWD,
 			    p.a[0], 0, 0, 0);
 	} else if (nr == NR_unlinkat) {
 		if (!(p.a[2] & AT_REMOVEDIR))
-			sys_path_op(&p, D4C_HOOK_SYS_UNLINK, D4C_FA_DELETION, OP(DELETE_FILE),
+			sys_path_op(D4C_HOOK_SYS_UNLINK, D4C_FA_DELETION, OP(DELETE_FILE),
 				    (int)p.a[0], p.a[1], 0, 0, 0);
 	} else if (nr == NR_rename) {
 		/* the new name is created (PATH), the old one deleted (PATH2) */
-		sys_path_op(&p, D4C_HOOK_SYS_RENAME, D4C_FA_RENAME,
+		sys_path_op(D4C_HOOK_SYS_RENAME, D4C_FA_RENAME,
 			    OP(CREATE_FILE) | OP(DELETE_FILE), AT_FDCWD, p.a[1], AT_FDCWD, p.a[0], 0);
 	} else if (nr == NR_renameat || nr == NR_renameat2) {
-		sys_path_op(&p, D4C_HOOK_SYS_RENAME, D4C_FA_RENAME,
+		sys_path_op(D4C_HOOK_SYS_RENAME, D4C_FA_RENAME,
 			    OP(CREATE_FILE) | OP(DELETE_FILE), (int)p.a[2], p.a[3], (int)p.a[0],
 			    p.a[1], 0);
 	} else if (nr == NR_link) {
-		sys_path_op(&p, D4C_HOOK_SYS_LINK, D4C_FA_LINK, OP(CREATE_FILE), AT_FDCWD, p.a[1],
+		sys_path_op(D4C_HOOK_SYS_LINK, D4C_FA_LINK, OP(CREATE_FILE), AT_FDCWD, p.a[1],
 			    AT_FDCWD, p.a[0], 0);
 	} else if (nr == NR_linkat) {
-		sys_path_op(&p, D4C_HOOK_SYS_LINK, D4C_FA_LINK, OP(CREATE_FILE), (int)p.a[2],
+		sys_path_op(D4C_HOOK_SYS_LINK, D4C_FA_LINK, OP(CREATE_FILE), (int)p.a[2],
 			    p.a[3], (int)p.a[0], p.a[1], 0);
 	} else if (nr == NR_chmod) {
-		sys_path_op(&p, D4C_HOOK_SYS_CHMOD, D4C_FA_MODIFICATION,
+		sys_path_op(D4C_HOOK_SYS_CHMOD, D4C_FA_MODIFICATION,
 			    OP(MODIFY_FILE) | ((p.a[1] & S_IXUGO) ? OP(CREATE_EXECUTABLE) : 0),
 			    AT_FDCWD, p.a[0], 0, 0, S_IFREG | (p.a[1] & 07777));
 	} else if (nr == NR_fchmodat || nr == NR_fchmodat2) {
-		sys_path_op(&p, D4C_HOOK_SYS_CHMOD, D4C_FA_MODIFICATION,
+		sys_path_op(D4C_HOOK_SYS_CHMOD, D4C_FA_MODIFICATION,
 			    OP(MODIFY_FILE) | ((p.a[2] & S_IXUGO) ? OP(CREATE_EXECUTABLE) : 0),
 			    (int)p.a[0], p.a[1], 0, 0, S_IFREG | (p.a[2] & 07777));
 	}

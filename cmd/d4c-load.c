@@ -277,8 +277,9 @@ static int print_probe(void)
 	jsonw_kv_bool(&w, "ringbuf", p.ringbuf);
 	jsonw_key(&w, "tracepoints");
 	jsonw_obj_begin(&w);
-	jsonw_kv_bool(&w, "sched", access("/sys/kernel/btf/vmlinux", R_OK) == 0);
-	jsonw_kv_bool(&w, "cgroup", access("/sys/kernel/btf/vmlinux", R_OK) == 0);
+	/* tp_btf programs: they need BTF and nothing else */
+	jsonw_kv_bool(&w, "sched", p.btf);
+	jsonw_kv_bool(&w, "cgroup", p.btf);
 	jsonw_obj_end(&w);
 	jsonw_key(&w, "features");
 	jsonw_obj_begin(&w);
@@ -513,6 +514,33 @@ static int update(int fd, const void *k, const void *v, const char *what)
 	return 0;
 }
 
+/*
+ * Deletes the entries of slot S from the hash map FD, whose keys (of
+ * KEY_SIZE bytes) begin with a __u32 holding the slot at bit SHIFT.
+ * Collected first: deleting while iterating restarts the iteration.
+ */
+static void clear_slot(int fd, size_t key_size, unsigned s, unsigned shift)
+{
+	size_t n = 0, cap = 0;
+	char *keys = NULL, *prev = NULL, next[sizeof(struct d4c_path_key)];
+	__u32 head;
+
+	while (!bpf_map_get_next_key(fd, prev, next)) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 256;
+			keys = xrealloc(keys, cap * key_size);
+		}
+		memcpy(keys + n * key_size, next, key_size);
+		prev = keys + n++ * key_size;
+	}
+	for (size_t i = 0; i < n; i++) {
+		memcpy(&head, keys + i * key_size, sizeof(head));
+		if ((head >> shift & (D4C_SLOTS - 1)) == s)
+			bpf_map_delete_elem(fd, keys + i * key_size);
+	}
+	free(keys);
+}
+
 /* Writes the blob of slot S into the policy maps (the slot is idle). */
 static int install_policy(struct loader *L, unsigned s)
 {
@@ -534,20 +562,7 @@ static int install_policy(struct loader *L, unsigned s)
 	}
 	/* stale entries of the slot's previous policy would match wrongly */
 	fd = bpf_map__fd(k->maps.paths);
-	{
-		struct d4c_path_key pk, next;
-		void *prev = NULL;
-
-		while (!bpf_map_get_next_key(fd, prev, &next)) {
-			pk = next;
-			if ((next.type >> 8) == s) {
-				bpf_map_delete_elem(fd, &pk);
-				prev = NULL;
-				continue;
-			}
-			prev = &pk;
-		}
-	}
+	clear_slot(fd, sizeof(struct d4c_path_key), s, 8);
 	for (size_t i = 0; i < b->npaths; i++) {
 		const struct d4c_path *p = &b->paths[i];
 		struct d4c_path_key pk = { .type = s << 8 | p->type, .len = p->path.len };
@@ -560,20 +575,7 @@ static int install_policy(struct loader *L, unsigned s)
 			return -1;
 	}
 	fd = bpf_map__fd(k->maps.names);
-	{
-		struct d4c_name_key nk, next;
-		void *prev = NULL;
-
-		while (!bpf_map_get_next_key(fd, prev, &next)) {
-			nk = next;
-			if (next.slot == s) {
-				bpf_map_delete_elem(fd, &nk);
-				prev = NULL;
-				continue;
-			}
-			prev = &nk;
-		}
-	}
+	clear_slot(fd, sizeof(struct d4c_name_key), s, 0);
 	for (size_t i = 0; i < b->nnames; i++) {
 		const struct d4c_name *n = &b->names[i];
 		struct d4c_name_key nk = { .slot = s };
@@ -710,8 +712,7 @@ static void put_base(struct jsonw *w, uint64_t unix_ns)
 	jsonw_obj_end(w);
 }
 
-static void put_selectors(struct loader *L, struct jsonw *w, const struct blob *b, unsigned type,
-			  uint64_t sel)
+static void put_selectors(struct jsonw *w, const struct blob *b, unsigned type, uint64_t sel)
 {
 	const struct d4c_type_masks *tm = &b->types[type];
 
@@ -746,6 +747,15 @@ static const char *file_event_type(unsigned a)
 	}
 }
 
+/* The slot whose policy has REVISION (the one in force if none has). */
+static const struct policy_slot *slot_of(const struct loader *L, uint64_t revision)
+{
+	for (unsigned s = 0; s < D4C_SLOTS; s++)
+		if (L->slot[s].mem && L->slot[s].b.hdr->revision == revision)
+			return &L->slot[s];
+	return &L->slot[L->active];
+}
+
 /* Writes one line for E as KIND ("event" or "alert"). */
 static void write_event(struct loader *L, const struct d4c_record *e, const char *strs[D4C_NSTR],
 			const char *kind)
@@ -753,15 +763,9 @@ static void write_event(struct loader *L, const struct d4c_record *e, const char
 	struct jsonw *w = &L->w;
 	const struct d4c_task *t = &e->task;
 	int file = e->kind == D4C_REC_FILE, denied = e->flags & D4C_EF_DENIED;
-	const struct policy_slot *ps = NULL;
+	const struct policy_slot *ps = slot_of(L, e->revision);
 	const char *action;
 	struct cg_entry *cg;
-
-	for (unsigned s = 0; s < D4C_SLOTS; s++)
-		if (L->slot[s].mem && L->slot[s].b.hdr->revision == e->revision)
-			ps = &L->slot[s];
-	if (!ps)
-		ps = &L->slot[L->active];
 
 	jsonw_obj_begin(w);
 	put_base(w, e->ts_ns + L->boot_to_real);
@@ -931,7 +935,7 @@ static void write_event(struct loader *L, const struct d4c_record *e, const char
 
 	jsonw_key(w, "cloud_defend");
 	jsonw_obj_begin(w);
-	put_selectors(L, w, &ps->b, file ? D4C_TYPE_FILE : D4C_TYPE_PROCESS, e->selectors);
+	put_selectors(w, &ps->b, file ? D4C_TYPE_FILE : D4C_TYPE_PROCESS, e->selectors);
 	if (e->hook < D4C_HOOK_MAX && hook_names[e->hook])
 		jsonw_kv_str(w, "hook_point", hook_names[e->hook]);
 	jsonw_kv_str(w, "package_policy_id", ps->digest_hex);
@@ -1053,15 +1057,12 @@ static void decide_path(const struct blob *b, unsigned op, const char *path, siz
 static void on_undecided(struct loader *L, const struct d4c_record *e, const char *strs[D4C_NSTR])
 {
 	struct d4c_record r = *e;
-	const struct policy_slot *ps = &L->slot[L->active];
+	const struct policy_slot *ps = slot_of(L, e->revision);
 	char p1[D4C_PATH_MAX + 1], p2[D4C_PATH_MAX + 1];
 	const char *ns[D4C_NSTR] = { p1, p2, "", "" };
 	struct d4c_verdict v, v2 = { 0 };
 	size_t l1, l2;
 
-	for (unsigned s = 0; s < D4C_SLOTS; s++)
-		if (L->slot[s].mem && L->slot[s].b.hdr->revision == e->revision)
-			ps = &L->slot[s];
 	l1 = e->len[D4C_S_PATH] < D4C_PATH_MAX ? e->len[D4C_S_PATH] : D4C_PATH_MAX;
 	l2 = e->len[D4C_S_PATH2] < D4C_PATH_MAX ? e->len[D4C_S_PATH2] : D4C_PATH_MAX;
 	memcpy(p1, strs[D4C_S_PATH], l1);

@@ -27,6 +27,20 @@ teardown() {
 	ctr_cleanup
 }
 
+# A policy that logs the execs of containers of image nginx only.
+nginx_exec_policy() {
+	compile_policy <<-'YAML'
+	process:
+	  selectors:
+	    - name: nginxExecs
+	      operation: [exec]
+	      containerImageName: [nginx]
+	  responses:
+	    - match: [nginxExecs]
+	      actions: [log]
+	YAML
+}
+
 # A policy that logs every exec; alone it would log the whole node, but
 # without --host only container processes are subject to it.
 log_every_exec() {
@@ -122,16 +136,7 @@ there'
 }
 
 @test "containerImageName matches only the processes of containers of that image" {
-	compile_policy <<-'YAML'
-	process:
-	  selectors:
-	    - name: nginxExecs
-	      operation: [exec]
-	      containerImageName: [nginx]
-	  responses:
-	    - match: [nginxExecs]
-	      actions: [log]
-	YAML
+	nginx_exec_policy
 	ctr_create web --image docker.io/library/nginx:1.25 -- sleep 30
 	ctr_create cache --image docker.io/library/redis:7.2 -- sleep 30
 	ctr_start web
@@ -183,16 +188,7 @@ there'
 }
 
 @test "a container started after d4c-load gets its image conditions once runc has written its state" {
-	compile_policy <<-'YAML'
-	process:
-	  selectors:
-	    - name: nginxExecs
-	      operation: [exec]
-	      containerImageName: [nginx]
-	  responses:
-	    - match: [nginxExecs]
-	      actions: [log]
-	YAML
+	nginx_exec_policy
 	load_start "$T/policy.d4cp"
 	ctr_create web --image docker.io/library/nginx:1.25 -- sleep 30
 	ctr_create cache --image docker.io/library/redis:7.2 -- sleep 30

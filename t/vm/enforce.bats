@@ -47,6 +47,20 @@ file_policy() {
 	YAML
 }
 
+# A policy that refuses to exec the test's copy of echo.
+block_echo_policy() {
+	compile_policy <<-YAML
+	process:
+	  selectors:
+	    - name: noEcho
+	      operation: [exec]
+	      processExecutable: ['$T/bin/d4cecho']
+	  responses:
+	    - match: [noEcho]
+	      actions: [alert, block]
+	YAML
+}
+
 # Asserts the last run failed with "Operation not permitted".
 assert_eperm() {
 	assert_failure
@@ -176,16 +190,7 @@ assert_denied_file() {
 }
 
 @test "block exec: the program does not run, and a denied exec alert is sent" {
-	compile_policy <<-YAML
-	process:
-	  selectors:
-	    - name: noEcho
-	      operation: [exec]
-	      processExecutable: ['$T/bin/d4cecho']
-	  responses:
-	    - match: [noEcho]
-	      actions: [alert, block]
-	YAML
+	block_echo_policy
 	load_start --host "$T/policy.d4cp"
 	run "$T/bin/d4cecho" should-not-print
 	refute_output --partial should-not-print
@@ -284,16 +289,7 @@ assert_denied_file() {
 }
 
 @test "--pin: a blocking policy keeps blocking after d4c-load exits, until --unpin" {
-	compile_policy <<-YAML
-	process:
-	  selectors:
-	    - name: noEcho
-	      operation: [exec]
-	      processExecutable: ['$T/bin/d4cecho']
-	  responses:
-	    - match: [noEcho]
-	      actions: [alert, block]
-	YAML
+	block_echo_policy
 	load_start --host --pin /sys/fs/bpf/d4c-pinned "$T/policy.d4cp"
 	load_stop
 	assert_equal "$LOAD_RC" 0
