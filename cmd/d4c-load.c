@@ -40,63 +40,65 @@
 #include <bpf/libbpf.h>
 
 #include "blob.h"
-#include "container.h"
+#include "loader.h"
 #include "d4c.h"
-#include "d4c.skel.h"
 #include "jsonw.h"
 #include "match.h"
 #include "sha256.h"
 #include "util.h"
 
-enum {
-	EXIT_NO_LSM = 3,     /* the policy blocks and BPF LSM is not usable */
-	EXIT_KERNEL = 4,     /* the kernel refused to load or attach */
-};
-
-#define BLOB_MAX_SIZE (64u << 20)
-#define ECS_VERSION "8.11.0"
 #define FLUSH_AT (64u << 10)
 
 static const char usage_text[] =
-	"usage: d4c-load [OPTIONS] BLOB\n"
-	"       d4c-load --probe\n"
-	"       d4c-load --unpin DIR\n"
-	"\n"
-	"Loads the d4c BPF programs, enforces the compiled policy BLOB ('-': stdin)\n"
-	"and writes its events as NDJSON on stdout.\n"
-	"\n"
-	"  --host                  apply the policy to every process, not only to containers\n"
-	"  --monitor               run a policy that blocks on a kernel that cannot block:\n"
-	"                          nothing is refused, events say so\n"
-	"  --ringbuf-size BYTES    kernel ring buffer size (power of two, default 16M)\n"
-	"  --metrics-interval SEC  write a metric record every SEC seconds (default 10, 0: only at exit)\n"
-	"  --cluster-id ID         kubernetesClusterId of every container\n"
-	"  --cluster-name NAME     kubernetesClusterName of every container\n"
-	"  --pin DIR               pin the programs' links in DIR (bpffs): they keep enforcing\n"
-	"                          after d4c-load exits, until 'd4c-load --unpin DIR'\n"
-	"  --unpin DIR             remove what --pin DIR left, and exit\n"
-	"  --probe                 print what this kernel supports as JSON and exit\n"
-	"  -h, --help              show this text\n"
-	"\n"
-	"exit status: 0 stopped by SIGINT or SIGTERM, 1 blob refused, 2 usage or I/O error,\n"
-	"3 the policy blocks and BPF LSM is not usable, 4 the kernel refused the programs.\n"
-	"See d4c-load(1).\n";
+    "usage: d4c-load [OPTIONS] BLOB\n"
+    "       d4c-load --probe\n"
+    "       d4c-load --unpin DIR\n"
+    "\n"
+    "Loads the d4c BPF programs, enforces the compiled policy BLOB ('-': stdin)\n"
+    "and writes its events as NDJSON on stdout.\n"
+    "\n"
+    "  --host                  apply the policy to every process, not only to containers\n"
+    "  --monitor               run a policy that blocks on a kernel that cannot block:\n"
+    "                          nothing is refused, events say so\n"
+    "  --ringbuf-size BYTES    kernel ring buffer size (power of two, default 16M)\n"
+    "  --metrics-interval SEC  write a metric record every SEC seconds (default 10, 0: only at "
+    "exit)\n"
+    "  --cluster-id ID         kubernetesClusterId of every container\n"
+    "  --cluster-name NAME     kubernetesClusterName of every container\n"
+    "  --pin DIR               pin the programs' links in DIR (bpffs): they keep enforcing\n"
+    "                          after d4c-load exits, until 'd4c-load --unpin DIR'\n"
+    "  --unpin DIR             remove what --pin DIR left, and exit\n"
+    "  --probe                 print what this kernel supports as JSON and exit\n"
+    "  -h, --help              show this text\n"
+    "\n"
+    "exit status: 0 stopped by SIGINT or SIGTERM, 1 blob refused, 2 usage or I/O error,\n"
+    "3 the policy blocks and BPF LSM is not usable, 4 the kernel refused the programs.\n"
+    "See d4c-load(1).\n";
 
-enum { OPT_HOST = 0x100, OPT_MONITOR, OPT_RINGBUF, OPT_METRICS, OPT_PROBE, OPT_CLUSTER_ID,
-       OPT_CLUSTER_NAME, OPT_PIN, OPT_UNPIN };
+enum {
+	OPT_HOST = 0x100,
+	OPT_MONITOR,
+	OPT_RINGBUF,
+	OPT_METRICS,
+	OPT_PROBE,
+	OPT_CLUSTER_ID,
+	OPT_CLUSTER_NAME,
+	OPT_PIN,
+	OPT_UNPIN
+};
 
 static const struct option long_opts[] = {
-	{ "host", no_argument, NULL, OPT_HOST },
-	{ "monitor", no_argument, NULL, OPT_MONITOR },
-	{ "ringbuf-size", required_argument, NULL, OPT_RINGBUF },
-	{ "metrics-interval", required_argument, NULL, OPT_METRICS },
-	{ "cluster-id", required_argument, NULL, OPT_CLUSTER_ID },
-	{ "cluster-name", required_argument, NULL, OPT_CLUSTER_NAME },
-	{ "probe", no_argument, NULL, OPT_PROBE },
-	{ "pin", required_argument, NULL, OPT_PIN },
-	{ "unpin", required_argument, NULL, OPT_UNPIN },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
+    {"host", no_argument, NULL, OPT_HOST},
+    {"monitor", no_argument, NULL, OPT_MONITOR},
+    {"ringbuf-size", required_argument, NULL, OPT_RINGBUF},
+    {"metrics-interval", required_argument, NULL, OPT_METRICS},
+    {"cluster-id", required_argument, NULL, OPT_CLUSTER_ID},
+    {"cluster-name", required_argument, NULL, OPT_CLUSTER_NAME},
+    {"probe", no_argument, NULL, OPT_PROBE},
+    {"pin", required_argument, NULL, OPT_PIN},
+    {"unpin", required_argument, NULL, OPT_UNPIN},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
 };
 
 static struct {
@@ -108,7 +110,7 @@ static struct {
 	const char *cluster_name;
 	const char *blob_path;
 	const char *pin_dir;
-} opt = { .ringbuf_size = 16ul << 20, .metrics_interval = 10 };
+} opt = {.ringbuf_size = 16ul << 20, .metrics_interval = 10};
 
 static volatile sig_atomic_t stop_signal, reload_requested;
 
@@ -128,138 +130,13 @@ static uint64_t clock_ns(clockid_t c)
 	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
-/* ---- the blob ----------------------------------------------------------- */
-
-struct policy_slot {
-	void *mem; /* 8-byte aligned copy of the blob */
-	struct blob b;
-	char digest_hex[65];
-};
-
-/*
- * Reads and checks the blob at PATH. A blob is code for the kernel: refuse
- * one that anybody but root (or its owner when not root) could have
- * written. Returns 0, or EXIT_INVALID / EXIT_USAGE after printing why.
- */
-static int read_blob(const char *path, struct policy_slot *ps)
-{
-	char err[256];
-	char *buf = NULL;
-	size_t len = 0;
-	int r;
-
-	if (strcmp(path, "-")) {
-		struct stat st;
-
-		if (stat(path, &st))
-			return error("cannot open '%s': %s", path, strerror(errno)), EXIT_USAGE;
-		if (!S_ISREG(st.st_mode))
-			return error("'%s' is not a regular file", path), EXIT_INVALID;
-		if (st.st_uid != 0 && st.st_uid != geteuid())
-			return error("'%s' is owned by uid %u: refusing a policy another user controls",
-				     path, (unsigned)st.st_uid),
-			       EXIT_INVALID;
-		if (st.st_mode & (S_IWGRP | S_IWOTH))
-			return error("'%s' is writable by group or others (mode %04o): refusing it",
-				     path, (unsigned)(st.st_mode & 07777)),
-			       EXIT_INVALID;
-	}
-	r = read_whole_file(path, BLOB_MAX_SIZE, &buf, &len);
-	if (r == -EFBIG)
-		return error("'%s' is larger than %u MiB: not a policy blob", path,
-			     BLOB_MAX_SIZE >> 20),
-		       EXIT_INVALID;
-	if (r)
-		return error("cannot read '%s': %s", path, strerror(-r)), EXIT_USAGE;
-	/* blob_open wants 8-byte alignment; malloc gives at least that */
-	ps->mem = buf;
-	if (blob_open(buf, len, 0, &ps->b, err, sizeof(err))) {
-		free(buf);
-		ps->mem = NULL;
-		return error("'%s': %s", path, err), EXIT_INVALID;
-	}
-	sha256_hex(ps->b.hdr->digest, ps->digest_hex);
-	return 0;
-}
-
-static int blob_blocks(const struct blob *b)
-{
-	for (size_t i = 0; i < b->nresp; i++)
-		if (b->resp[i].actions & D4C_ACTION_BLOCK)
-			return 1;
-	return 0;
-}
-
-/* ---- probing the kernel ------------------------------------------------- */
-
-struct probe {
-	int btf;
-	int lsm_listed;
-	int lsm_usable;
-	char lsm_error[128];
-	int ringbuf;
-};
-
-/* Loads and attaches a program that allows everything at lsm/file_open:
- * the only sure test that BPF LSM programs work on this kernel. */
-static int probe_lsm(char *err, size_t errlen)
-{
-	struct bpf_insn insns[] = {
-		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
-		{ .code = BPF_JMP | BPF_EXIT },
-	};
-	LIBBPF_OPTS(bpf_prog_load_opts, o, .expected_attach_type = BPF_LSM_MAC);
-	int id, fd, lfd;
-
-	id = libbpf_find_vmlinux_btf_id("file_open", BPF_LSM_MAC);
-	if (id < 0) {
-		snprintf(err, errlen, "no bpf_lsm_file_open in the kernel's BTF");
-		return 0;
-	}
-	o.attach_btf_id = id;
-	fd = bpf_prog_load(BPF_PROG_TYPE_LSM, "d4c_probe", "GPL", insns, 2, &o);
-	if (fd < 0) {
-		snprintf(err, errlen, "loading an LSM program: %s", strerror(errno));
-		return 0;
-	}
-	lfd = bpf_link_create(fd, 0, BPF_LSM_MAC, NULL);
-	if (lfd < 0) {
-		snprintf(err, errlen, "attaching an LSM program: %s", strerror(errno));
-		close(fd);
-		return 0;
-	}
-	close(lfd);
-	close(fd);
-	return 1;
-}
-
-static void do_probe(struct probe *p)
-{
-	char buf[512];
-	FILE *f;
-
-	memset(p, 0, sizeof(*p));
-	p->btf = access("/sys/kernel/btf/vmlinux", R_OK) == 0;
-	f = fopen("/sys/kernel/security/lsm", "r");
-	if (f) {
-		if (fgets(buf, sizeof(buf), f)) {
-			for (char *t = strtok(buf, ",\n"); t; t = strtok(NULL, ",\n"))
-				if (!strcmp(t, "bpf"))
-					p->lsm_listed = 1;
-		}
-		fclose(f);
-	}
-	p->lsm_usable = probe_lsm(p->lsm_error, sizeof(p->lsm_error));
-	p->ringbuf = libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL) == 1;
-}
-
 static int print_probe(void)
 {
-	struct probe p;
+	struct loader_probe p;
 	struct jsonw w;
 	int r;
 
-	do_probe(&p);
+	loader_probe(&p);
 	jsonw_init(&w);
 	jsonw_obj_begin(&w);
 	jsonw_kv_bool(&w, "btf", p.btf);
@@ -269,9 +146,10 @@ static int print_probe(void)
 	jsonw_kv_bool(&w, "usable", p.lsm_usable);
 	if (!p.lsm_usable) {
 		jsonw_kv_str(&w, "error", p.lsm_error);
-		jsonw_kv_str(&w, "fix", p.lsm_listed ? "the kernel refuses BPF LSM programs here"
-						       : "boot with 'lsm=...,bpf' on the kernel "
-							 "command line");
+		jsonw_kv_str(&w, "fix",
+			     p.lsm_listed ? "the kernel refuses BPF LSM programs here"
+					  : "boot with 'lsm=...,bpf' on the kernel "
+					    "command line");
 	}
 	jsonw_obj_end(&w);
 	jsonw_kv_bool(&w, "ringbuf", p.ringbuf);
@@ -285,7 +163,8 @@ static int print_probe(void)
 	jsonw_obj_begin(&w);
 	jsonw_kv_bool(&w, "process_events", p.btf && p.ringbuf);
 	jsonw_kv_bool(&w, "file_events", p.btf && p.ringbuf);
-	jsonw_kv_str(&w, "file_events_from", p.lsm_usable ? "lsm" : "syscall tracepoints (observe only)");
+	jsonw_kv_str(&w, "file_events_from",
+		     p.lsm_usable ? "lsm" : "syscall tracepoints (observe only)");
 	jsonw_kv_bool(&w, "block", p.lsm_usable);
 	jsonw_kv_bool(&w, "exec_memfd", p.lsm_usable);
 	jsonw_obj_end(&w);
@@ -298,882 +177,52 @@ static int print_probe(void)
 	return EXIT_OK;
 }
 
-/* ---- containers ----------------------------------------------------------- */
+/* ---- output ------------------------------------------------------------------- */
 
-struct cg_entry {
-	uint64_t id; /* 0: empty slot */
-	char ctr[CTR_ID_LEN + 1];
-	int gone;    /* the cgroup was removed: dropped when the table grows */
-	int pending; /* known by id only: resolved again until its metadata shows */
-	unsigned tries;
-	uint64_t next_try; /* CLOCK_MONOTONIC ns */
-	char *path;	   /* of a pending entry */
-};
-
-/* Metadata that is not there yet is looked for again, quickly at first
- * (runc writes its state just before the container's first exec), for
- * about 30 s in all. */
-#define PENDING_TRIES 20
-#define PENDING_FIRST_NS 5000000ull
-
-/* cgroup id -> container: open addressing; removed cgroups are dropped
- * when it grows (cgroup ids are never reused). */
+/* What the output needs besides the loader. */
 static struct {
-	struct cg_entry *v;
-	size_t cap, n;
-	size_t npending;
-} cgtab;
-
-static struct cg_entry *cg_slot(uint64_t id)
-{
-	size_t i;
-
-	for (i = (id * 0x9e3779b97f4a7c15ull) & (cgtab.cap - 1);; i = (i + 1) & (cgtab.cap - 1))
-		if (cgtab.v[i].id == id || !cgtab.v[i].id)
-			return &cgtab.v[i];
-}
-
-/* The entry of ID; when there is none, a new one if ADD, else NULL. */
-static struct cg_entry *cg_find(uint64_t id, int add)
-{
-	struct cg_entry *e = cgtab.cap ? cg_slot(id) : NULL;
-
-	if (e && e->id)
-		return e;
-	if (!add)
-		return NULL;
-	if ((cgtab.n + 1) * 2 > cgtab.cap) {
-		struct cg_entry *old = cgtab.v;
-		size_t oldcap = cgtab.cap;
-
-		cgtab.cap = oldcap ? oldcap * 2 : 1024;
-		cgtab.v = xcalloc(cgtab.cap, sizeof(*cgtab.v));
-		cgtab.n = 0;
-		for (size_t k = 0; k < oldcap; k++) {
-			if (!old[k].id)
-				continue;
-			if (old[k].gone) {
-				free(old[k].path);
-				continue;
-			}
-			*cg_slot(old[k].id) = old[k];
-			cgtab.n++;
-		}
-		free(old);
-	}
-	e = cg_slot(id);
-	e->id = id;
-	cgtab.n++;
-	return e;
-}
-struct loader {
-	struct d4c_bpf *skel;
-	struct container_ctx *cctx;
-	struct policy_slot slot[D4C_SLOTS];
-	unsigned active;
-	int lsm;
 	struct jsonw w;
-	struct ring_buffer *rb;
-	uint64_t boot_to_real; /* add to boot-time ns for Unix ns */
-	char boot_id[40];
-	uint64_t received, lines, write_errors;
-	int out_broken;
-};
-
-/* Fills CT (pointing into INFO) for the policy's container conditions. */
-static void ct_from_info(struct d4c_container *ct, const struct container_info *info,
-			 char ***labels)
-{
-	memset(ct, 0, sizeof(*ct));
-	ct->image_full_name = info->img.full_name;
-	ct->image_name = info->img.name;
-	ct->image_tag = info->img.tag;
-	ct->cluster_id = opt.cluster_id;
-	ct->cluster_name = opt.cluster_name;
-	ct->namespace = info->pod_namespace;
-	ct->pod_name = info->pod_name;
-	*labels = NULL;
-	if (info->nlabels) {
-		*labels = xcalloc(info->nlabels, sizeof(char *));
-		for (size_t i = 0; i < info->nlabels; i++)
-			(*labels)[i] = xasprintf("%s:%s", info->labels[i].key,
-						 info->labels[i].value ? info->labels[i].value : "");
-		ct->labels = (const char *const *)*labels;
-		ct->nlabels = info->nlabels;
-	}
-}
-
-/* Computes and installs the masks of cgroup ID at PATH, a container's. */
-static void install_cgroup(struct loader *L, uint64_t id, const char *path, int verbose)
-{
-	struct container_info info = { 0 };
-	struct d4c_cgroup_val v = { 0 };
-	struct d4c_container ct;
-	struct cg_entry *e;
-	char **labels;
-	int r;
-
-	r = container_resolve(L->cctx, path, &info);
-	if (info.resolved == CTR_RESOLVED_NONE) {
-		container_info_free(&info);
-		return;
-	}
-	ct_from_info(&ct, &info, &labels);
-	for (unsigned s = 0; s < D4C_SLOTS; s++) {
-		if (!L->slot[s].mem)
-			continue;
-		for (unsigned t = 0; t < D4C_NTYPES; t++)
-			v.mask[s][t] = match_container_mask(&L->slot[s].b, t, &ct);
-	}
-	v.flags = D4C_EF_IN_CONTAINER | (r ? D4C_EF_CONTAINER_PENDING : 0);
-	if (bpf_map_update_elem(bpf_map__fd(L->skel->maps.cgroups), &id, &v, BPF_ANY))
-		warning("cannot install container '%s': %s", info.id, strerror(errno));
-	e = cg_find(id, 1);
-	snprintf(e->ctr, sizeof(e->ctr), "%s", info.id ? info.id : "");
-	e->gone = 0;
-	if (r) {
-		if (!e->pending) {
-			e->pending = 1;
-			e->tries = 0;
-			free(e->path);
-			e->path = xstrdup(path);
-			cgtab.npending++;
-		}
-		e->next_try = clock_ns(CLOCK_MONOTONIC) + (PENDING_FIRST_NS << (e->tries < 10 ? e->tries : 10));
-		if (++e->tries > PENDING_TRIES) {
-			warning("container '%s': no metadata after %u tries (%s): container conditions "
-				"do not match it",
-				e->ctr, PENDING_TRIES, strerror(-r));
-			e->pending = 0;
-			cgtab.npending--;
-		}
-	} else if (e->pending) {
-		e->pending = 0;
-		cgtab.npending--;
-	}
-	if (labels) {
-		for (size_t i = 0; i < info.nlabels; i++)
-			free(labels[i]);
-		free(labels);
-	}
-	container_info_free(&info);
-}
-
-static int walk_one(uint64_t id, const char *path, void *arg)
-{
-	struct ctr_ident ident;
-
-	if (container_id_from_cgroup_path(path, &ident) == 0)
-		install_cgroup(arg, id, path, 0);
-	return 0;
-}
-
-/* Resolves again the containers whose metadata was not there yet. */
-static void retry_pending(struct loader *L)
-{
-	uint64_t now = clock_ns(CLOCK_MONOTONIC);
-	uint64_t ids[64];
-	size_t n = 0;
-
-	/* collected first: installing may grow the table */
-	for (size_t i = 0; i < cgtab.cap && n < 64; i++)
-		if (cgtab.v[i].id && cgtab.v[i].pending && now >= cgtab.v[i].next_try)
-			ids[n++] = cgtab.v[i].id;
-	for (size_t i = 0; i < n; i++) {
-		struct cg_entry *e = cg_find(ids[i], 0);
-		char *p;
-
-		if (!e || !e->pending)
-			continue;
-		p = xstrdup(e->path);
-		install_cgroup(L, ids[i], p, 0);
-		free(p);
-	}
-}
-
-static void cgroup_gone(struct loader *L, uint64_t id)
-{
-	struct cg_entry *e = cg_find(id, 0);
-
-	if (!e)
-		return;
-	bpf_map_delete_elem(bpf_map__fd(L->skel->maps.cgroups), &id);
-	if (e->pending) {
-		e->pending = 0;
-		cgtab.npending--;
-	}
-	e->gone = 1;
-}
-
-/* ---- installing a policy -------------------------------------------------- */
-
-static int update(int fd, const void *k, const void *v, const char *what)
-{
-	if (bpf_map_update_elem(fd, k, v, BPF_ANY))
-		return error("cannot install the policy's %s: %s", what, strerror(errno));
-	return 0;
-}
-
-/*
- * Deletes the entries of slot S from the hash map FD, whose keys (of
- * KEY_SIZE bytes) begin with a __u32 holding the slot at bit SHIFT.
- * Collected first: deleting while iterating restarts the iteration.
- */
-static void clear_slot(int fd, size_t key_size, unsigned s, unsigned shift)
-{
-	size_t n = 0, cap = 0;
-	char *keys = NULL, *prev = NULL, next[sizeof(struct d4c_path_key)];
-	__u32 head;
-
-	while (!bpf_map_get_next_key(fd, prev, next)) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 256;
-			keys = xrealloc(keys, cap * key_size);
-		}
-		memcpy(keys + n * key_size, next, key_size);
-		prev = keys + n++ * key_size;
-	}
-	for (size_t i = 0; i < n; i++) {
-		memcpy(&head, keys + i * key_size, sizeof(head));
-		if ((head >> shift & (D4C_SLOTS - 1)) == s)
-			bpf_map_delete_elem(fd, keys + i * key_size);
-	}
-	free(keys);
-}
-
-/* Writes the blob of slot S into the policy maps (the slot is idle). */
-static int install_policy(struct loader *L, unsigned s)
-{
-	const struct blob *b = &L->slot[s].b;
-	struct d4c_bpf *k = L->skel;
-	int fd;
-
-	for (unsigned t = 0; t < D4C_NTYPES; t++) {
-		struct d4c_resp_set rs = { 0 };
-		__u32 key = s * D4C_NTYPES + t;
-
-		if (update(bpf_map__fd(k->maps.types), &key, &b->types[t], "selector masks"))
-			return -1;
-		rs.n = b->types[t].nresponses;
-		for (unsigned i = 0; i < rs.n && i < D4C_MAX_SELECTORS; i++)
-			rs.r[i] = b->resp[b->types[t].first_response + i];
-		if (update(bpf_map__fd(k->maps.responses), &key, &rs, "responses"))
-			return -1;
-	}
-	/* stale entries of the slot's previous policy would match wrongly */
-	fd = bpf_map__fd(k->maps.paths);
-	clear_slot(fd, sizeof(struct d4c_path_key), s, 8);
-	for (size_t i = 0; i < b->npaths; i++) {
-		const struct d4c_path *p = &b->paths[i];
-		struct d4c_path_key pk = { .type = s << 8 | p->type, .len = p->path.len };
-		struct d4c_path_val pv = { p->exact, p->children, p->descendants };
-
-		if (p->path.len >= D4C_KEY_PATH)
-			continue; /* longer than any path the checker allows */
-		memcpy(pk.path, blob_str(b, p->path), p->path.len);
-		if (update(fd, &pk, &pv, "paths"))
-			return -1;
-	}
-	fd = bpf_map__fd(k->maps.names);
-	clear_slot(fd, sizeof(struct d4c_name_key), s, 0);
-	for (size_t i = 0; i < b->nnames; i++) {
-		const struct d4c_name *n = &b->names[i];
-		struct d4c_name_key nk = { .slot = s };
-		struct d4c_name_val nv = { n->exact, n->prefix };
-
-		if (n->name.len > 15)
-			continue;
-		memcpy(nk.name, blob_str(b, n->name), n->name.len);
-		if (update(fd, &nk, &nv, "process names"))
-			return -1;
-	}
-	return 0;
-}
-
-/* Makes slot S the one in force, with the container masks recomputed. */
-static int activate(struct loader *L, unsigned s)
-{
-	struct d4c_config cfg = { 0 };
-	__u32 zero = 0;
-	int fd = bpf_map__fd(L->skel->maps.settings);
-
-	if (bpf_map_lookup_elem(fd, &zero, &cfg))
-		memset(&cfg, 0, sizeof(cfg));
-	cfg.revision[s] = L->slot[s].b.hdr->revision;
-	for (unsigned t = 0; t < D4C_NTYPES; t++)
-		cfg.host_mask[s][t] = opt.host ? match_container_mask(&L->slot[s].b, t, NULL) : 0;
-	/* the masks of the new slot must be in place before it is in force */
-	if (update(fd, &zero, &cfg, "settings"))
-		return -1;
-	if (container_cgroup_walk(L->cctx, walk_one, L) < 0)
-		warning("cannot walk the cgroup v2 hierarchy: containers are not recognized");
-	cfg.active = s;
-	if (update(fd, &zero, &cfg, "settings"))
-		return -1;
-	L->active = s;
-	return 0;
-}
-
-/* ---- events to JSON -------------------------------------------------------- */
-
-static const char *const hook_names[D4C_HOOK_MAX] = {
-	[D4C_HOOK_SCHED_FORK] = "tracepoint__sched_process_fork",
-	[D4C_HOOK_SCHED_EXEC] = "tracepoint__sched_process_exec",
-	[D4C_HOOK_SCHED_EXIT] = "tracepoint__sched_process_exit",
-	[D4C_HOOK_BPRM_CHECK] = "lsm__bprm_check_security",
-	[D4C_HOOK_TASK_ALLOC] = "lsm__task_alloc",
-	[D4C_HOOK_FILE_OPEN] = "lsm__file_open",
-	[D4C_HOOK_PATH_MKNOD] = "lsm__path_mknod",
-	[D4C_HOOK_PATH_UNLINK] = "lsm__path_unlink",
-	[D4C_HOOK_PATH_RENAME] = "lsm__path_rename",
-	[D4C_HOOK_PATH_LINK] = "lsm__path_link",
-	[D4C_HOOK_PATH_TRUNCATE] = "lsm__path_truncate",
-	[D4C_HOOK_PATH_CHMOD] = "lsm__path_chmod",
-	[D4C_HOOK_CGROUP_MKDIR] = "tracepoint__cgroup_mkdir",
-	[D4C_HOOK_CGROUP_RMDIR] = "tracepoint__cgroup_rmdir",
-	[D4C_HOOK_SYS_OPEN] = "tracepoint__syscalls__open",
-	[D4C_HOOK_SYS_UNLINK] = "tracepoint__syscalls__unlink",
-	[D4C_HOOK_SYS_RENAME] = "tracepoint__syscalls__rename",
-	[D4C_HOOK_SYS_LINK] = "tracepoint__syscalls__link",
-	[D4C_HOOK_SYS_TRUNCATE] = "tracepoint__syscalls__truncate",
-	[D4C_HOOK_SYS_CHMOD] = "tracepoint__syscalls__chmod",
-};
-
-static const char *const cap_names[] = {
-	"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID",
-	"CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE",
-	"CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW",
-	"CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT",
-	"CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE",
-	"CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE",
-	"CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE",
-	"CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ",
-	"CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
-};
-
-static void put_caps(struct jsonw *w, const char *key, uint64_t caps)
-{
-	jsonw_key(w, key);
-	jsonw_arr_begin(w);
-	for (unsigned i = 0; i < 64; i++) {
-		if (!(caps & (1ull << i)))
-			continue;
-		if (i < sizeof(cap_names) / sizeof(cap_names[0])) {
-			jsonw_str(w, cap_names[i]);
-		} else {
-			char buf[16];
-
-			snprintf(buf, sizeof(buf), "CAP_%u", i);
-			jsonw_str(w, buf);
-		}
-	}
-	jsonw_arr_end(w);
-}
-
-/* process.entity_id: the same process gets the same id wherever it shows,
- * a reused pid a new one (boot id, pid, start time). */
-static void put_entity_id(struct loader *L, struct jsonw *w, uint32_t pid, uint64_t start)
-{
-	char buf[96];
-
-	snprintf(buf, sizeof(buf), "%s-%" PRIu32 "-%" PRIu64, L->boot_id, pid, start);
-	jsonw_kv_str(w, "entity_id", buf);
-}
-
-static void put_id_string(struct jsonw *w, const char *key, uint32_t v)
-{
-	char buf[16];
-
-	snprintf(buf, sizeof(buf), "%" PRIu32, v);
-	jsonw_kv_str(w, key, buf);
-}
-
-/* KEY: {"id": "ID"}, as ECS has user and group ids: strings. */
-static void put_id_obj(struct jsonw *w, const char *key, uint32_t id)
-{
-	jsonw_key(w, key);
-	jsonw_obj_begin(w);
-	put_id_string(w, "id", id);
-	jsonw_obj_end(w);
-}
-
-/* What every record starts with: @timestamp, ecs and agent. */
-static void put_base(struct jsonw *w, uint64_t unix_ns)
-{
-	jsonw_kv_time(w, "@timestamp", unix_ns);
-	jsonw_key(w, "ecs");
-	jsonw_obj_begin(w);
-	jsonw_kv_str(w, "version", ECS_VERSION);
-	jsonw_obj_end(w);
-	jsonw_key(w, "agent");
-	jsonw_obj_begin(w);
-	jsonw_kv_str(w, "type", "d4c");
-	jsonw_kv_str(w, "version", PACKAGE_VERSION);
-	jsonw_obj_end(w);
-}
-
-static void put_selectors(struct jsonw *w, const struct blob *b, unsigned type, uint64_t sel)
-{
-	const struct d4c_type_masks *tm = &b->types[type];
-
-	jsonw_key(w, "matched_selectors");
-	jsonw_arr_begin(w);
-	for (unsigned i = 0; i < tm->nselectors && i < 64; i++)
-		if (sel & (1ull << i))
-			jsonw_str(w, blob_str(b, b->sel[tm->first_selector + i].name));
-	jsonw_arr_end(w);
-}
-
-static const char *file_action_name(unsigned a)
-{
-	static const char *const n[] = { NULL,	   "creation", "modification", "deletion",
-					 "rename", "link",     "open",	       "execution" };
-
-	return a < sizeof(n) / sizeof(n[0]) ? n[a] : NULL;
-}
-
-static const char *file_event_type(unsigned a)
-{
-	switch (a) {
-	case D4C_FA_CREATION:
-	case D4C_FA_LINK:
-		return "creation";
-	case D4C_FA_DELETION:
-		return "deletion";
-	case D4C_FA_EXEC:
-		return "access";
-	default:
-		return "change";
-	}
-}
-
-/* The slot whose policy has REVISION (the one in force if none has). */
-static const struct policy_slot *slot_of(const struct loader *L, uint64_t revision)
-{
-	for (unsigned s = 0; s < D4C_SLOTS; s++)
-		if (L->slot[s].mem && L->slot[s].b.hdr->revision == revision)
-			return &L->slot[s];
-	return &L->slot[L->active];
-}
-
-/* Writes one line for E as KIND ("event" or "alert"). */
-static void write_event(struct loader *L, const struct d4c_record *e, const char *strs[D4C_NSTR],
-			const char *kind)
-{
-	struct jsonw *w = &L->w;
-	const struct d4c_task *t = &e->task;
-	int file = e->kind == D4C_REC_FILE, denied = e->flags & D4C_EF_DENIED;
-	const struct policy_slot *ps = slot_of(L, e->revision);
-	const char *action;
-	struct cg_entry *cg;
-
-	jsonw_obj_begin(w);
-	put_base(w, e->ts_ns + L->boot_to_real);
-
-	jsonw_key(w, "event");
-	jsonw_obj_begin(w);
-	jsonw_kv_str(w, "kind", kind);
-	jsonw_key(w, "category");
-	jsonw_arr_begin(w);
-	jsonw_str(w, file ? "file" : "process");
-	jsonw_arr_end(w);
-	if (file)
-		action = file_action_name(e->file_action);
-	else
-		action = e->kind == D4C_REC_FORK ? "fork" : e->kind == D4C_REC_EXEC ? "exec" : "end";
-	jsonw_kv_str(w, "action", action);
-	jsonw_key(w, "type");
-	jsonw_arr_begin(w);
-	jsonw_str(w, file ? file_event_type(e->file_action)
-			  : e->kind == D4C_REC_EXIT ? "end" : "start");
-	if (denied)
-		jsonw_str(w, "denied");
-	jsonw_arr_end(w);
-	jsonw_kv_str(w, "outcome", denied ? "failure" : "success");
-	jsonw_kv_str(w, "dataset", !strcmp(kind, "alert") ? "cloud_defend.alerts"
-				   : file		    ? "cloud_defend.file"
-							    : "cloud_defend.process");
-	jsonw_obj_end(w);
-
-	jsonw_key(w, "process");
-	jsonw_obj_begin(w);
-	jsonw_kv_u64(w, "pid", t->pid);
-	jsonw_kv_strn(w, "name", t->comm, strnlen(t->comm, sizeof(t->comm)));
-	if (!file && e->len[D4C_S_PATH])
-		jsonw_kv_strn(w, "executable", strs[D4C_S_PATH], e->len[D4C_S_PATH]);
-	if (e->len[D4C_S_ARGS]) {
-		const char *a = strs[D4C_S_ARGS], *end = a + e->len[D4C_S_ARGS];
-		unsigned n = 0;
-
-		jsonw_key(w, "args");
-		jsonw_arr_begin(w);
-		while (a < end) {
-			const char *z = memchr(a, 0, end - a);
-			size_t l = z ? (size_t)(z - a) : (size_t)(end - a);
-
-			jsonw_strn(w, a, l);
-			n++;
-			a += l + 1;
-		}
-		jsonw_arr_end(w);
-		jsonw_kv_u64(w, "args_count", n);
-	}
-	if (e->len[D4C_S_CWD])
-		jsonw_kv_strn(w, "working_directory", strs[D4C_S_CWD], e->len[D4C_S_CWD]);
-	jsonw_kv_time(w, "start", t->start_ns + L->boot_to_real);
-	if (e->kind == D4C_REC_EXIT) {
-		jsonw_kv_time(w, "end", e->ts_ns + L->boot_to_real);
-		jsonw_kv_i64(w, "exit_code", (e->exit_code >> 8) & 0xff
-						     ? (e->exit_code >> 8) & 0xff
-						     : e->exit_code & 0x7f ? 128 + (e->exit_code & 0x7f)
-									     : 0);
-	}
-	put_entity_id(L, w, t->pid, t->start_ns);
-	jsonw_kv_bool(w, "interactive", e->flags & D4C_EF_INTERACTIVE);
-	if (t->tty_major || t->tty_minor) {
-		jsonw_key(w, "tty");
-		jsonw_obj_begin(w);
-		jsonw_key(w, "char_device");
-		jsonw_obj_begin(w);
-		jsonw_kv_u64(w, "major", t->tty_major);
-		jsonw_kv_u64(w, "minor", t->tty_minor);
-		jsonw_obj_end(w);
-		jsonw_obj_end(w);
-	}
-	put_id_obj(w, "user", t->euid);
-	put_id_obj(w, "group", t->egid);
-	put_id_obj(w, "real_user", t->uid);
-	jsonw_key(w, "thread");
-	jsonw_obj_begin(w);
-	jsonw_kv_u64(w, "id", t->tid);
-	jsonw_key(w, "capabilities");
-	jsonw_obj_begin(w);
-	put_caps(w, "effective", t->cap_effective);
-	put_caps(w, "permitted", t->cap_permitted);
-	jsonw_obj_end(w);
-	jsonw_obj_end(w);
-	jsonw_key(w, "parent");
-	jsonw_obj_begin(w);
-	jsonw_kv_u64(w, "pid", t->ppid);
-	jsonw_kv_time(w, "start", t->parent_start_ns + L->boot_to_real);
-	put_entity_id(L, w, t->ppid, t->parent_start_ns);
-	jsonw_obj_end(w);
-	jsonw_key(w, "group_leader");
-	jsonw_obj_begin(w);
-	jsonw_kv_u64(w, "pid", t->pgid);
-	jsonw_kv_bool(w, "same_as_process", t->pgid == t->pid);
-	jsonw_obj_end(w);
-	jsonw_key(w, "session_leader");
-	jsonw_obj_begin(w);
-	jsonw_kv_u64(w, "pid", t->sid);
-	jsonw_kv_bool(w, "same_as_process", t->sid == t->pid);
-	jsonw_obj_end(w);
-	if (t->entry_pid) {
-		jsonw_key(w, "entry_leader");
-		jsonw_obj_begin(w);
-		jsonw_kv_u64(w, "pid", t->entry_pid);
-		jsonw_kv_time(w, "start", t->entry_start_ns + L->boot_to_real);
-		put_entity_id(L, w, t->entry_pid, t->entry_start_ns);
-		jsonw_kv_bool(w, "same_as_process", t->entry_pid == t->pid);
-		jsonw_key(w, "entry_meta");
-		jsonw_obj_begin(w);
-		jsonw_kv_str(w, "type", "container");
-		jsonw_obj_end(w);
-		jsonw_obj_end(w);
-	}
-	jsonw_obj_end(w); /* process */
-
-	put_id_obj(w, "user", t->euid);
-	put_id_obj(w, "group", t->egid);
-
-	if (file) {
-		const char *p = strs[D4C_S_PATH], *base;
-		size_t plen = e->len[D4C_S_PATH];
-		const char *slash = memrchr(p, '/', plen), *dot;
-
-		base = slash ? slash + 1 : p;
-		jsonw_key(w, "file");
-		jsonw_obj_begin(w);
-		jsonw_kv_strn(w, "path", p, plen);
-		jsonw_kv_strn(w, "name", base, p + plen - base);
-		dot = memrchr(base, '.', p + plen - base);
-		if (dot && dot > base && dot + 1 < p + plen)
-			jsonw_kv_strn(w, "extension", dot + 1, p + plen - dot - 1);
-		if (e->mode) {
-			char m[8];
-
-			snprintf(m, sizeof(m), "%04o", e->mode & 07777);
-			jsonw_kv_str(w, "mode", m);
-			jsonw_kv_str(w, "type", "file");
-		}
-		if (e->ino) {
-			char ino[24];
-
-			snprintf(ino, sizeof(ino), "%" PRIu64, (uint64_t)e->ino);
-			jsonw_kv_str(w, "inode", ino);
-		}
-		if (e->len[D4C_S_PATH2]) {
-			jsonw_key(w, "Ext");
-			jsonw_obj_begin(w);
-			jsonw_key(w, "original");
-			jsonw_obj_begin(w);
-			jsonw_kv_strn(w, "path", strs[D4C_S_PATH2], e->len[D4C_S_PATH2]);
-			jsonw_obj_end(w);
-			jsonw_obj_end(w);
-		}
-		jsonw_obj_end(w);
-	}
-
-	cg = cg_find(t->cgroup_id, 0);
-	if ((e->flags & D4C_EF_IN_CONTAINER) || (cg && cg->ctr[0])) {
-		jsonw_key(w, "container");
-		jsonw_obj_begin(w);
-		if (cg && cg->ctr[0])
-			jsonw_kv_str(w, "id", cg->ctr);
-		jsonw_obj_end(w);
-	}
-
-	jsonw_key(w, "cloud_defend");
-	jsonw_obj_begin(w);
-	put_selectors(w, &ps->b, file ? D4C_TYPE_FILE : D4C_TYPE_PROCESS, e->selectors);
-	if (e->hook < D4C_HOOK_MAX && hook_names[e->hook])
-		jsonw_kv_str(w, "hook_point", hook_names[e->hook]);
-	jsonw_kv_str(w, "package_policy_id", ps->digest_hex);
-	jsonw_kv_u64(w, "package_policy_revision", e->revision);
-	jsonw_key(w, "actions");
-	jsonw_arr_begin(w);
-	if (e->actions & D4C_ACTION_LOG)
-		jsonw_str(w, "log");
-	if (e->actions & D4C_ACTION_ALERT)
-		jsonw_str(w, "alert");
-	if (e->actions & D4C_ACTION_BLOCK)
-		jsonw_str(w, "block");
-	jsonw_arr_end(w);
-	if (e->flags & D4C_EF_CONTAINER_PENDING)
-		jsonw_kv_bool(w, "container_pending", 1);
-	if (e->flags & (D4C_EF_PATH_TRUNC | D4C_EF_ARGS_TRUNC))
-		jsonw_kv_bool(w, "truncated", 1);
-	if ((e->actions & D4C_ACTION_BLOCK) && !L->lsm)
-		jsonw_kv_bool(w, "monitor_only", 1);
-	jsonw_obj_end(w);
-	jsonw_obj_end(w);
-	if (jsonw_end_line(w))
-		error("internal error: event record %u made unbalanced JSON", e->kind);
-	else
-		L->lines++;
-}
+	uint64_t lines;
+	int broken;
+} out;
 
 static void flush_out(struct loader *L)
 {
 	int r;
 
-	if (L->out_broken || !jsonw_len(&L->w))
+	(void)L;
+	if (out.broken || !jsonw_len(&out.w))
 		return;
-	r = jsonw_flush(&L->w, STDOUT_FILENO);
+	r = jsonw_flush(&out.w, STDOUT_FILENO);
 	if (r) {
 		/* a reader that went away ends the run; events are not dropped silently */
 		error("cannot write events to stdout: %s", strerror(-r));
-		L->out_broken = 1;
+		out.broken = 1;
 		stop_signal = SIGPIPE;
 	}
 }
 
-static void on_cgroup(struct loader *L, const struct d4c_record *e, const char *path, size_t len)
+static void emit(void *arg, const struct d4c_record *e, const char *const strs[D4C_NSTR],
+		 const char *kind)
 {
-	char p[D4C_CGROUP_PATH + 1];
-	struct ctr_ident ident;
-	uint64_t id;
+	struct loader *L = arg;
 
-	memcpy(p, path, len);
-	p[len] = 0;
-	if (e->hook == D4C_HOOK_CGROUP_RMDIR) {
-		/* the v2 hierarchy is number 0; v1 ids are another space */
-		if (e->mode == 0)
-			cgroup_gone(L, e->ino);
-		return;
-	}
-	if (container_id_from_cgroup_path(p, &ident))
-		return;
-	/* the record may come from a v1 hierarchy: the v2 id is what BPF uses */
-	if (container_cgroup_id(L->cctx, p, &id))
-		return;
-	install_cgroup(L, id, p, 1);
-}
-
-/*
- * Makes the absolute path of LEN bytes at P canonical in place, by its
- * text alone: "//" and "/./" collapse, "/x/.." goes, ".." at the root
- * stays at the root. (Symbolic links are not followed: the kernel saw the
- * path as the process wrote it.) Returns the new length.
- */
-static size_t path_normalize(char *p, size_t len)
-{
-	size_t in = 0, out = 0;
-
-	while (in < len) {
-		size_t start, clen;
-
-		while (in < len && p[in] == '/')
-			in++;
-		start = in;
-		while (in < len && p[in] != '/')
-			in++;
-		clen = in - start;
-		if (clen == 0 || (clen == 1 && p[start] == '.'))
-			continue;
-		if (clen == 2 && p[start] == '.' && p[start + 1] == '.') {
-			while (out > 0 && p[out - 1] != '/')
-				out--;
-			if (out > 0)
-				out--; /* the '/' before the dropped component */
-			continue;
-		}
-		p[out++] = '/';
-		memmove(p + out, p + start, clen);
-		out += clen;
-	}
-	if (out == 0)
-		p[out++] = '/';
-	return out;
-}
-
-/* The verdict for OP on PATH (LEN bytes) with the kernel's candidates CMASK. */
-static void decide_path(const struct blob *b, unsigned op, const char *path, size_t len,
-			uint64_t cmask, struct d4c_verdict *v)
-{
-	char buf[D4C_PATH_MAX + 1];
-	struct d4c_event ev = { .type = D4C_TYPE_FILE, .op = op, .path = buf };
-
-	memcpy(buf, path, len);
-	buf[len] = 0;
-	match_event_cmask(b, &ev, cmask, v);
-}
-
-/*
- * A path operation the kernel saw at a syscall tracepoint: normalize its
- * paths and decide it here, with the reference matcher, from the
- * candidates the kernel found. Writes the event if the policy wants it.
- */
-static void on_undecided(struct loader *L, const struct d4c_record *e, const char *strs[D4C_NSTR])
-{
-	struct d4c_record r = *e;
-	const struct policy_slot *ps = slot_of(L, e->revision);
-	char p1[D4C_PATH_MAX + 1], p2[D4C_PATH_MAX + 1];
-	const char *ns[D4C_NSTR] = { p1, p2, "", "" };
-	struct d4c_verdict v, v2 = { 0 };
-	size_t l1, l2;
-
-	l1 = e->len[D4C_S_PATH] < D4C_PATH_MAX ? e->len[D4C_S_PATH] : D4C_PATH_MAX;
-	l2 = e->len[D4C_S_PATH2] < D4C_PATH_MAX ? e->len[D4C_S_PATH2] : D4C_PATH_MAX;
-	memcpy(p1, strs[D4C_S_PATH], l1);
-	memcpy(p2, strs[D4C_S_PATH2], l2);
-	if (l1 == 0 || p1[0] != '/')
-		return; /* the directory could not be walked */
-	l1 = path_normalize(p1, l1);
-	if (l2 && p2[0] == '/')
-		l2 = path_normalize(p2, l2);
-	switch (e->hook) {
-	case D4C_HOOK_SYS_RENAME:
-		decide_path(&ps->b, D4C_OP_CREATE_FILE, p1, l1, e->selectors, &v);
-		if (l2)
-			decide_path(&ps->b, D4C_OP_DELETE_FILE, p2, l2, e->selectors, &v2);
-		break;
-	case D4C_HOOK_SYS_UNLINK:
-		decide_path(&ps->b, D4C_OP_DELETE_FILE, p1, l1, e->selectors, &v);
-		break;
-	case D4C_HOOK_SYS_CHMOD:
-		decide_path(&ps->b, D4C_OP_MODIFY_FILE, p1, l1, e->selectors, &v);
-		if (e->ops & (1u << D4C_OP_CREATE_EXECUTABLE))
-			decide_path(&ps->b, D4C_OP_CREATE_EXECUTABLE, p1, l1, e->selectors, &v2);
-		break;
-	case D4C_HOOK_SYS_LINK:
-		decide_path(&ps->b, D4C_OP_CREATE_FILE, p1, l1, e->selectors, &v);
-		break;
-	default: /* truncate */
-		decide_path(&ps->b, D4C_OP_MODIFY_FILE, p1, l1, e->selectors, &v);
-		break;
-	}
-	r.selectors = v.selectors | v2.selectors;
-	r.actions = v.actions | v2.actions;
-	if (!r.actions)
-		return;
-	r.len[D4C_S_PATH] = l1;
-	r.len[D4C_S_PATH2] = l2;
-	r.len[D4C_S_CWD] = r.len[D4C_S_ARGS] = 0;
-	if (r.actions & D4C_ACTION_LOG)
-		write_event(L, &r, ns, "event");
-	if (r.actions & (D4C_ACTION_ALERT | D4C_ACTION_BLOCK))
-		write_event(L, &r, ns, "alert");
-}
-
-static int on_record(void *ctx, void *data, size_t size)
-{
-	struct loader *L = ctx;
-	const struct d4c_record *e = data;
-	const char *strs[D4C_NSTR];
-	size_t off = sizeof(*e);
-
-	L->received++;
-	if (size < sizeof(*e))
-		return 0;
-	for (int i = 0; i < D4C_NSTR; i++) {
-		if (off + e->len[i] > size)
-			return 0; /* cannot happen: the kernel sized the record */
-		strs[i] = (const char *)data + off;
-		off += e->len[i];
-	}
-	if (e->kind == D4C_REC_CGROUP) {
-		on_cgroup(L, e, strs[D4C_S_PATH], e->len[D4C_S_PATH]);
-		return 0;
-	}
-	if (e->flags & D4C_EF_UNDECIDED) {
-		on_undecided(L, e, strs);
-		if (jsonw_len(&L->w) >= FLUSH_AT)
-			flush_out(L);
-		return 0;
-	}
-	if (e->flags & D4C_EF_CONTAINER_PENDING) {
-		struct cg_entry *cg = cg_find(e->task.cgroup_id, 0);
-
-		if (cg && cg->pending)
-			cg->next_try = 0; /* its processes are running: look now */
-	}
-	if (e->kind == D4C_REC_EXIT || (e->actions & D4C_ACTION_LOG))
-		write_event(L, e, strs, "event");
-	if (e->actions & (D4C_ACTION_ALERT | D4C_ACTION_BLOCK))
-		write_event(L, e, strs, "alert");
-	if (jsonw_len(&L->w) >= FLUSH_AT)
+	if (loader_event_json(L, &out.w, e, strs, kind) == 0)
+		out.lines++;
+	if (jsonw_len(&out.w) >= FLUSH_AT)
 		flush_out(L);
-	return 0;
-}
-
-/* ---- counters --------------------------------------------------------------- */
-
-static void read_counters(struct loader *L, uint64_t out[D4C_C_MAX])
-{
-	int ncpu = libbpf_num_possible_cpus();
-	uint64_t *v = xcalloc(ncpu > 0 ? ncpu : 1, sizeof(*v));
-
-	for (__u32 c = 0; c < D4C_C_MAX; c++) {
-		out[c] = 0;
-		if (bpf_map_lookup_elem(bpf_map__fd(L->skel->maps.counters), &c, v))
-			continue;
-		for (int i = 0; i < ncpu; i++)
-			out[c] += v[i];
-	}
-	free(v);
 }
 
 static void write_metrics(struct loader *L, int final)
 {
 	uint64_t c[D4C_C_MAX];
 	struct timespec now;
-	struct jsonw *w = &L->w;
+	struct jsonw *w = &out.w;
 
-	read_counters(L, c);
+	loader_counters(L, c);
 	clock_gettime(CLOCK_REALTIME, &now);
 	jsonw_obj_begin(w);
-	put_base(w, (uint64_t)now.tv_sec * 1000000000ull + now.tv_nsec);
+	loader_put_base(w, (uint64_t)now.tv_sec * 1000000000ull + now.tv_nsec);
 	jsonw_key(w, "event");
 	jsonw_obj_begin(w);
 	jsonw_kv_str(w, "kind", "metric");
@@ -1187,7 +236,7 @@ static void write_metrics(struct loader *L, int final)
 	jsonw_kv_u64(w, "delivered", L->received);
 	jsonw_kv_u64(w, "lost", c[D4C_C_LOST]);
 	jsonw_kv_u64(w, "denied", c[D4C_C_DENIED]);
-	jsonw_kv_u64(w, "written", L->lines);
+	jsonw_kv_u64(w, "written", out.lines);
 	jsonw_kv_u64(w, "policy_revision", L->slot[L->active].b.hdr->revision);
 	jsonw_kv_bool(w, "enforcing", L->lsm);
 	jsonw_obj_end(w);
@@ -1196,251 +245,14 @@ static void write_metrics(struct loader *L, int final)
 	flush_out(L);
 }
 
-/* ---- privileges --------------------------------------------------------------- */
-
-/*
- * After loading, d4c-load only needs the bpf() system call (map updates
- * on SIGHUP and for new containers: CAP_BPF, or CAP_SYS_ADMIN on kernels
- * without it). Everything else goes, from every set.
- */
-static void drop_privileges(void)
-{
-	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
-	struct __user_cap_data_struct d[2] = { 0 };
-	int keep = CAP_BPF;
-
-	if (prctl(PR_CAPBSET_READ, CAP_BPF) != 1)
-		keep = CAP_SYS_ADMIN;
-	for (int c = 0; c <= 63; c++) {
-		if (c == keep)
-			continue;
-		if (prctl(PR_CAPBSET_DROP, c) && errno == EINVAL)
-			break;
-	}
-	d[keep / 32].effective = d[keep / 32].permitted = 1u << (keep % 32);
-	if (syscall(SYS_capset, &h, d))
-		warning("cannot drop capabilities: %s", strerror(errno));
-	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-}
-
-/* ---- start-up check ----------------------------------------------------------- */
-
-/*
- * The kernel may call a tracepoint's newest program only some time after
- * it is attached (seen here: up to a few hundred milliseconds while
- * another d4c-load is attached to the same tracepoints). So "in force" is
- * said only once every hook has been seen running: d4c-load does each
- * operation itself, in a scratch directory, until each program has marked
- * the "seen" map, with its own operations kept out of the policy
- * (quiet_tgid). Returns 0, or -1 when some hooks stayed silent (named).
- */
-static int wait_live(struct loader *L)
-{
-	static const int lsm_hooks[] = {
-		D4C_HOOK_BPRM_CHECK, D4C_HOOK_TASK_ALLOC, D4C_HOOK_FILE_OPEN, D4C_HOOK_PATH_MKNOD,
-		D4C_HOOK_PATH_UNLINK, D4C_HOOK_PATH_RENAME, D4C_HOOK_PATH_LINK,
-		D4C_HOOK_PATH_TRUNCATE, D4C_HOOK_PATH_CHMOD,
-	};
-	static const int sys_hooks[] = { D4C_HOOK_SYS_ENTER, D4C_HOOK_SYS_OPEN };
-	static const int sched_hooks[] = { D4C_HOOK_SCHED_FORK, D4C_HOOK_SCHED_EXEC,
-					   D4C_HOOK_SCHED_EXIT };
-	int sfd = bpf_map__fd(L->skel->maps.settings), seen = bpf_map__fd(L->skel->maps.seen);
-	char dir[] = "/tmp/d4c-load.XXXXXX", a[64], b[64], c[64];
-	struct d4c_config cfg;
-	__u32 zero = 0;
-	int tries, missing = 0, r = 0;
-
-	if (!mkdtemp(dir))
-		return error("cannot make a scratch directory: %s", strerror(errno));
-	snprintf(a, sizeof(a), "%s/a", dir);
-	snprintf(b, sizeof(b), "%s/b", dir);
-	snprintf(c, sizeof(c), "%s/c", dir);
-	if (bpf_map_lookup_elem(sfd, &zero, &cfg) == 0) {
-		cfg.quiet_tgid = getpid();
-		bpf_map_update_elem(sfd, &zero, &cfg, BPF_ANY);
-	}
-	for (tries = 0; tries < 500; tries++) {
-		pid_t pid;
-		int fd;
-
-		/* fork, exec and exit */
-		pid = fork();
-		if (pid == 0) {
-			execl("/bin/true", "true", (char *)NULL);
-			_exit(127);
-		}
-		if (pid > 0)
-			waitpid(pid, NULL, 0);
-		/* create, open for writing, truncate, chmod, link, rename, delete */
-		fd = open(a, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-		if (fd >= 0)
-			close(fd);
-		fd = open(a, O_WRONLY | O_CLOEXEC);
-		if (fd >= 0)
-			close(fd);
-		/* a refusal (a blocking policy) still ran the hook */
-		(void)(truncate(a, 0) || chmod(a, 0600) || link(a, b) || rename(b, c) ||
-		       unlink(c) || unlink(a));
-		missing = 0;
-#define CHECK(list)                                                               \
-	for (size_t i = 0; i < sizeof(list) / sizeof(list[0]); i++) {             \
-		__u32 k = list[i];                                                \
-		__u64 v = 0;                                                      \
-		if (bpf_map_lookup_elem(seen, &k, &v) || !v)                      \
-			missing++;                                                \
-	}
-		CHECK(sched_hooks);
-		if (L->lsm) {
-			CHECK(lsm_hooks);
-		} else {
-			CHECK(sys_hooks);
-		}
-#undef CHECK
-		if (!missing)
-			break;
-		usleep(10000);
-	}
-	unlink(a);
-	unlink(b);
-	unlink(c);
-	rmdir(dir);
-	if (bpf_map_lookup_elem(sfd, &zero, &cfg) == 0) {
-		cfg.quiet_tgid = 0;
-		bpf_map_update_elem(sfd, &zero, &cfg, BPF_ANY);
-	}
-	if (missing)
-		r = error("%d of the kernel programs did not run within 5 s of being attached", missing);
-	return r;
-}
-
-/* ---- pinning ------------------------------------------------------------------- */
-
-#define BPF_FS_MAGIC_ 0xcafe4a11
-
-/*
- * Makes DIR, on a BPF file system (mounting one at /sys/fs/bpf when DIR
- * is below it and none is there yet). Returns 0 or -1 after an error.
- */
-static int pin_dir_make(const char *dir)
-{
-	struct statfs sf;
-
-	if (!strncmp(dir, "/sys/fs/bpf/", 12) &&
-	    (statfs("/sys/fs/bpf", &sf) || (unsigned long)sf.f_type != BPF_FS_MAGIC_) &&
-	    mount("bpf", "/sys/fs/bpf", "bpf", 0, "mode=0700"))
-		return error("cannot mount a BPF file system on '/sys/fs/bpf': %s", strerror(errno));
-	if (mkdir(dir, 0700) && errno != EEXIST)
-		return error("cannot make '%s': %s", dir, strerror(errno));
-	if (statfs(dir, &sf) || (unsigned long)sf.f_type != BPF_FS_MAGIC_)
-		return error("'%s' is not on a BPF file system (mount -t bpf bpf /sys/fs/bpf)", dir);
-	return 0;
-}
-
-/* Pins every attached program's link in opt.pin_dir. Returns 0 or -1. */
-static int pin_links(struct loader *L)
-{
-	const struct bpf_object_skeleton *sk = L->skel->skeleton;
-	char path[4096];
-
-	if (pin_dir_make(opt.pin_dir))
-		return -1;
-	for (int i = 0; i < sk->prog_cnt; i++) {
-		struct bpf_link *link = *sk->progs[i].link;
-
-		if (!link)
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", opt.pin_dir, sk->progs[i].name);
-		if (bpf_link__pin(link, path))
-			return error("cannot pin '%s': %s", path, strerror(errno));
-	}
-	return 0;
-}
-
-/* --unpin DIR: what --pin left goes, and the programs with it. */
-static int unpin(const char *dir)
-{
-	struct dirent *de;
-	struct statfs sf;
-	DIR *d;
-	int err = 0;
-
-	if (statfs(dir, &sf))
-		die("cannot open '%s': %s", dir, strerror(errno));
-	if ((unsigned long)sf.f_type != BPF_FS_MAGIC_)
-		die("'%s' is not on a BPF file system: not a d4c pin directory", dir);
-	d = opendir(dir);
-	if (!d)
-		die("cannot open '%s': %s", dir, strerror(errno));
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		if (unlinkat(dirfd(d), de->d_name, 0))
-			err = error("cannot remove '%s/%s': %s", dir, de->d_name, strerror(errno));
-	}
-	closedir(d);
-	if (!err && rmdir(dir))
-		err = error("cannot remove '%s': %s", dir, strerror(errno));
-	return err ? EXIT_USAGE : EXIT_OK;
-}
-
 /* ---- main ------------------------------------------------------------------------ */
-
-static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	if (level == LIBBPF_DEBUG && !getenv("D4C_DEBUG"))
-		return 0;
-	if (level == LIBBPF_INFO && !getenv("D4C_DEBUG"))
-		return 0;
-	return vfprintf(stderr, fmt, ap);
-}
-
-static void read_boot_id(char *buf, size_t len)
-{
-	char *s = NULL;
-	size_t n = 0, j = 0;
-
-	snprintf(buf, len, "unknown");
-	if (read_whole_file("/proc/sys/kernel/random/boot_id", 256, &s, &n))
-		return;
-	for (size_t i = 0; i < n && j + 1 < len; i++)
-		if (s[i] != '-' && s[i] != '\n')
-			buf[j++] = s[i];
-	buf[j] = 0;
-	free(s);
-}
-
-static void reload(struct loader *L)
-{
-	unsigned idle = !L->active;
-	struct policy_slot fresh = { 0 };
-
-	if (read_blob(opt.blob_path, &fresh)) {
-		warning("SIGHUP: keeping revision %" PRIu64 " in force",
-			(uint64_t)L->slot[L->active].b.hdr->revision);
-		return;
-	}
-	if (blob_blocks(&fresh.b) && !L->lsm && !opt.monitor) {
-		error("SIGHUP: the new policy blocks and BPF LSM is not usable: keeping the old one");
-		free(fresh.mem);
-		return;
-	}
-	free(L->slot[idle].mem);
-	L->slot[idle] = fresh;
-	if (install_policy(L, idle) || activate(L, idle)) {
-		error("SIGHUP: cannot install the new policy: keeping revision %" PRIu64,
-		      (uint64_t)L->slot[L->active].b.hdr->revision);
-		return;
-	}
-	warning("policy revision %" PRIu64 " (%.12s) in force", (uint64_t)fresh.b.hdr->revision,
-		fresh.digest_hex);
-}
 
 int main(int argc, char **argv)
 {
-	struct loader L = { 0 };
-	struct probe pr;
-	struct bpf_program *prog;
-	struct sigaction sa = { 0 };
+	struct loader L = {0};
+	struct loader_opts lo = {0};
+	struct policy_slot first = {0};
+	struct sigaction sa = {0};
 	uint64_t next_metrics;
 	int c, err = 0;
 	char *end;
@@ -1463,8 +275,9 @@ int main(int argc, char **argv)
 				opt.ringbuf_size <<= 20, end++;
 			if (errno || *end || opt.ringbuf_size < 4096 ||
 			    (opt.ringbuf_size & (opt.ringbuf_size - 1)))
-				usage_error("--ringbuf-size: '%s' is not a power of two of at least 4096",
-					    optarg);
+				usage_error(
+				    "--ringbuf-size: '%s' is not a power of two of at least 4096",
+				    optarg);
 			break;
 		case OPT_METRICS:
 			errno = 0;
@@ -1483,9 +296,8 @@ int main(int argc, char **argv)
 			opt.pin_dir = optarg;
 			break;
 		case OPT_UNPIN:
-			return unpin(optarg);
+			return loader_unpin(optarg);
 		case OPT_PROBE:
-			libbpf_set_print(libbpf_print);
 			return print_probe();
 		case 'h':
 			fputs(usage_text, stdout);
@@ -1497,82 +309,22 @@ int main(int argc, char **argv)
 	if (optind + 1 != argc)
 		usage_error(optind == argc ? "no policy blob given" : "too many arguments");
 	opt.blob_path = argv[optind];
-	libbpf_set_print(libbpf_print);
 
-	err = read_blob(opt.blob_path, &L.slot[0]);
+	err = policy_slot_read(opt.blob_path, &first);
 	if (err)
 		return err;
 	if (geteuid() != 0)
 		die("must run as root (BPF programs and LSM hooks need it)");
-
-	do_probe(&pr);
-	L.lsm = pr.lsm_usable;
-	if (!pr.btf)
-		die("the kernel has no BTF (/sys/kernel/btf/vmlinux): d4c needs CONFIG_DEBUG_INFO_BTF");
-	if (blob_blocks(&L.slot[0].b) && !L.lsm) {
-		if (!opt.monitor) {
-			error("the policy blocks, but BPF LSM is not usable (%s): boot with "
-			      "'lsm=...,bpf' on the kernel command line, or run with --monitor to "
-			      "observe only",
-			      pr.lsm_error);
-			return EXIT_NO_LSM;
-		}
-		warning("--monitor: BPF LSM is not usable, nothing will be blocked");
-	}
-
-	L.cctx = container_ctx_new(getenv("D4C_HOST_ROOT"));
-	read_boot_id(L.boot_id, sizeof(L.boot_id));
-	L.boot_to_real = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_BOOTTIME);
-	jsonw_init(&L.w);
-
-	L.skel = d4c_bpf__open();
-	if (!L.skel) {
-		error("cannot open the BPF object: %s", strerror(errno));
-		err = EXIT_KERNEL;
+	jsonw_init(&out.w);
+	lo.host = opt.host;
+	lo.monitor = opt.monitor;
+	lo.ringbuf_size = opt.ringbuf_size;
+	lo.cluster_id = opt.cluster_id;
+	lo.cluster_name = opt.cluster_name;
+	lo.pin_dir = opt.pin_dir;
+	err = loader_start(&L, &lo, &first, emit, &L);
+	if (err)
 		goto cleanup;
-	}
-	bpf_map__set_max_entries(L.skel->maps.events, opt.ringbuf_size);
-	bpf_map__set_max_entries(L.skel->maps.scratch, libbpf_num_possible_cpus());
-	L.skel->rodata->wakeup_bytes = opt.ringbuf_size / 4 < D4C_WAKEUP_BYTES
-					       ? opt.ringbuf_size / 4
-					       : D4C_WAKEUP_BYTES;
-	/* file operations: at the LSM hooks when there is BPF LSM, else
-	 * observed at the syscall tracepoints */
-	bpf_object__for_each_program(prog, L.skel->obj) {
-		if (bpf_program__type(prog) == BPF_PROG_TYPE_LSM)
-			bpf_program__set_autoload(prog, L.lsm);
-	}
-	bpf_program__set_autoload(L.skel->progs.sys_enter, !L.lsm);
-	bpf_program__set_autoload(L.skel->progs.sys_exit, !L.lsm);
-	if (d4c_bpf__load(L.skel)) {
-		err = EXIT_KERNEL;
-		error("the kernel refused the BPF programs: %s (D4C_DEBUG=1 shows the verifier's log)",
-		      strerror(errno));
-		goto cleanup;
-	}
-	if (install_policy(&L, 0) || activate(&L, 0)) {
-		err = EXIT_KERNEL;
-		goto cleanup;
-	}
-	if (d4c_bpf__attach(L.skel)) {
-		err = EXIT_KERNEL;
-		error("cannot attach the BPF programs: %s", strerror(errno));
-		goto cleanup;
-	}
-	if (wait_live(&L)) {
-		err = EXIT_KERNEL;
-		goto cleanup;
-	}
-	if (opt.pin_dir && pin_links(&L)) {
-		err = EXIT_USAGE;
-		goto cleanup;
-	}
-	L.rb = ring_buffer__new(bpf_map__fd(L.skel->maps.events), on_record, &L, NULL);
-	if (!L.rb) {
-		err = EXIT_KERNEL;
-		error("cannot open the ring buffer: %s", strerror(errno));
-		goto cleanup;
-	}
 
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
@@ -1580,59 +332,40 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	drop_privileges();
-	warning("policy revision %" PRIu64 " (%.12s) in force, %s%s", (uint64_t)L.slot[0].b.hdr->revision,
-		L.slot[0].digest_hex, L.lsm ? "enforcing with BPF LSM" : "observing (no BPF LSM)",
+	loader_drop_privileges();
+	warning("policy revision %" PRIu64 " (%.12s) in force, %s%s",
+		(uint64_t)L.slot[0].b.hdr->revision, L.slot[0].digest_hex,
+		L.lsm ? "enforcing with BPF LSM" : "observing (no BPF LSM)",
 		opt.host ? ", host processes included" : "");
 
 	next_metrics = clock_ns(CLOCK_MONOTONIC) + opt.metrics_interval * 1000000000ull;
 	while (!stop_signal) {
-		int n = ring_buffer__poll(L.rb, cgtab.npending ? 5 : D4C_POLL_MS);
+		int n = loader_poll(&L, D4C_POLL_MS);
 
-		/* a poll that timed out read nothing: records wait for a wake-up
-		 * only up to a batch, so take what is there */
-		if (n >= 0)
-			n = ring_buffer__consume(L.rb);
 		if (n < 0 && n != -EINTR) {
 			err = EXIT_KERNEL;
 			error("cannot read the ring buffer: %s", strerror(-n));
 			break;
 		}
 		flush_out(&L);
-		if (cgtab.npending)
-			retry_pending(&L);
 		if (reload_requested) {
 			reload_requested = 0;
-			reload(&L);
+			if (loader_reload(&L, opt.blob_path))
+				warning("SIGHUP: the policy in force did not change");
 		}
 		if (opt.metrics_interval && clock_ns(CLOCK_MONOTONIC) >= next_metrics) {
 			write_metrics(&L, 0);
 			next_metrics += opt.metrics_interval * 1000000000ull;
 		}
 	}
-	/* detach first, then drain: nothing produced is left unread (pinned
-	 * links stay: closing our descriptors does not detach them) */
-	if (!opt.pin_dir)
-		d4c_bpf__detach(L.skel);
-	else
-		warning("programs stay attached, pinned in '%s': 'd4c-load --unpin %s' removes them",
-			opt.pin_dir, opt.pin_dir);
-	ring_buffer__consume(L.rb);
+	loader_stop(&L);
 	flush_out(&L);
 	write_metrics(&L, 1);
-	if (L.out_broken && !err)
+	if (out.broken && !err)
 		err = EXIT_USAGE;
 
 cleanup:
-	ring_buffer__free(L.rb);
-	d4c_bpf__destroy(L.skel);
-	for (unsigned s = 0; s < D4C_SLOTS; s++)
-		free(L.slot[s].mem);
-	if (L.cctx)
-		container_ctx_free(L.cctx);
-	jsonw_free(&L.w);
-	for (size_t i = 0; i < cgtab.cap; i++)
-		free(cgtab.v[i].path);
-	free(cgtab.v);
+	loader_free(&L);
+	jsonw_free(&out.w);
 	return err;
 }
