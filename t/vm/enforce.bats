@@ -5,6 +5,8 @@
 # operation fail with EPERM, leaves the file system as it was, and sends a
 # denied alert; `alert` and `log` allow and send; `exclude` prevents.
 
+bats_require_minimum_version 1.5.0
+
 load ../helpers
 load ../containers/runc
 
@@ -338,4 +340,23 @@ assert_denied_file() {
 	assert_equal "$(jq -c .cloud_defend.matched_selectors <<<"$output")" '["notVolumeFiles"]'
 	run events ".file.path == \"$T/vol/single\""
 	assert_output ""
+}
+
+@test "d4c-trace under BPF LSM: file events come from the LSM hooks, a command's status comes back" {
+	mkdir "$T/w"
+	run --separate-stderr d4c-trace -j -t file,exec --path "$T/w/**" -- \
+		sh -c "echo a >$T/w/f; echo b >>$T/w/f; mv $T/w/f $T/w/g; rm $T/w/g; exit 3"
+	[ "$status" -eq 3 ] || fail "exit status $status, not 3: $stderr"
+	printf '%s\n' "${lines[@]}" >"$T/trace.json"
+	run jq -r 'select(.event.category == ["file"]) | [.event.action, .file.path, .cloud_defend.hook_point] | join(" ")' "$T/trace.json"
+	assert_output "creation $T/w/f lsm__path_mknod
+open $T/w/f lsm__file_open
+rename $T/w/g lsm__path_rename
+deletion $T/w/g lsm__path_unlink"
+	run jq -r 'select(.event.action == "exec") | .process.args[0]' "$T/trace.json"
+	assert_output "sh
+mv
+rm"
+	run /usr/bin/python3 "$top_srcdir/t/validate-events.py" "$T/trace.json"
+	assert_success
 }
