@@ -267,14 +267,8 @@ int main(int argc, char **argv)
 			opt.monitor = 1;
 			break;
 		case OPT_RINGBUF:
-			errno = 0;
-			opt.ringbuf_size = strtoul(optarg, &end, 0);
-			if (*end == 'k' || *end == 'K')
-				opt.ringbuf_size <<= 10, end++;
-			else if (*end == 'm' || *end == 'M')
-				opt.ringbuf_size <<= 20, end++;
-			if (errno || *end || opt.ringbuf_size < 4096 ||
-			    (opt.ringbuf_size & (opt.ringbuf_size - 1)))
+			opt.ringbuf_size = loader_parse_size(optarg);
+			if (!opt.ringbuf_size)
 				usage_error(
 				    "--ringbuf-size: '%s' is not a power of two of at least 4096",
 				    optarg);

@@ -793,7 +793,6 @@ int main(int argc, char **argv)
 	pid_t child = 0;
 	int c, err = 0, go = -1, status = 0, child_done = 0;
 	uint64_t deadline = 0, c_before[D4C_C_MAX], c_after[D4C_C_MAX];
-	char *end;
 
 	set_progname(argv[0]);
 	while ((c = getopt_long(argc, argv, "+p:c:n:t:jh", long_opts, NULL)) != -1) {
@@ -852,14 +851,8 @@ int main(int argc, char **argv)
 				usage_error("--duration: must be at least 1 second");
 			break;
 		case OPT_RINGBUF:
-			errno = 0;
-			opt.ringbuf_size = strtoul(optarg, &end, 0);
-			if (*end == 'k' || *end == 'K')
-				opt.ringbuf_size <<= 10, end++;
-			else if (*end == 'm' || *end == 'M')
-				opt.ringbuf_size <<= 20, end++;
-			if (errno || *end || opt.ringbuf_size < 4096 ||
-			    (opt.ringbuf_size & (opt.ringbuf_size - 1)))
+			opt.ringbuf_size = loader_parse_size(optarg);
+			if (!opt.ringbuf_size)
 				usage_error(
 				    "--ringbuf-size: '%s' is not a power of two of at least 4096",
 				    optarg);

@@ -1510,6 +1510,24 @@ const char *loader_hook_name(unsigned hook)
 	return hook < D4C_HOOK_MAX ? hook_names[hook] : NULL;
 }
 
+unsigned long loader_parse_size(const char *s)
+{
+	unsigned long v;
+	char *end;
+
+	errno = 0;
+	v = strtoul(s, &end, 0);
+	if (end == s || *s == '-')
+		return 0;
+	if (*end == 'k' || *end == 'K')
+		v <<= 10, end++;
+	else if (*end == 'm' || *end == 'M')
+		v <<= 20, end++;
+	if (errno || *end || v < 4096 || v > (1ul << 30) || (v & (v - 1)))
+		return 0;
+	return v;
+}
+
 int loader_exit_code(uint32_t status)
 {
 	if ((status >> 8) & 0xff)

@@ -167,6 +167,9 @@ void loader_put_base(struct jsonw *w, uint64_t unix_ns);
 const char *loader_file_action_name(unsigned action);
 /* cloud_defend.hook_point of a D4C_HOOK_*, or NULL. */
 const char *loader_hook_name(unsigned hook);
+/* A ring buffer size: a power of two of at least 4096, with an optional
+ * k or M suffix. Returns it, or 0 when S is not one. */
+unsigned long loader_parse_size(const char *s);
 /* The exit code a shell would show for a wait status. */
 int loader_exit_code(uint32_t status);
 

@@ -50,15 +50,21 @@ compile_policy() {
 load_start() {
 	d4c-load "$@" >"$T/events.json" 2>"$T/load.err" &
 	LOAD_PID=$!
+	wait_started "$LOAD_PID" "$T/load.err" 'in force' d4c-load
+}
+
+# Waits (at most 30 s) until background process PID has written PATTERN
+# to its stderr in FILE; fails, showing FILE, if NAME exits first.
+wait_started() {
 	for _ in $(seq 1 300); do
-		grep -q 'in force' "$T/load.err" && return 0
-		if ! kill -0 "$LOAD_PID" 2>/dev/null; then
-			cat "$T/load.err" >&2
+		grep -q "$3" "$2" && return 0
+		if ! kill -0 "$1" 2>/dev/null; then
+			cat "$2" >&2
 			return 1
 		fi
 		sleep 0.1
 	done
-	echo "d4c-load did not start in 30 s" >&2
+	echo "$4 did not start in 30 s" >&2
 	return 1
 }
 

@@ -31,16 +31,7 @@ teardown() {
 trace_start() {
 	d4c-trace "$@" >"$T/trace.out" 2>"$T/trace.err" &
 	TRACE_PID=$!
-	for _ in $(seq 1 300); do
-		grep -q 'tracing' "$T/trace.err" && return 0
-		if ! kill -0 "$TRACE_PID" 2>/dev/null; then
-			cat "$T/trace.err" >&2
-			return 1
-		fi
-		sleep 0.1
-	done
-	echo "d4c-trace did not start in 30 s" >&2
-	return 1
+	wait_started "$TRACE_PID" "$T/trace.err" tracing d4c-trace
 }
 
 # Stops it as a user would (Ctrl-C); its exit status is in $TRACE_RC.
