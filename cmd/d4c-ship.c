@@ -687,6 +687,9 @@ static struct batch batches[2], *fill = &batches[0], *fly;
 static struct spool *spool;
 static int exit_code;
 
+static sigset_t handled_signals; /* blocked from the start, read from a signalfd */
+static void print_counters(void);
+
 static uint64_t backoff_ns(void)
 {
 	double d = opt.backoff_min * pow(2, fail_streak > 0 ? fail_streak - 1 : 0);
@@ -992,8 +995,24 @@ static void probe(void)
 				w = deadline > now_ns() ? deadline - now_ns() : 0;
 			ts.tv_sec = w / 1000000000ull;
 			ts.tv_nsec = w % 1000000000ull;
-			while (nanosleep(&ts, &ts) && errno == EINTR)
-				;
+			/* Sleep, but answer signals (they are blocked: see main). */
+			for (uint64_t until = now_ns() + w;;) {
+				int sig = sigtimedwait(&handled_signals, NULL, &ts);
+				uint64_t t = now_ns();
+
+				if (sig == SIGINT || sig == SIGTERM)
+					fatal_refused(EXIT_UNREACHABLE,
+						      "stopped by a signal while waiting for '%s'",
+						      opt.urls[i]);
+				if (sig == SIGUSR1)
+					print_counters();
+				if (sig < 0 && errno == EAGAIN)
+					break;
+				if (t >= until)
+					break;
+				ts.tv_sec = (until - t) / 1000000000ull;
+				ts.tv_nsec = (until - t) % 1000000000ull;
+			}
 		}
 	}
 }
@@ -1470,13 +1489,18 @@ static void setup_http(void)
 int main(int argc, char **argv)
 {
 	struct ndjson_reader rd;
-	sigset_t sigs;
 	int sigfd;
 	bool input_open = true, stopping = false, final_sent = false;
 	uint64_t next_metrics, stop_deadline = 0;
 
 	set_progname(argv[0]);
 	srandom(now_ns() ^ getpid());
+	/* Blocked before anything can take long: a signal is never lost or fatal. */
+	sigemptyset(&handled_signals);
+	sigaddset(&handled_signals, SIGINT);
+	sigaddset(&handled_signals, SIGTERM);
+	sigaddset(&handled_signals, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &handled_signals, NULL);
 	parse_options(argc, argv);
 	signal(SIGPIPE, SIG_IGN);
 	es_on = opt.nurls > 0;
@@ -1529,12 +1553,7 @@ int main(int argc, char **argv)
 	if (es_on)
 		probe();
 
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGUSR1);
-	sigprocmask(SIG_BLOCK, &sigs, NULL);
-	sigfd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
+	sigfd = signalfd(-1, &handled_signals, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (sigfd < 0)
 		die("signalfd: %s", strerror(errno));
 	fcntl(STDIN_FILENO, F_SETFL, fcntl(STDIN_FILENO, F_GETFL) | O_NONBLOCK);

@@ -81,6 +81,19 @@ ship() {
 		--backoff-min 0.05 --backoff-max 1 "$@"
 }
 
+# Starts d4c-ship in the background as SHIP_PID (env execs it: the PID is
+# d4c-ship's own, not a subshell's), and waits until it reads its input.
+ship_bg() {
+	env D4C_ES_API_KEY=id1:s3cret d4c-ship --es "$URL" --metrics-interval 0 \
+		--backoff-min 0.05 --backoff-max 1 "$@" &
+	SHIP_PID=$!
+	for _ in $(seq 1 100); do
+		[ "$(cat "/proc/$SHIP_PID/comm" 2>/dev/null)" = d4c-ship ] && break
+		sleep 0.05
+	done
+	sleep 0.5 # past the start-up probe
+}
+
 @test "events land in the data stream their event.dataset names, once each, with a final metric record" {
 	esd_start --api-key id1:s3cret
 	/usr/bin/python3 "$GEN" 1000 >"$T/in"
@@ -140,8 +153,8 @@ ship() {
 	head -n 20000 "$T/in" >"$T/in1"
 	tail -n +20001 "$T/in" >"$T/in2"
 	mkfifo "$T/pipe"
-	ship --spool "$T/spool" --backoff-max 5 --batch-wait 0.2 <"$T/pipe" 2>"$T/err" &
-	SHIP_PID=$!
+	exec 7<>"$T/pipe" # open both ends: d4c-ship's open does not wait
+	ship_bg --spool "$T/spool" --backoff-max 5 --batch-wait 0.2 <"$T/pipe" 2>"$T/err"
 	exec 7>"$T/pipe"
 	cat "$T/in1" >&7
 	wait_stats "([.docs[]] | add // 0) >= 20000" 60
@@ -168,8 +181,7 @@ ship() {
 @test "kill -9 mid-stream and a restart with the same spool: every event arrives, duplicates absorbed by _id" {
 	esd_start --api-key id1:s3cret --faults '{"slow_ms":150}'
 	/usr/bin/python3 "$GEN" 100000 >"$T/in"
-	ship --spool "$T/spool" --batch-events 2000 <"$T/in" 2>"$T/err1" &
-	SHIP_PID=$!
+	ship_bg --spool "$T/spool" --batch-events 2000 <"$T/in" 2>"$T/err1"
 	# Everything read is in the spool (an event counts as read once spooled) ...
 	for _ in $(seq 1 300); do
 		kill -USR1 "$SHIP_PID"
@@ -326,10 +338,9 @@ ship() {
 	esd_start --api-key id1:s3cret
 	/usr/bin/python3 "$GEN" 3000 >"$T/in"
 	mkfifo "$T/pipe"
-	ship --spool "$T/spool" --spool-max-bytes 200K --spool-segment-bytes 64K \
-		--backoff-max 2 <"$T/pipe" 2>"$T/err" &
-	SHIP_PID=$!
-	sleep 1 # past the start-up probe
+	exec 7<>"$T/pipe"
+	ship_bg --spool "$T/spool" --spool-max-bytes 200K --spool-segment-bytes 64K \
+		--backoff-max 2 <"$T/pipe" 2>"$T/err"
 	curl -sS -X POST "$URL/_d4c/down?seconds=8" >/dev/null
 	sleep 0.5
 	cat "$T/in" >"$T/pipe" &
@@ -340,6 +351,7 @@ ship() {
 	spooled=$(cat "$T"/spool/seg-*.d4cs | wc -c)
 	[ "$spooled" -lt 400000 ] || fail "the spool grew to $spooled bytes"
 	wait "$writer"
+	exec 7>&- # the last writer gone: end of input
 	for _ in $(seq 1 300); do
 		kill -0 "$SHIP_PID" 2>/dev/null || break
 		sleep 0.2
@@ -406,7 +418,7 @@ ship() {
 }
 
 @test "the man page documents every option --help lists" {
-	man_opts=$(grep -o '^\\fB--[a-z-]*' "$top_srcdir/share/man/d4c-ship.1" | sed 's/^\\fB//' | sort -u)
+	man_opts=$(grep '^\\fB-' "$top_srcdir/share/man/d4c-ship.1" | grep -o '\\fB--[a-z-]*' | sed 's/^\\fB//' | sort -u)
 	help_opts=$(d4c-ship --help | grep -o '^  *\(-h, \)\?--[a-z-]*' | sed 's/.*--/--/' | sort -u)
 	assert_equal "$man_opts" "$help_opts"
 }
