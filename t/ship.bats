@@ -82,10 +82,12 @@ ship() {
 }
 
 # Starts d4c-ship in the background as SHIP_PID (env execs it: the PID is
-# d4c-ship's own, not a subshell's), and waits until it reads its input.
+# d4c-ship's own, not a subshell's; <&0: a background command's stdin is
+# /dev/null otherwise; 7>&-: not a writer of its own input pipe), and waits
+# until it reads its input.
 ship_bg() {
 	env D4C_ES_API_KEY=id1:s3cret d4c-ship --es "$URL" --metrics-interval 0 \
-		--backoff-min 0.05 --backoff-max 1 "$@" &
+		--backoff-min 0.05 --backoff-max 1 "$@" <&0 7>&- &
 	SHIP_PID=$!
 	for _ in $(seq 1 100); do
 		[ "$(cat "/proc/$SHIP_PID/comm" 2>/dev/null)" = d4c-ship ] && break
