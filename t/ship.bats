@@ -341,6 +341,27 @@ ship_bg() {
 	[ "$(stats .duplicates)" -gt 0 ]
 }
 
+@test "a slow server: the request times out, is sent again, and the copies are absorbed" {
+	esd_start --api-key id1:s3cret --faults '{"slow_ms":2500}'
+	/usr/bin/python3 "$GEN" 3000 >"$T/in"
+	ship_bg --request-timeout 1 --batch-events 1000 <"$T/in" 2>"$T/err"
+	for _ in $(seq 1 100); do
+		grep -q 'timed out' "$T/err" && break
+		sleep 0.1
+	done
+	grep -q 'timed out' "$T/err"
+	faults '{"slow_ms":0}'
+	for _ in $(seq 1 300); do
+		kill -0 "$SHIP_PID" 2>/dev/null || break
+		sleep 0.2
+	done
+	wait "$SHIP_PID"
+	SHIP_PID=
+	assert_all_indexed "$T/in"
+	# The double finished the timed-out request after d4c-ship gave up on it.
+	wait_stats '.duplicates > 0' 10
+}
+
 @test "a full spool stops reading stdin (the writer blocks) and drops nothing" {
 	esd_start --api-key id1:s3cret
 	/usr/bin/python3 "$GEN" 3000 >"$T/in"
