@@ -111,6 +111,15 @@ ship_bg() {
 	assert_equal "$(stats '.not_create')" 0
 }
 
+@test "several URLs are tried in turn: a dead first one does not stop delivery" {
+	esd_start --api-key id1:s3cret
+	/usr/bin/python3 "$GEN" 100 >"$T/in"
+	run env D4C_ES_API_KEY=id1:s3cret d4c-ship --es "http://127.0.0.1:1,$URL" \
+		--metrics-interval 0 --backoff-min 0.05 --backoff-max 0.2 <"$T/in"
+	assert_success
+	assert_all_indexed "$T/in"
+}
+
 @test "the same events shipped twice are indexed once: the _id is a hash of the line" {
 	esd_start --api-key id1:s3cret
 	/usr/bin/python3 "$GEN" 500 >"$T/in"
