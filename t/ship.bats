@@ -1,0 +1,482 @@
+#!/usr/bin/env bats
+# d4c-ship against esd.py, a TEST DOUBLE of Elasticsearch's _bulk API
+# (t/es-double/esd.py: Elasticsearch itself cannot be installed here). The
+# double checks what a cluster checks (NDJSON pairs, gzip, credentials,
+# create-only data streams, duplicate _ids) and injects the faults a
+# cluster has (429, 500, mapping errors, 413, slowness, cut connections,
+# downtime); its /_d4c/stats says what was really indexed, per data stream,
+# with an order-independent digest of the stored documents.
+
+load helpers
+
+ESD="$top_srcdir/t/es-double/esd.py"
+GEN="$top_srcdir/bench/ship-gen.py"
+DIGEST="$top_srcdir/t/es-double/digest.py"
+EVENT_STREAMS='logs-cloud_defend.process-default logs-cloud_defend.file-default logs-cloud_defend.alerts-default'
+
+setup() {
+	common_setup
+	ESD_PID= SHIP_PID=
+}
+
+teardown() {
+	[ -z "$SHIP_PID" ] || kill -9 "$SHIP_PID" 2>/dev/null || true
+	[ -z "$ESD_PID" ] || kill "$ESD_PID" 2>/dev/null || true
+}
+
+# Starts the double with ARGS; sets URL.
+esd_start() {
+	rm -f "$T/esd.port"
+	/usr/bin/python3 "$ESD" --port-file "$T/esd.port" "$@" >"$T/esd.log" 2>&1 &
+	ESD_PID=$!
+	for _ in $(seq 1 100); do
+		[ -s "$T/esd.port" ] && break
+		sleep 0.1
+	done
+	[ -s "$T/esd.port" ] || { cat "$T/esd.log" >&2; return 1; }
+	URL="${ESD_SCHEME:-http}://127.0.0.1:$(cat "$T/esd.port")"
+}
+
+# jq FILTER over the double's statistics.
+stats() {
+	curl -sS --max-time 10 -k "$URL/_d4c/stats" | jq -r "$1"
+}
+
+faults() {
+	curl -sS --max-time 10 -k -X POST "$URL/_d4c/faults" -d "$1" >/dev/null
+}
+
+# Documents (not metric records) the double holds, and their digest.
+indexed() {
+	stats "[.docs[\"${EVENT_STREAMS// /\"], .docs[\"}\"] // 0] | add"
+}
+indexed_digest() {
+	stats "[.digest[\"${EVENT_STREAMS// /\"], .digest[\"}\"] // 0] | add % 18446744073709551616"
+}
+
+# Fails unless the double holds exactly the distinct events of FILE.
+assert_all_indexed() {
+	local want
+	want=$(/usr/bin/python3 "$DIGEST" "$1")
+	assert_equal "$(indexed)" "$(echo "$want" | jq .count)"
+	assert_equal "$(indexed_digest)" "$(echo "$want" | jq .digest)"
+}
+
+# Waits (polling, at most $2 s) until the jq condition $1 on the stats holds.
+wait_stats() {
+	for _ in $(seq 1 $((${2:-60} * 5))); do
+		[ "$(stats "$1")" = true ] && return 0
+		sleep 0.2
+	done
+	fail "timed out waiting for: $1 ($(stats 'del(.faults)' | tr -d '\n'))"
+}
+
+# User and system CPU time of PID so far, in clock ticks.
+cpu_ticks() {
+	awk '{ print $14 + $15 }' "/proc/$1/stat"
+}
+
+ship() {
+	D4C_ES_API_KEY=${KEY-id1:s3cret} d4c-ship --es "$URL" --metrics-interval 0 \
+		--backoff-min 0.05 --backoff-max 1 "$@"
+}
+
+# Starts d4c-ship in the background as SHIP_PID (env execs it: the PID is
+# d4c-ship's own, not a subshell's; <&0: a background command's stdin is
+# /dev/null otherwise; 7>&-: not a writer of its own input pipe), and waits
+# until it reads its input.
+ship_bg() {
+	env D4C_ES_API_KEY=id1:s3cret d4c-ship --es "$URL" --metrics-interval 0 \
+		--backoff-min 0.05 --backoff-max 1 "$@" <&0 7>&- &
+	SHIP_PID=$!
+	for _ in $(seq 1 100); do
+		[ "$(cat "/proc/$SHIP_PID/comm" 2>/dev/null)" = d4c-ship ] && break
+		sleep 0.05
+	done
+	sleep 0.5 # past the start-up probe
+}
+
+@test "events land in the data stream their event.dataset names, once each, with a final metric record" {
+	esd_start --api-key id1:s3cret
+	/usr/bin/python3 "$GEN" 1000 >"$T/in"
+	run ship <"$T/in"
+	assert_success
+	assert_equal "$(stats '.docs["logs-cloud_defend.process-default"]')" 900
+	assert_equal "$(stats '.docs["logs-cloud_defend.file-default"]')" 80
+	assert_equal "$(stats '.docs["logs-cloud_defend.alerts-default"]')" 20
+	assert_equal "$(stats '.docs["metrics-cloud_defend.metrics-default"]')" 1
+	assert_all_indexed "$T/in"
+	# Every request was gzip'ed and authenticated; no action but create.
+	assert_equal "$(stats '.gzip_requests == .bulk_requests and .auth_failures == 0')" true
+	assert_equal "$(stats '.not_create')" 0
+}
+
+@test "several URLs are tried in turn: a dead first one does not stop delivery" {
+	esd_start --api-key id1:s3cret
+	/usr/bin/python3 "$GEN" 100 >"$T/in"
+	run env D4C_ES_API_KEY=id1:s3cret d4c-ship --es "http://127.0.0.1:1,$URL" \
+		--metrics-interval 0 --backoff-min 0.05 --backoff-max 0.2 <"$T/in"
+	assert_success
+	assert_all_indexed "$T/in"
+}
+
+@test "the same events shipped twice are indexed once: the _id is a hash of the line" {
+	esd_start --api-key id1:s3cret
+	/usr/bin/python3 "$GEN" 500 >"$T/in"
+	ship <"$T/in"
+	ship <"$T/in"
+	assert_all_indexed "$T/in"
+	assert_equal "$(stats .duplicates)" 500
+}
+
+@test "upstream metric records go to the metrics stream with d4c-ship's own" {
+	esd_start --api-key id1:s3cret
+	{
+		/usr/bin/python3 "$GEN" 10
+		echo '{"@timestamp":"2026-11-25T10:00:00.000000000Z","event":{"kind":"metric","dataset":"cloud_defend.metrics"},"d4c":{"stage":"d4c-load","produced":10,"delivered":10}}'
+	} >"$T/in"
+	ship --file "$T/out" <"$T/in"
+	assert_equal "$(stats '.docs["metrics-cloud_defend.metrics-default"]')" 2
+	run jq -c 'select(.d4c.stage == "d4c-ship") | .d4c | [.final, .read, .delivered, .invalid]' "$T/out"
+	assert_output '[true,11,11,0]'
+}
+
+@test "one million events, injected 429s and 500s: the same million documents, none twice" {
+	esd_start --api-key id1:s3cret \
+		--faults '{"item_429_rate":0.01,"item_500_rate":0.005,"request_500_rate":0.02,"request_429_rate":0.02}'
+	/usr/bin/python3 "$GEN" 1000000 >"$T/in"
+	run ship --spool "$T/spool" --batch-events 5000 --file "$T/out" --file-max-bytes 0 \
+		--backoff-min 0.01 --backoff-max 0.2 <"$T/in"
+	assert_success
+	assert_all_indexed "$T/in"
+	# The faults did happen, and were retried, not dropped.
+	assert_equal "$(stats '.item_429 > 0 and .item_500 > 0 and .request_500 > 0 and .request_429 > 0')" true
+	run jq -c 'select(.d4c.final) | .d4c | [.read, .acked + .duplicates, .dead_lettered, .retried > 0]' <(tail -1 "$T/out")
+	assert_output '[1000000,1000000,0,true]'
+	# Everything acknowledged: one segment left (the one appended to last),
+	# and a restart has nothing to send again.
+	run sh -c "ls '$T'/spool/seg-*.d4cs | wc -l"
+	assert_output 1
+	run ship --spool "$T/spool" </dev/null
+	assert_success
+	refute_output --partial 'not yet acknowledged'
+	assert_equal "$(indexed)" 1000000
+}
+
+@test "the server down for 30 seconds mid-stream: every event arrives once it is back, without spinning" {
+	esd_start --api-key id1:s3cret
+	/usr/bin/python3 "$GEN" 40000 >"$T/in"
+	head -n 20000 "$T/in" >"$T/in1"
+	tail -n +20001 "$T/in" >"$T/in2"
+	mkfifo "$T/pipe"
+	exec 7<>"$T/pipe" # open both ends: d4c-ship's open does not wait
+	ship_bg --spool "$T/spool" --backoff-max 5 --batch-wait 0.2 <"$T/pipe" 2>"$T/err"
+	exec 7>"$T/pipe"
+	cat "$T/in1" >&7
+	wait_stats "([.docs[]] | add // 0) >= 20000" 60
+	curl -sS -X POST "$URL/_d4c/down?seconds=30" >/dev/null
+	sleep 1
+	local t0 t1
+	t0=$(cpu_ticks "$SHIP_PID")
+	cat "$T/in2" >&7 # taken into the spool while the server is down
+	exec 7>&-
+	sleep 25
+	t1=$(cpu_ticks "$SHIP_PID")
+	# Backing off, not spinning: well under a second of CPU in 25 s (ticks: 1/100 s).
+	[ $((t1 - t0)) -lt 100 ] || fail "d4c-ship used $((t1 - t0)) ticks of CPU while the server was down"
+	grep -q 'retrying in' "$T/err"
+	for _ in $(seq 1 300); do
+		kill -0 "$SHIP_PID" 2>/dev/null || break
+		sleep 0.2
+	done
+	wait "$SHIP_PID"
+	SHIP_PID=
+	assert_all_indexed "$T/in"
+}
+
+@test "kill -9 mid-stream and a restart with the same spool: every event arrives, duplicates absorbed by _id" {
+	esd_start --api-key id1:s3cret --faults '{"slow_ms":150}'
+	/usr/bin/python3 "$GEN" 100000 >"$T/in"
+	ship_bg --spool "$T/spool" --batch-events 2000 <"$T/in" 2>"$T/err1"
+	# Everything read is in the spool (an event counts as read once spooled) ...
+	for _ in $(seq 1 300); do
+		kill -USR1 "$SHIP_PID"
+		sleep 0.2
+		grep -q 'read=100000 ' "$T/err1" && break
+	done
+	grep -q 'read=100000 ' "$T/err1"
+	# ... and only part of it is indexed when d4c-ship dies.
+	wait_stats '.total >= 10000' 60
+	kill -9 "$SHIP_PID"
+	wait "$SHIP_PID" || true
+	SHIP_PID=
+	local before
+	before=$(indexed)
+	[ "$before" -lt 100000 ] || fail "everything was indexed before the kill: test proves nothing"
+	faults '{"slow_ms":0}'
+	run ship --spool "$T/spool" </dev/null
+	assert_success
+	assert_output --partial 'not yet acknowledged, sending them again'
+	assert_all_indexed "$T/in"
+}
+
+@test "bad credentials: one clear line, exit 3, no retrying" {
+	esd_start --api-key id1:s3cret
+	/usr/bin/python3 "$GEN" 10 >"$T/in"
+	KEY=id1:wrong run ship <"$T/in"
+	assert_failure 3
+	assert_one_line
+	assert_output --partial 'refused the credentials (401)'
+	assert_equal "$(stats .auth_failures)" 1
+}
+
+@test "basic auth with the password in a file" {
+	esd_start --basic 'ingest:pa ss'
+	/usr/bin/python3 "$GEN" 10 >"$T/in"
+	printf 'pa ss\n' >"$T/pw"
+	KEY= run ship --user ingest --password-file "$T/pw" <"$T/in"
+	assert_success
+	assert_all_indexed "$T/in"
+	printf 'nope\n' >"$T/pw"
+	KEY= run ship --user ingest --password-file "$T/pw" <"$T/in"
+	assert_failure 3
+	assert_one_line
+}
+
+@test "TLS: verified with --ca, refused with the wrong CA (exit 3, one line), unverified only when asked loudly" {
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
+		-addext subjectAltName=IP:127.0.0.1 -keyout "$T/key.pem" -out "$T/cert.pem" 2>/dev/null
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=other \
+		-keyout "$T/other.key" -out "$T/other.pem" 2>/dev/null
+	ESD_SCHEME=https esd_start --api-key id1:s3cret --tls "$T/cert.pem" "$T/key.pem"
+	/usr/bin/python3 "$GEN" 20 >"$T/in"
+	run ship --ca "$T/cert.pem" <"$T/in"
+	assert_success
+	assert_all_indexed "$T/in"
+	run ship --ca "$T/other.pem" <"$T/in"
+	assert_failure 3
+	assert_one_line
+	assert_output --partial 'TLS'
+	run ship <"$T/in" # the system's CAs do not know this one
+	assert_failure 3
+	assert_one_line
+	run ship --ca "$T/missing.pem" <"$T/in"
+	assert_failure 3
+	assert_one_line
+	assert_output --partial "cannot read CA file"
+	run ship --insecure-skip-tls-verify <"$T/in"
+	assert_success
+	assert_output --partial 'NOT checked'
+}
+
+@test "an unreachable host: one clear line and exit 4 after --startup-timeout, little CPU" {
+	esd_start
+	kill "$ESD_PID"
+	wait "$ESD_PID" 2>/dev/null || true
+	ESD_PID=
+	/usr/bin/python3 "$GEN" 10 >"$T/in"
+	run /usr/bin/time -o "$T/cpu" -f '%U %S' env D4C_ES_API_KEY=x:y d4c-ship --es "$URL" \
+		--startup-timeout 4 --backoff-min 0.2 --backoff-max 1 <"$T/in"
+	assert_failure 4
+	assert_one_line
+	assert_output --partial "cannot reach '$URL' within 4 s"
+	local cpu
+	cpu=$(tail -n 1 "$T/cpu" | awk '{ print $1 + $2 }')
+	awk -v c="$cpu" 'BEGIN { exit !(c < 0.5) }' || fail "used $cpu s of CPU"
+}
+
+@test "a mapping error lands in the dead-letter file with its reason; the rest is indexed" {
+	esd_start --api-key id1:s3cret --faults '{"mapping_error_substring":"\"pid\":\"not-a-number\""}'
+	/usr/bin/python3 "$GEN" 10 >"$T/good"
+	{
+		cat "$T/good"
+		echo '{"@timestamp":"2026-11-25T10:00:00.000000000Z","event":{"kind":"event","dataset":"cloud_defend.process"},"process":{"pid":"not-a-number"}}'
+	} >"$T/in"
+	run ship --dead-letter "$T/dead" <"$T/in"
+	assert_failure 1
+	assert_all_indexed "$T/good"
+	run jq -c '[.error.status, .error.type, .document.process.pid, ._index]' "$T/dead"
+	assert_output '[400,"document_parsing_exception","not-a-number","logs-cloud_defend.process-default"]'
+	jq -e '.error.reason | test("failed to parse field \\[process.pid\\]")' "$T/dead"
+}
+
+@test "lines that are not JSON objects are counted, reported and dead-lettered, never sent" {
+	esd_start --api-key id1:s3cret
+	/usr/bin/python3 "$GEN" 5 >"$T/good"
+	{
+		head -n 2 "$T/good"
+		echo 'not json'
+		echo '[1,2,3]'
+		echo '{"event":{"kind":"event"},'
+		echo '{"event":{"kind":"event","dataset":"something.else"}}'
+		tail -n 3 "$T/good"
+	} >"$T/in"
+	run ship --spool "$T/spool" --file "$T/out" <"$T/in"
+	assert_failure 1
+	assert_output --partial 'line 3: not a JSON object'
+	assert_all_indexed "$T/good"
+	run jq -c '[.line_number, .error.type]' "$T/spool/dead-letter.ndjson"
+	assert_output - <<-EOF
+	[3,"invalid_json"]
+	[4,"invalid_json"]
+	[5,"invalid_json"]
+	[6,"no_data_stream"]
+	EOF
+	run jq -c 'select(.d4c.final) | .d4c | [.read, .invalid, .dead_lettered]' "$T/out"
+	assert_output '[9,4,4]'
+}
+
+@test "a 413 splits the batch until it fits; a document too large alone is dead-lettered" {
+	esd_start --api-key id1:s3cret --faults '{"max_body":60000}'
+	/usr/bin/python3 "$GEN" 300 >"$T/in"
+	run ship --gzip-level 0 --batch-events 300 --dead-letter "$T/dead" <"$T/in"
+	assert_success
+	assert_all_indexed "$T/in"
+	[ "$(stats .too_large)" -gt 0 ]
+	printf '{"@timestamp":"2026-11-25T10:00:00Z","event":{"dataset":"cloud_defend.file"},"pad":"%070000d"}\n' 0 >"$T/big"
+	run ship --gzip-level 0 --dead-letter "$T/dead" <"$T/big"
+	assert_failure 1
+	run jq -r '.error.status' "$T/dead"
+	assert_output 413
+}
+
+@test "connections cut after indexing: the batch is sent again and the copies are absorbed as duplicates" {
+	esd_start --api-key id1:s3cret --faults '{"drop_after_index_rate":0.4}' --seed 7
+	/usr/bin/python3 "$GEN" 5000 >"$T/in"
+	run ship --batch-events 500 <"$T/in"
+	assert_success
+	assert_all_indexed "$T/in"
+	[ "$(stats .dropped)" -gt 0 ]
+	[ "$(stats .duplicates)" -gt 0 ]
+}
+
+@test "a slow server: the request times out, is sent again, and the copies are absorbed" {
+	esd_start --api-key id1:s3cret --faults '{"slow_ms":2500}'
+	/usr/bin/python3 "$GEN" 3000 >"$T/in"
+	ship_bg --request-timeout 1 --batch-events 1000 <"$T/in" 2>"$T/err"
+	for _ in $(seq 1 100); do
+		grep -q 'timed out' "$T/err" && break
+		sleep 0.1
+	done
+	grep -q 'timed out' "$T/err"
+	faults '{"slow_ms":0}'
+	for _ in $(seq 1 300); do
+		kill -0 "$SHIP_PID" 2>/dev/null || break
+		sleep 0.2
+	done
+	wait "$SHIP_PID"
+	SHIP_PID=
+	assert_all_indexed "$T/in"
+	# The double finished the timed-out request after d4c-ship gave up on it.
+	wait_stats '.duplicates > 0' 10
+}
+
+@test "a full spool stops reading stdin (the writer blocks) and drops nothing" {
+	esd_start --api-key id1:s3cret
+	/usr/bin/python3 "$GEN" 3000 >"$T/in"
+	mkfifo "$T/pipe"
+	exec 7<>"$T/pipe"
+	ship_bg --spool "$T/spool" --spool-max-bytes 200K --spool-segment-bytes 64K \
+		--backoff-max 2 <"$T/pipe" 2>"$T/err"
+	curl -sS -X POST "$URL/_d4c/down?seconds=8" >/dev/null
+	sleep 0.5
+	cat "$T/in" >"$T/pipe" &
+	local writer=$!
+	sleep 4
+	kill -0 "$writer" || fail "the writer finished: d4c-ship did not stop reading"
+	local spooled
+	spooled=$(cat "$T"/spool/seg-*.d4cs | wc -c)
+	[ "$spooled" -lt 400000 ] || fail "the spool grew to $spooled bytes"
+	wait "$writer"
+	exec 7>&- # the last writer gone: end of input
+	for _ in $(seq 1 300); do
+		kill -0 "$SHIP_PID" 2>/dev/null || break
+		sleep 0.2
+	done
+	wait "$SHIP_PID"
+	SHIP_PID=
+	assert_all_indexed "$T/in"
+}
+
+@test "--setup installs an index template with ECS mappings for each of the four data streams" {
+	esd_start --api-key id1:s3cret
+	run env D4C_ES_API_KEY=id1:s3cret d4c-ship --setup --es "$URL" --templates "$top_srcdir/share/templates"
+	assert_success
+	assert_equal "${#lines[@]}" 4
+	assert_equal "$(stats '.templates | length')" 4
+	run curl -sS -H "Authorization: ApiKey $(printf id1:s3cret | base64)" \
+		"$URL/_index_template/d4c-logs-cloud_defend.process"
+	echo "$output" | jq -e '.index_templates[0].index_template |
+		.index_patterns == ["logs-cloud_defend.process-*"] and .data_stream == {} and .priority > 200 and
+		.template.mappings.properties["@timestamp"].type == "date_nanos" and
+		.template.mappings.properties.process.properties.pid.type == "long"'
+}
+
+@test "--file rotates by size and --stdout passes through, together" {
+	/usr/bin/python3 "$GEN" 2000 >"$T/in"
+	run sh -c "d4c-ship --file '$T/out' --file-max-bytes 500K --file-keep 3 --stdout --metrics-interval 0 <'$T/in' >'$T/stdout'"
+	assert_success
+	[ -f "$T/out.1" ] && [ -f "$T/out.3" ] && [ ! -f "$T/out.4" ]
+	for f in "$T"/out*; do [ "$(stat -c %s "$f")" -le 512000 ]; done
+	assert_equal "$(head -n 2000 "$T/stdout" | cmp - "$T/in" && echo same)" same
+	# The newest files hold the last events, whole lines each.
+	cat "$T/out.3" "$T/out.2" "$T/out.1" "$T/out" | tail -n 1 | jq -e '.d4c.final'
+	cat "$T/out.3" "$T/out.2" "$T/out.1" "$T/out" | grep -v '"kind":"metric"' | tail -n 100 | cmp - <(tail -n 100 "$T/in")
+}
+
+@test "SIGUSR1 prints the counters on stderr" {
+	mkfifo "$T/pipe"
+	d4c-ship --stdout <"$T/pipe" >/dev/null 2>"$T/err" &
+	SHIP_PID=$!
+	exec 7>"$T/pipe"
+	echo '{"a":1}' >&7
+	sleep 0.5
+	kill -USR1 "$SHIP_PID"
+	for _ in $(seq 1 50); do
+		grep -q 'read=1 ' "$T/err" && break
+		sleep 0.1
+	done
+	exec 7>&-
+	wait "$SHIP_PID"
+	SHIP_PID=
+	grep -q 'd4c-ship: read=1 invalid=0 acked=0 duplicates=0 retried=0 dead_lettered=0 spooled_bytes=0' "$T/err"
+}
+
+@test "usage errors exit 2 with one line: no output, credentials in the URL, a bad namespace" {
+	run d4c-ship </dev/null
+	assert_failure 2
+	run d4c-ship --es http://u:p@127.0.0.1:9 </dev/null
+	assert_failure 2
+	assert_output --partial 'credentials'
+	run d4c-ship --es http://127.0.0.1:9 --namespace Bad-NS </dev/null
+	assert_failure 2
+	run d4c-ship --spool "$T/s" --file "$T/f" </dev/null
+	assert_failure 2
+}
+
+@test "the man page documents every option --help lists" {
+	man_opts=$(grep '^\\fB-' "$top_srcdir/share/man/d4c-ship.1" | grep -o '\\fB--[a-z-]*' | sed 's/^\\fB//' | sort -u)
+	help_opts=$(d4c-ship --help | grep -o '^  *\(-h, \)\?--[a-z-]*' | sed 's/.*--/--/' | sort -u)
+	assert_equal "$man_opts" "$help_opts"
+}
+
+@test "the test double enforces the data-stream contract d4c-ship relies on" {
+	esd_start --api-key id1:s3cret
+	auth="Authorization: ApiKey $(printf id1:s3cret | base64)"
+	body='{"index":{"_index":"logs-cloud_defend.process-default","_id":"x"}}
+{"@timestamp":"2026-01-01T00:00:00Z"}
+{"create":{"_index":"logs-cloud_defend.process-default","_id":"y"}}
+{"no":"timestamp"}
+{"create":{"_index":"logs-cloud_defend.process-default","_id":"z"}}
+{"@timestamp":"2026-01-01T00:00:00Z"}
+{"create":{"_index":"logs-cloud_defend.process-default","_id":"z"}}
+{"@timestamp":"2026-01-01T00:00:00Z"}
+'
+	run curl -sS -H "$auth" -H 'Content-Type: application/x-ndjson' --data-binary "$body" "$URL/_bulk"
+	echo "$output" | jq -e '.errors == true and ([.items[][] | .status] == [400, 400, 201, 409])'
+	run curl -sS -o /dev/null -w '%{http_code}' -H 'Content-Type: application/x-ndjson' \
+		--data-binary "$body" "$URL/_bulk"
+	assert_output 401
+	run curl -sS -H "$auth" -H 'Content-Type: application/x-ndjson' --data-binary '{"create":{}}' "$URL/_bulk"
+	echo "$output" | jq -e '.status == 400'
+}

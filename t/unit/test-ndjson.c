@@ -1,0 +1,142 @@
+/*
+ * test-ndjson.c - the NDJSON scanner accepts exactly the JSON objects,
+ * finds dotted paths nested or literal, and the line reader cuts lines
+ * at the maximum length without losing the ones that follow.
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ndjson.h"
+#include "tap.h"
+
+static const char *const paths[] = {"event.kind", "event.dataset"};
+
+static int scan(const char *s, struct ndjson_str *f, const char **msg)
+{
+	size_t off;
+
+	*msg = NULL;
+	return ndjson_scan(s, strlen(s), paths, 2, f, &off, msg);
+}
+
+static int is_val(const struct ndjson_str *v, const char *want)
+{
+	return want ? v->ptr && v->len == strlen(want) && !memcmp(v->ptr, want, v->len) : !v->ptr;
+}
+
+int main(void)
+{
+	static const char *const valid[] = {
+	    "{}",
+	    " {\"a\":1} \r",
+	    "{\"a\":[1,-2.5e+3,0,true,false,null,\"x\",{\"b\":[]}],\"c\":{}}",
+	    "{\"s\":\"esc \\\" \\\\ \\/ \\b \\f \\n \\r \\t \\u00e9\"}",
+	    "{\"k\":\"\xc3\xa9 utf-8 bytes pass\"}",
+	};
+	static const char *const invalid[] = {
+	    "",
+	    "   ",
+	    "[1,2]",
+	    "\"s\"",
+	    "1",
+	    "null",
+	    "{",
+	    "{\"a\"}",
+	    "{\"a\":}",
+	    "{\"a\":1,}",
+	    "{,}",
+	    "{\"a\":1}{",
+	    "{\"a\":1} x",
+	    "{\"a\":01}",
+	    "{\"a\":1.}",
+	    "{\"a\":.5}",
+	    "{\"a\":-}",
+	    "{\"a\":tru}",
+	    "{\"a\":\"\\x\"}",
+	    "{\"a\":\"\\u12g4\"}",
+	    "{\"a\":\"tab\there\"}",
+	    "{\"a\":\"open}",
+	    "{a:1}",
+	    "{\"a\":[1 2]}",
+	    "{\"a\":1 \"b\":2}",
+	};
+	struct ndjson_str f[2];
+	const char *msg;
+	char deep[300];
+
+	plan(NO_PLAN);
+	for (size_t i = 0; i < sizeof(valid) / sizeof(*valid); i++)
+		ok(scan(valid[i], f, &msg) == 0, "valid: %s", valid[i]);
+	for (size_t i = 0; i < sizeof(invalid) / sizeof(*invalid); i++)
+		ok(scan(invalid[i], f, &msg) == -1 && msg, "invalid (%s): '%s'", msg ? msg : "-",
+		   invalid[i]);
+
+	scan("{\"event\":{\"kind\":\"alert\",\"dataset\":\"cloud_defend.alerts\"}}", f, &msg);
+	ok(is_val(&f[0], "alert") && is_val(&f[1], "cloud_defend.alerts"), "nested paths found");
+	scan("{\"event.kind\":\"metric\",\"x\":{\"event\":{\"kind\":\"no\"}}}", f, &msg);
+	ok(is_val(&f[0], "metric") && is_val(&f[1], NULL), "a literal dotted key matches; "
+							   "the same path deeper does not");
+	scan("{\"event\":{\"kind\":1,\"dataset\":[\"a\"]}}", f, &msg);
+	ok(is_val(&f[0], NULL) && is_val(&f[1], NULL), "values that are not strings are absent");
+	scan("{\"event\":{\"kind\":\"a\\\"b\"}}", f, &msg);
+	ok(is_val(&f[0], "a\\\"b") && f[0].escaped, "escaped values are raw and flagged");
+	scan("{\"event\":{\"kind\":\"first\"},\"event\":{\"kind\":\"second\"}}", f, &msg);
+	ok(is_val(&f[0], "first"), "the first of duplicate keys wins");
+	scan("{\"eventx\":{\"kind\":\"no\"},\"event\":{\"kindx\":\"no\"}}", f, &msg);
+	ok(is_val(&f[0], NULL), "prefixes of keys do not match");
+
+	memset(deep, '[', sizeof(deep));
+	deep[0] = '{';
+	memcpy(deep + 1, "\"a\":", 4);
+	deep[sizeof(deep) - 1] = '\0';
+	ok(scan(deep, f, &msg) == -1 && !strcmp(msg, "nested too deep"), "deep nesting refused");
+
+	/* The reader: whole lines, a long one cut, the last without newline. */
+	{
+		int p[2];
+		struct ndjson_reader r;
+		const char *line;
+		size_t len;
+		int flags, n = 0;
+		char big[200];
+		char got[8][64];
+		int gflags[8];
+		size_t glen[8];
+
+		memset(big, 'x', sizeof(big));
+		if (pipe(p))
+			return 1;
+		if (write(p[1], "{\"a\":1}\n\n", 9) != 9 || write(p[1], big, sizeof(big)) != 200 ||
+		    write(p[1], "\n{\"b\":2}\r\n{\"c\":3}", 17) != 17)
+			return 1;
+		close(p[1]);
+		ndjson_reader_init(&r, p[0], 64);
+		for (;;) {
+			if (ndjson_next(&r, &line, &len, &flags)) {
+				if (n < 8) {
+					snprintf(got[n], sizeof(got[n]), "%.*s",
+						 (int)(len < 63 ? len : 63), line);
+					gflags[n] = flags;
+					glen[n] = len;
+				}
+				n++;
+				continue;
+			}
+			if (r.eof || ndjson_fill(&r) < 0)
+				break;
+		}
+		is_int(n, 5, "five lines: one empty, one too long");
+		is_str(got[0], "{\"a\":1}", "first line");
+		is_int(glen[1], 0, "empty line");
+		ok(gflags[2] == NDJSON_TOO_LONG && glen[2] == 64,
+		   "long line cut at 64 and flagged");
+		is_str(got[3], "{\"b\":2}\r", "the line after the long one is whole");
+		is_str(got[4], "{\"c\":3}", "the last line, without newline");
+		is_int(r.lineno, 5, "line numbers counted");
+		ndjson_reader_free(&r);
+		close(p[0]);
+	}
+	return done_testing();
+}
