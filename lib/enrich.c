@@ -285,7 +285,7 @@ struct cent {
 	char id[CTR_ID_LEN + 1];
 	struct container_info info;
 	int full;
-	int pod_looked; /* /proc/PID/cgroup read for the pod UID */
+	int pod_tries; /* /proc/PID/cgroup reads for the pod UID */
 	unsigned missing;
 	uint64_t next_try, backoff, last_seen;
 	uint64_t pods_gen; /* the kubelet snapshot the fragments were made with */
@@ -1275,28 +1275,39 @@ static void cent_build(struct enrich *E, struct cent *c)
 	c->orch_frag = take_line(w, &c->orch_len);
 }
 
-/* Reads the container's metadata again (not known yet). PID: a process
- * in it, for the pod UID of its cgroup path. */
-static void cent_resolve(struct enrich *E, struct cent *c, uint32_t pid, uint64_t now)
+/*
+ * The pod UID from the cgroup path of PID, a process of C, when the
+ * metadata did not say (containerd before 1.6.11, systemd slices): at
+ * most a few tries per container (its processes may be gone). Returns 1
+ * when C changed.
+ */
+static int cent_pod_from_proc(struct enrich *E, struct cent *c, uint32_t pid)
+{
+	struct ctr_ident ident;
+	char cg[4096];
+
+	if (c->info.pod_uid || !pid || c->pod_tries >= 8)
+		return 0;
+	c->pod_tries++;
+	if (container_cgroup_of_pid(E->cctx, pid, cg, sizeof(cg)) ||
+	    container_id_from_cgroup_path(cg, &ident) || strcmp(ident.id, c->id))
+		return 0;
+	c->pod_tries = 8;
+	if (c->info.runtime == CTR_RT_UNKNOWN)
+		c->info.runtime = ident.runtime;
+	if (!ident.pod_uid[0])
+		return 0;
+	c->info.pod_uid = xstrdup(ident.pod_uid);
+	return 1;
+}
+
+/* Reads the container's metadata again (not known yet). */
+static void cent_resolve(struct enrich *E, struct cent *c, uint64_t now)
 {
 	struct container_info info;
-	enum ctr_runtime hint = CTR_RT_UNKNOWN;
-	struct ctr_ident ident = { 0 };
 	int r;
 
-	if (pid && !c->pod_looked) {
-		char cg[4096];
-
-		c->pod_looked = 1;
-		if (!container_cgroup_of_pid(E->cctx, pid, cg, sizeof(cg)) &&
-		    !container_id_from_cgroup_path(cg, &ident) && !strcmp(ident.id, c->id))
-			hint = ident.runtime;
-		else
-			ident.pod_uid[0] = 0;
-	}
-	r = container_resolve_id(E->cctx, c->id, hint, &info);
-	if (!info.pod_uid && ident.pod_uid[0])
-		info.pod_uid = xstrdup(ident.pod_uid);
+	r = container_resolve_id(E->cctx, c->id, c->info.runtime, &info);
 	if (!info.pod_uid && c->info.pod_uid)
 		info.pod_uid = xstrdup(c->info.pod_uid);
 	if (r == 0 || !c->full) {
@@ -1312,7 +1323,6 @@ static void cent_resolve(struct enrich *E, struct cent *c, uint32_t pid, uint64_
 			c->backoff = 1000000000ull;
 		c->next_try = now + c->backoff;
 	}
-	cent_build(E, c);
 }
 
 static struct cent *container_of(struct enrich *E, const char *id, size_t n, uint32_t pid,
@@ -1340,11 +1350,18 @@ static struct cent *container_of(struct enrich *E, const char *id, size_t n, uin
 		c->hnext = E->cb[chash(id, n)];
 		E->cb[chash(id, n)] = c;
 		E->ncent++;
-		cent_resolve(E, c, pid, now);
-	} else if (!c->full && now >= c->next_try) {
-		cent_resolve(E, c, pid, now);
-	} else if (c->pods_gen != E->pods_gen) {
+		cent_pod_from_proc(E, c, pid);
+		cent_resolve(E, c, now);
 		cent_build(E, c);
+	} else {
+		int changed = cent_pod_from_proc(E, c, pid);
+
+		if (!c->full && now >= c->next_try) {
+			cent_resolve(E, c, now);
+			changed = 1;
+		}
+		if (changed || c->pods_gen != E->pods_gen)
+			cent_build(E, c);
 	}
 	c->last_seen = now;
 	return c;

@@ -125,6 +125,22 @@ static int string(struct st *t)
 	for (;;) {
 		unsigned char c;
 
+		/* eight bytes at a time while none is '"', '\\', a control
+		 * character or not ASCII (false alarms only fall back) */
+		while (p + 8 <= t->end) {
+			uint64_t v, m;
+
+			memcpy(&v, p, 8);
+			m = ((v ^ 0x2222222222222222ull) - 0x0101010101010101ull) &
+			    ~(v ^ 0x2222222222222222ull);
+			m |= ((v ^ 0x5c5c5c5c5c5c5c5cull) - 0x0101010101010101ull) &
+			     ~(v ^ 0x5c5c5c5c5c5c5c5cull);
+			m |= (v - 0x2020202020202020ull) & ~v;
+			m |= v;
+			if (m & 0x8080808080808080ull)
+				break;
+			p += 8;
+		}
 		while (!cls[*p])
 			p++;
 		c = *p;
