@@ -506,9 +506,10 @@ int main(int argc, char **argv)
 	/* After SIGINT or SIGTERM, what the upstream writes as it stops (its
 	 * last metric record) is still read, until end of input or a second
 	 * without any. */
-	while (!eof && !(stop_at && now >= stop_at)) {
-		struct pollfd pfd = { .fd = STDIN_FILENO, .events = POLLIN };
-		int timeout = 1000;
+	/* At the end of input, what waits still gets its time. */
+	while (!(eof && !S.qlen) && !(stop_at && now >= stop_at)) {
+		struct pollfd pfd = { .fd = eof ? -1 : STDIN_FILENO, .events = POLLIN };
+		int timeout = 1000, eof_now = 0;
 		ssize_t n;
 
 		if (S.qlen || stop_signal)
@@ -538,7 +539,7 @@ int main(int argc, char **argv)
 			if (n < 0 && errno != EINTR && errno != EAGAIN)
 				die("cannot read stdin: %s", strerror(errno));
 			if (n == 0)
-				eof = 1;
+				eof = eof_now = 1;
 			if (n > 0)
 				len += n;
 			if (n > 0 && stop_at)
@@ -600,7 +601,7 @@ int main(int argc, char **argv)
 			}
 			start = len;
 		}
-		if (eof && len > start) {
+		if (eof_now && len > start) {
 			/* the last line has no newline */
 			buf[len] = '\0';
 			if (skipping) {
@@ -613,12 +614,12 @@ int main(int argc, char **argv)
 				one_line(buf + start, len - start, now);
 			}
 			start = len;
-		} else if (eof && skipping && opt.pass_invalid) {
+		} else if (eof_now && skipping && opt.pass_invalid) {
 			obuf_put(&S.out, "\n", 1);
 			S.written++;
 		}
 		if (S.qlen)
-			release(now, eof);
+			release(now, 0);
 		if (opt.metrics_interval && now >= next_metrics) {
 			write_metrics(0);
 			report_bad();

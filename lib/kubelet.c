@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 #include <jansson.h>
@@ -194,6 +195,11 @@ static struct kubelet_snapshot *poll_once(struct kubelet_poller *k, CURL *c, cha
 	CURLcode rc;
 	int r;
 
+	if (access(k->cfg.ca_path, R_OK)) {
+		snprintf(why, whylen, "cannot read the CA file '%s': %s", k->cfg.ca_path,
+			 strerror(errno));
+		return NULL;
+	}
 	r = read_whole_file(k->cfg.token_path, TOKEN_MAX, &token, &tlen);
 	if (r) {
 		snprintf(why, whylen, "cannot read the token '%s': %s", k->cfg.token_path,
