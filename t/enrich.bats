@@ -523,6 +523,7 @@ d4c-enrich"
 	assert_success
 	# --help and the man page list the same options
 	opts_help=$(grep -o -- '--[a-z-]*' <<<"$output" | sort -u)
-	opts_man=$(grep -o -- '\\-\\-[a-z\\-]*' "$top_srcdir/share/man/d4c-enrich.1" | sed 's/\\//g' | sort -u)
+	opts_man=$(grep -oE -- '\\-\\-[a-z]+(\\-[a-z]+)*' "$top_srcdir/share/man/d4c-enrich.1" |
+		sed 's/\\//g' | sort -u)
 	assert_equal "$opts_man" "$opts_help"
 }
