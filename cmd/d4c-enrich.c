@@ -31,69 +31,86 @@
 #include "kubelet.h"
 #include "util.h"
 
-#define ECS_VERSION "8.11.0"
-#define SA_DIR "/var/run/secrets/kubernetes.io/serviceaccount"
+#define ECS_VERSION	 "8.11.0"
+#define SA_DIR		 "/var/run/secrets/kubernetes.io/serviceaccount"
 #define MAX_LINE_DEFAULT (1u << 20)
-#define MAX_LINE_LIMIT (64u << 20)
-#define READ_CHUNK (256u << 10)
-#define FLUSH_AT (256u << 10)
-#define HOST_REFRESH_NS (60ull * 1000000000ull)
-#define EXPIRE_NS (10ull * 1000000000ull)
+#define MAX_LINE_LIMIT	 (64u << 20)
+#define READ_CHUNK	 (256u << 10)
+#define FLUSH_AT	 (256u << 10)
+#define HOST_REFRESH_NS	 (60ull * 1000000000ull)
+#define EXPIRE_NS	 (10ull * 1000000000ull)
 
 static const char usage_text[] =
-	"usage: d4c-enrich [OPTIONS] < EVENTS > ENRICHED\n"
-	"\n"
-	"Reads d4c NDJSON events on stdin and writes them on stdout with container.*,\n"
-	"orchestrator.*, host.* and process ancestry filled in.\n"
-	"\n"
-	"  --root DIR              read /proc and the runtimes' state below DIR (default /)\n"
-	"  --cluster-id ID         orchestrator.cluster.id (env D4C_CLUSTER_ID)\n"
-	"  --cluster-name NAME     orchestrator.cluster.name (env D4C_CLUSTER_NAME)\n"
-	"  --agent-id ID           agent.id (default: the host's machine id)\n"
-	"  --kubelet URL           poll URL/pods for pod labels and annotations\n"
-	"                          (default https://$NODE_NAME:10250 when NODE_NAME is set)\n"
-	"  --no-kubelet            never ask the kubelet\n"
-	"  --kubelet-token FILE    bearer token (default " SA_DIR "/token)\n"
-	"  --kubelet-ca FILE       CA of the kubelet's certificate (default " SA_DIR "/ca.crt)\n"
-	"  --kubelet-interval SEC  seconds between polls (default 10)\n"
-	"  --wait-context MS       hold an event whose container or pod context is not known\n"
-	"                          yet for at most MS milliseconds (default 0: never hold)\n"
-	"  --wait-max N            hold at most N events (default 10000)\n"
-	"  --max-processes N       process table size (default 65536)\n"
-	"  --max-containers N      container cache size (default 4096)\n"
-	"  --container-ttl SEC     forget a container unseen for SEC seconds (default 300)\n"
-	"  --max-line BYTES        longest input line (default 1048576, at most 67108864)\n"
-	"  --pass-invalid          write invalid and too long lines unchanged (default: drop)\n"
-	"  --metrics-interval SEC  write a metric record every SEC seconds (default 10, 0: only at exit)\n"
-	"  -h, --help              show this text\n"
-	"\n"
-	"exit status: 0 end of input or stopped by SIGINT or SIGTERM, 2 usage or I/O error.\n"
-	"See d4c-enrich(1).\n";
+    "usage: d4c-enrich [OPTIONS] < EVENTS > ENRICHED\n"
+    "\n"
+    "Reads d4c NDJSON events on stdin and writes them on stdout with container.*,\n"
+    "orchestrator.*, host.* and process ancestry filled in.\n"
+    "\n"
+    "  --root DIR              read /proc and the runtimes' state below DIR (default /)\n"
+    "  --cluster-id ID         orchestrator.cluster.id (env D4C_CLUSTER_ID)\n"
+    "  --cluster-name NAME     orchestrator.cluster.name (env D4C_CLUSTER_NAME)\n"
+    "  --agent-id ID           agent.id (default: the host's machine id)\n"
+    "  --kubelet URL           poll URL/pods for pod labels and annotations\n"
+    "                          (default https://$NODE_NAME:10250 when NODE_NAME is set)\n"
+    "  --no-kubelet            never ask the kubelet\n"
+    "  --kubelet-token FILE    bearer token (default " SA_DIR "/token)\n"
+    "  --kubelet-ca FILE       CA of the kubelet's certificate (default " SA_DIR "/ca.crt)\n"
+    "  --kubelet-interval SEC  seconds between polls (default 10)\n"
+    "  --wait-context MS       hold an event whose container or pod context is not known\n"
+    "                          yet for at most MS milliseconds (default 0: never hold)\n"
+    "  --wait-max N            hold at most N events (default 10000)\n"
+    "  --max-processes N       process table size (default 65536)\n"
+    "  --max-containers N      container cache size (default 4096)\n"
+    "  --container-ttl SEC     forget a container unseen for SEC seconds (default 300)\n"
+    "  --max-line BYTES        longest input line (default 1048576, at most 67108864)\n"
+    "  --pass-invalid          write invalid and too long lines unchanged (default: drop)\n"
+    "  --metrics-interval SEC  write a metric record every SEC seconds (default 10, 0: only at "
+    "exit)\n"
+    "  -h, --help              show this text\n"
+    "\n"
+    "exit status: 0 end of input or stopped by SIGINT or SIGTERM, 2 usage or I/O error.\n"
+    "See d4c-enrich(1).\n";
 
-enum { OPT_ROOT = 0x100, OPT_CLUSTER_ID, OPT_CLUSTER_NAME, OPT_AGENT_ID, OPT_KUBELET,
-       OPT_NO_KUBELET, OPT_TOKEN, OPT_CA, OPT_KINTERVAL, OPT_WAIT, OPT_WAIT_MAX, OPT_MAXPROC,
-       OPT_MAXCTR, OPT_CTR_TTL, OPT_MAXLINE, OPT_PASS, OPT_METRICS };
+enum {
+	OPT_ROOT = 0x100,
+	OPT_CLUSTER_ID,
+	OPT_CLUSTER_NAME,
+	OPT_AGENT_ID,
+	OPT_KUBELET,
+	OPT_NO_KUBELET,
+	OPT_TOKEN,
+	OPT_CA,
+	OPT_KINTERVAL,
+	OPT_WAIT,
+	OPT_WAIT_MAX,
+	OPT_MAXPROC,
+	OPT_MAXCTR,
+	OPT_CTR_TTL,
+	OPT_MAXLINE,
+	OPT_PASS,
+	OPT_METRICS
+};
 
 static const struct option long_opts[] = {
-	{ "root", required_argument, NULL, OPT_ROOT },
-	{ "cluster-id", required_argument, NULL, OPT_CLUSTER_ID },
-	{ "cluster-name", required_argument, NULL, OPT_CLUSTER_NAME },
-	{ "agent-id", required_argument, NULL, OPT_AGENT_ID },
-	{ "kubelet", required_argument, NULL, OPT_KUBELET },
-	{ "no-kubelet", no_argument, NULL, OPT_NO_KUBELET },
-	{ "kubelet-token", required_argument, NULL, OPT_TOKEN },
-	{ "kubelet-ca", required_argument, NULL, OPT_CA },
-	{ "kubelet-interval", required_argument, NULL, OPT_KINTERVAL },
-	{ "wait-context", required_argument, NULL, OPT_WAIT },
-	{ "wait-max", required_argument, NULL, OPT_WAIT_MAX },
-	{ "max-processes", required_argument, NULL, OPT_MAXPROC },
-	{ "max-containers", required_argument, NULL, OPT_MAXCTR },
-	{ "container-ttl", required_argument, NULL, OPT_CTR_TTL },
-	{ "max-line", required_argument, NULL, OPT_MAXLINE },
-	{ "pass-invalid", no_argument, NULL, OPT_PASS },
-	{ "metrics-interval", required_argument, NULL, OPT_METRICS },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
+    {"root", required_argument, NULL, OPT_ROOT},
+    {"cluster-id", required_argument, NULL, OPT_CLUSTER_ID},
+    {"cluster-name", required_argument, NULL, OPT_CLUSTER_NAME},
+    {"agent-id", required_argument, NULL, OPT_AGENT_ID},
+    {"kubelet", required_argument, NULL, OPT_KUBELET},
+    {"no-kubelet", no_argument, NULL, OPT_NO_KUBELET},
+    {"kubelet-token", required_argument, NULL, OPT_TOKEN},
+    {"kubelet-ca", required_argument, NULL, OPT_CA},
+    {"kubelet-interval", required_argument, NULL, OPT_KINTERVAL},
+    {"wait-context", required_argument, NULL, OPT_WAIT},
+    {"wait-max", required_argument, NULL, OPT_WAIT_MAX},
+    {"max-processes", required_argument, NULL, OPT_MAXPROC},
+    {"max-containers", required_argument, NULL, OPT_MAXCTR},
+    {"container-ttl", required_argument, NULL, OPT_CTR_TTL},
+    {"max-line", required_argument, NULL, OPT_MAXLINE},
+    {"pass-invalid", no_argument, NULL, OPT_PASS},
+    {"metrics-interval", required_argument, NULL, OPT_METRICS},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
 };
 
 static struct {
@@ -104,15 +121,15 @@ static struct {
 	unsigned long kinterval, wait_ms, wait_max, max_proc, max_ctr, ctr_ttl, max_line;
 	unsigned long metrics_interval;
 	int pass_invalid;
-} opt = { .token = SA_DIR "/token",
-	  .ca = SA_DIR "/ca.crt",
-	  .kinterval = 10,
-	  .wait_max = 10000,
-	  .max_proc = 65536,
-	  .max_ctr = 4096,
-	  .ctr_ttl = 300,
-	  .max_line = MAX_LINE_DEFAULT,
-	  .metrics_interval = 10 };
+} opt = {.token = SA_DIR "/token",
+	 .ca = SA_DIR "/ca.crt",
+	 .kinterval = 10,
+	 .wait_max = 10000,
+	 .max_proc = 65536,
+	 .max_ctr = 4096,
+	 .ctr_ttl = 300,
+	 .max_line = MAX_LINE_DEFAULT,
+	 .metrics_interval = 10};
 
 static volatile sig_atomic_t stop_signal;
 
@@ -196,8 +213,9 @@ static void report_bad(void)
 	if (!S.bad_since)
 		return;
 	warning("%" PRIu64 " invalid input line%s %s (first: line %" PRIu64 ", byte %zu: %s)",
-		S.bad_since, S.bad_since == 1 ? "" : "s", opt.pass_invalid ? "passed on" : "dropped",
-		S.bad_first_line, S.bad_first_at + 1, S.bad_first_why);
+		S.bad_since, S.bad_since == 1 ? "" : "s",
+		opt.pass_invalid ? "passed on" : "dropped", S.bad_first_line, S.bad_first_at + 1,
+		S.bad_first_why);
 	S.bad_since = 0;
 }
 
@@ -310,8 +328,8 @@ static void release(uint64_t now, int force)
 			S.written++;
 		} else {
 			enum enrich_result r =
-				enrich_line(S.E, h->line, h->len, !last, now, clock_ns(CLOCK_REALTIME),
-					    &S.out, &missing, &why, &at);
+			    enrich_line(S.E, h->line, h->len, !last, now, clock_ns(CLOCK_REALTIME),
+					&S.out, &missing, &why, &at);
 
 			if (r == ENRICH_HOLD)
 				break;
@@ -387,13 +405,13 @@ static void one_line(const char *line, size_t len, uint64_t now)
 
 int main(int argc, char **argv)
 {
-	struct enrich_config cfg = { 0 };
+	struct enrich_config cfg = {0};
 	char *buf;
 	size_t cap, len = 0, start = 0;
 	int c, eof = 0, skipping = 0;
 	uint64_t now, next_metrics, next_host, next_expire, stop_at = 0;
 	char *default_url = NULL;
-	struct sigaction sa = { .sa_handler = on_signal };
+	struct sigaction sa = {.sa_handler = on_signal};
 
 	set_progname(argv[0]);
 	opt.cluster_id = getenv("D4C_CLUSTER_ID");
@@ -485,11 +503,11 @@ int main(int argc, char **argv)
 	cfg.kubelet = opt.kubelet != NULL;
 	S.E = enrich_new(&cfg);
 	if (opt.kubelet) {
-		struct kubelet_config kc = { .url = opt.kubelet,
-					     .token_path = opt.token,
-					     .ca_path = opt.ca,
-					     .interval_ms = opt.kinterval * 1000,
-					     .timeout_ms = 5000 };
+		struct kubelet_config kc = {.url = opt.kubelet,
+					    .token_path = opt.token,
+					    .ca_path = opt.ca,
+					    .interval_ms = opt.kinterval * 1000,
+					    .timeout_ms = 5000};
 
 		S.kp = kubelet_start(&kc);
 		if (!S.kp)
@@ -508,7 +526,7 @@ int main(int argc, char **argv)
 	 * without any. */
 	/* At the end of input, what waits still gets its time. */
 	while (!(eof && !S.qlen) && !(stop_at && now >= stop_at)) {
-		struct pollfd pfd = { .fd = eof ? -1 : STDIN_FILENO, .events = POLLIN };
+		struct pollfd pfd = {.fd = eof ? -1 : STDIN_FILENO, .events = POLLIN};
 		int timeout = 1000, eof_now = 0;
 		ssize_t n;
 

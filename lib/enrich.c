@@ -44,16 +44,16 @@
 #define ECS_VERSION "8.11.0"
 
 const char *const enrich_miss_names[MISS_N] = {
-	[MISS_CTR_ID] = "container.id",
-	[MISS_CTR_NAME] = "container.name",
-	[MISS_CTR_IMAGE] = "container.image.name",
-	[MISS_NAMESPACE] = "orchestrator.namespace",
-	[MISS_POD_NAME] = "orchestrator.resource.name",
-	[MISS_LABELS] = "orchestrator.resource.label",
-	[MISS_PARENT] = "process.parent",
-	[MISS_GROUP_LEADER] = "process.group_leader",
-	[MISS_SESSION_LEADER] = "process.session_leader",
-	[MISS_ENTRY_LEADER] = "process.entry_leader",
+    [MISS_CTR_ID] = "container.id",
+    [MISS_CTR_NAME] = "container.name",
+    [MISS_CTR_IMAGE] = "container.image.name",
+    [MISS_NAMESPACE] = "orchestrator.namespace",
+    [MISS_POD_NAME] = "orchestrator.resource.name",
+    [MISS_LABELS] = "orchestrator.resource.label",
+    [MISS_PARENT] = "process.parent",
+    [MISS_GROUP_LEADER] = "process.group_leader",
+    [MISS_SESSION_LEADER] = "process.session_leader",
+    [MISS_ENTRY_LEADER] = "process.entry_leader",
 };
 
 void obuf_put(struct obuf *b, const void *p, size_t n)
@@ -84,41 +84,100 @@ void obuf_free(struct obuf *b)
 /* ---- what the scanner records ------------------------------------------------ */
 
 enum {
-	P_ROOT, P_ECS, P_AGENT, P_AGENT_ID, P_EVENT, P_EV_KIND, P_EV_ACTION, P_EV_DATASET,
-	P_EV_INGESTED, P_FILE, P_PROC, P_PID, P_NAME, P_EXE, P_ARGS, P_ARGC, P_CWD, P_START,
-	P_EID, P_INTER, P_UID, P_GID, P_PARENT, P_PARENT_PID, P_PARENT_EID, P_PARENT_START, P_GL, P_GL_PID,
-	P_SL, P_SL_PID, P_EL, P_EL_PID, P_EL_EID, P_EL_START, P_EL_META, P_CTR, P_CTR_ID, P_ORCH, P_HOST,
-	P_CD, P_CD_PENDING, P_N
+	P_ROOT,
+	P_ECS,
+	P_AGENT,
+	P_AGENT_ID,
+	P_EVENT,
+	P_EV_KIND,
+	P_EV_ACTION,
+	P_EV_DATASET,
+	P_EV_INGESTED,
+	P_FILE,
+	P_PROC,
+	P_PID,
+	P_NAME,
+	P_EXE,
+	P_ARGS,
+	P_ARGC,
+	P_CWD,
+	P_START,
+	P_EID,
+	P_INTER,
+	P_UID,
+	P_GID,
+	P_PARENT,
+	P_PARENT_PID,
+	P_PARENT_EID,
+	P_PARENT_START,
+	P_GL,
+	P_GL_PID,
+	P_SL,
+	P_SL_PID,
+	P_EL,
+	P_EL_PID,
+	P_EL_EID,
+	P_EL_START,
+	P_EL_META,
+	P_CTR,
+	P_CTR_ID,
+	P_ORCH,
+	P_HOST,
+	P_CD,
+	P_CD_PENDING,
+	P_N
 };
 
 static const char *const paths[P_N] = {
-	[P_ROOT] = "", [P_ECS] = "ecs", [P_AGENT] = "agent", [P_AGENT_ID] = "agent.id",
-	[P_EVENT] = "event", [P_EV_KIND] = "event.kind", [P_EV_ACTION] = "event.action",
-	[P_EV_DATASET] = "event.dataset", [P_EV_INGESTED] = "event.ingested", [P_FILE] = "file",
-	[P_PROC] = "process", [P_PID] = "process.pid", [P_NAME] = "process.name",
-	[P_EXE] = "process.executable", [P_ARGS] = "process.args",
-	[P_ARGC] = "process.args_count", [P_CWD] = "process.working_directory",
-	[P_START] = "process.start", [P_EID] = "process.entity_id",
-	[P_INTER] = "process.interactive", [P_UID] = "process.user.id",
-	[P_GID] = "process.group.id", [P_PARENT] = "process.parent",
-	[P_PARENT_PID] = "process.parent.pid", [P_PARENT_EID] = "process.parent.entity_id",
-	[P_PARENT_START] = "process.parent.start",
-	[P_GL] = "process.group_leader", [P_GL_PID] = "process.group_leader.pid",
-	[P_SL] = "process.session_leader", [P_SL_PID] = "process.session_leader.pid",
-	[P_EL] = "process.entry_leader", [P_EL_PID] = "process.entry_leader.pid",
-	[P_EL_EID] = "process.entry_leader.entity_id",
-	[P_EL_START] = "process.entry_leader.start",
-	[P_EL_META] = "process.entry_leader.entry_meta", [P_CTR] = "container",
-	[P_CTR_ID] = "container.id", [P_ORCH] = "orchestrator", [P_HOST] = "host",
-	[P_CD] = "cloud_defend", [P_CD_PENDING] = "cloud_defend.context_pending",
+    [P_ROOT] = "",
+    [P_ECS] = "ecs",
+    [P_AGENT] = "agent",
+    [P_AGENT_ID] = "agent.id",
+    [P_EVENT] = "event",
+    [P_EV_KIND] = "event.kind",
+    [P_EV_ACTION] = "event.action",
+    [P_EV_DATASET] = "event.dataset",
+    [P_EV_INGESTED] = "event.ingested",
+    [P_FILE] = "file",
+    [P_PROC] = "process",
+    [P_PID] = "process.pid",
+    [P_NAME] = "process.name",
+    [P_EXE] = "process.executable",
+    [P_ARGS] = "process.args",
+    [P_ARGC] = "process.args_count",
+    [P_CWD] = "process.working_directory",
+    [P_START] = "process.start",
+    [P_EID] = "process.entity_id",
+    [P_INTER] = "process.interactive",
+    [P_UID] = "process.user.id",
+    [P_GID] = "process.group.id",
+    [P_PARENT] = "process.parent",
+    [P_PARENT_PID] = "process.parent.pid",
+    [P_PARENT_EID] = "process.parent.entity_id",
+    [P_PARENT_START] = "process.parent.start",
+    [P_GL] = "process.group_leader",
+    [P_GL_PID] = "process.group_leader.pid",
+    [P_SL] = "process.session_leader",
+    [P_SL_PID] = "process.session_leader.pid",
+    [P_EL] = "process.entry_leader",
+    [P_EL_PID] = "process.entry_leader.pid",
+    [P_EL_EID] = "process.entry_leader.entity_id",
+    [P_EL_START] = "process.entry_leader.start",
+    [P_EL_META] = "process.entry_leader.entry_meta",
+    [P_CTR] = "container",
+    [P_CTR_ID] = "container.id",
+    [P_ORCH] = "orchestrator",
+    [P_HOST] = "host",
+    [P_CD] = "cloud_defend",
+    [P_CD_PENDING] = "cloud_defend.context_pending",
 };
 
 /* ---- process table -------------------------------------------------------------- */
 
 /* Raw JSON values of a process, in fragment order after pid. */
 enum { R_NAME, R_EXE, R_ARGS, R_ARGC, R_START, R_INTER, R_UID, R_GID, R_CWD, R_N };
-static const int raw_path[R_N] = { P_NAME, P_EXE, P_ARGS, P_ARGC, P_START,
-				   P_INTER, P_UID, P_GID, P_CWD };
+static const int raw_path[R_N] = {P_NAME,  P_EXE, P_ARGS, P_ARGC, P_START,
+				  P_INTER, P_UID, P_GID,  P_CWD};
 
 struct pent {
 	uint32_t pid;
@@ -320,7 +379,7 @@ struct enrich {
 /* ---- small helpers ------------------------------------------------------------------- */
 
 static char *path_in_root(const struct enrich *E, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 static char *path_in_root(const struct enrich *E, const char *fmt, ...)
 {
 	char buf[512];
@@ -481,11 +540,12 @@ static void host_compute(struct enrich *E)
 			if (!i->ifa_addr || (i->ifa_flags & IFF_LOOPBACK))
 				continue;
 			if (i->ifa_addr->sa_family == AF_INET)
-				inet_ntop(AF_INET, &((struct sockaddr_in *)i->ifa_addr)->sin_addr, a,
-					  sizeof(a));
-			else if (i->ifa_addr->sa_family == AF_INET6)
-				inet_ntop(AF_INET6, &((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr,
+				inet_ntop(AF_INET, &((struct sockaddr_in *)i->ifa_addr)->sin_addr,
 					  a, sizeof(a));
+			else if (i->ifa_addr->sa_family == AF_INET6)
+				inet_ntop(AF_INET6,
+					  &((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr, a,
+					  sizeof(a));
 			else
 				continue;
 			jsonw_str(w, a);
@@ -684,8 +744,9 @@ static int proc_read(struct enrich *E, struct pent *p, uint64_t want_ns)
 	if (r)
 		return -1;
 	s = strrchr(buf, ')');
-	if (!s || sscanf(s + 2, "%*c %d %d %d %d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d "
-				"%*d %*d %llu",
+	if (!s || sscanf(s + 2,
+			 "%*c %d %d %d %d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d "
+			 "%*d %*d %llu",
 			 &ppid, &pgrp, &sid, &tty, &ticks) != 5) {
 		free(buf);
 		return -1;
@@ -737,8 +798,8 @@ static int proc_read(struct enrich *E, struct pent *p, uint64_t want_ns)
 	buf = NULL;
 	free(path);
 	{
-		static const char *const links[] = { "exe", "cwd" };
-		static const int slot[] = { R_EXE, R_CWD };
+		static const char *const links[] = {"exe", "cwd"};
+		static const int slot[] = {R_EXE, R_CWD};
 		char target[4096];
 
 		for (int i = 0; i < 2; i++) {
@@ -776,9 +837,9 @@ static int proc_read(struct enrich *E, struct pent *p, uint64_t want_ns)
 static const char *pent_frag(struct enrich *E, struct pent *p, size_t *len)
 {
 	static const char *const keys[R_N] = {
-		",\"name\":",  ",\"executable\":", ",\"args\":",     ",\"args_count\":",
-		",\"start\":", ",\"interactive\":", ",\"user\":{\"id\":", ",\"group\":{\"id\":",
-		",\"working_directory\":",
+	    ",\"name\":",	  ",\"executable\":",	 ",\"args\":",
+	    ",\"args_count\":",	  ",\"start\":",	 ",\"interactive\":",
+	    ",\"user\":{\"id\":", ",\"group\":{\"id\":", ",\"working_directory\":",
 	};
 	struct obuf *b = &E->scratch;
 	char num[32];
@@ -811,7 +872,8 @@ static const char *pent_frag(struct enrich *E, struct pent *p, size_t *len)
 	return p->frag;
 }
 
-/* ---- the line ---------------------------------------------------------------------------------- */
+/* ---- the line ----------------------------------------------------------------------------------
+ */
 
 struct edit {
 	int32_t start, end; /* replaced range of the input */
@@ -1118,7 +1180,8 @@ static void do_ancestry(struct ctx *c, uint32_t pid, struct pent *self)
 	}
 }
 
-/* ---- containers ----------------------------------------------------------------------------------- */
+/* ---- containers
+ * ----------------------------------------------------------------------------------- */
 
 static size_t chash(const char *id, size_t n)
 {
@@ -1222,7 +1285,8 @@ static void cent_build(struct enrich *E, struct cent *c)
 	c->orch_len = 0;
 	c->pods_gen = E->pods_gen;
 	if (!pod) {
-		if (!c->full && (in->runtime == CTR_RT_CONTAINERD_CRI || in->runtime == CTR_RT_CRIO))
+		if (!c->full &&
+		    (in->runtime == CTR_RT_CONTAINERD_CRI || in->runtime == CTR_RT_CRIO))
 			c->missing |= 1u << MISS_NAMESPACE | 1u << MISS_POD_NAME;
 		return;
 	}
@@ -1395,7 +1459,8 @@ static void do_container(struct ctx *c, uint32_t pid, struct pent *self, uint64_
 			}
 		}
 		if (!id) {
-			c->missing |= 1u << MISS_CTR_ID | 1u << MISS_CTR_NAME | 1u << MISS_CTR_IMAGE;
+			c->missing |=
+			    1u << MISS_CTR_ID | 1u << MISS_CTR_NAME | 1u << MISS_CTR_IMAGE;
 			return;
 		}
 	}
@@ -1455,10 +1520,10 @@ static void put_time(struct enrich *E, struct ctx *c, uint64_t ns)
 	jsonw_reset(&E->w);
 }
 
-enum enrich_result enrich_classify(struct enrich *E, const char *line, size_t len,
-				   const char **why, size_t *at)
+enum enrich_result enrich_classify(struct enrich *E, const char *line, size_t len, const char **why,
+				   size_t *at)
 {
-	struct ctx c = { .E = E, .line = line, .sp = E->sp };
+	struct ctx c = {.E = E, .line = line, .sp = E->sp};
 
 	if (jscan_line(E->schema, line, len, E->sp, why, at))
 		return ENRICH_INVALID;
@@ -1466,10 +1531,10 @@ enum enrich_result enrich_classify(struct enrich *E, const char *line, size_t le
 }
 
 enum enrich_result enrich_line(struct enrich *E, const char *line, size_t len, int may_hold,
-			       uint64_t now, uint64_t ingested, struct obuf *out,
-			       unsigned *missing, const char **why, size_t *at)
+			       uint64_t now, uint64_t ingested, struct obuf *out, unsigned *missing,
+			       const char **why, size_t *at)
 {
-	struct ctx c = { .E = E, .line = line, .sp = E->sp };
+	struct ctx c = {.E = E, .line = line, .sp = E->sp};
 	struct pent *self = NULL;
 	uint32_t pid = 0;
 	int32_t pos;
@@ -1521,8 +1586,8 @@ enum enrich_result enrich_line(struct enrich *E, const char *line, size_t len, i
 		if (!has(&c, P_EV_DATASET)) {
 			puts_(&c, ",\"dataset\":");
 			puts_(&c, streq(&c, P_EV_KIND, "alert") ? "\"cloud_defend.alerts\""
-				  : has(&c, P_FILE)		  ? "\"cloud_defend.file\""
-								  : "\"cloud_defend.process\"");
+				  : has(&c, P_FILE)		? "\"cloud_defend.file\""
+								: "\"cloud_defend.process\"");
 		}
 	}
 	if (has(&c, P_HOST)) {

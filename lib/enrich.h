@@ -50,8 +50,8 @@ enum {
 extern const char *const enrich_miss_names[MISS_N];
 /* The misses that waiting can cure (container and pod metadata): only
  * these make an event wait under --wait-context. */
-#define MISS_WAITABLE                                                                          \
-	((1u << MISS_CTR_ID) | (1u << MISS_CTR_NAME) | (1u << MISS_CTR_IMAGE) |                 \
+#define MISS_WAITABLE                                                                              \
+	((1u << MISS_CTR_ID) | (1u << MISS_CTR_NAME) | (1u << MISS_CTR_IMAGE) |                    \
 	 (1u << MISS_NAMESPACE) | (1u << MISS_POD_NAME) | (1u << MISS_LABELS))
 
 struct enrich_config {
@@ -103,14 +103,14 @@ enum enrich_result {
  * MAY_HOLD 0 to write it as it then is. *MISSING gets the MISS_* bits.
  */
 enum enrich_result enrich_line(struct enrich *E, const char *line, size_t len, int may_hold,
-			       uint64_t now, uint64_t ingested, struct obuf *out,
-			       unsigned *missing, const char **why, size_t *at);
+			       uint64_t now, uint64_t ingested, struct obuf *out, unsigned *missing,
+			       const char **why, size_t *at);
 
 /* Only looks at LINE (same rules as enrich_line): ENRICH_INVALID with WHY
  * and AT, ENRICH_PASSED for a metric record, else ENRICH_WRITTEN (an
  * event to enrich). Changes nothing. */
-enum enrich_result enrich_classify(struct enrich *E, const char *line, size_t len,
-				   const char **why, size_t *at);
+enum enrich_result enrich_classify(struct enrich *E, const char *line, size_t len, const char **why,
+				   size_t *at);
 
 const struct enrich_stats *enrich_stats(struct enrich *E);
 /* Counts for the caller's own records (lines too long, passed invalid). */

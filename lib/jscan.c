@@ -13,7 +13,7 @@
 #include "jscan.h"
 #include "util.h"
 
-#define KEY_MAX 63
+#define KEY_MAX	  63
 #define MAX_NODES (JSCAN_MAX_PATHS * 4 + 1)
 
 struct node {
@@ -84,7 +84,10 @@ void jscan_schema_free(struct jscan_schema *s)
 
 /* 0 plain, 1 quote, 2 backslash, 3 control (the sentinel too), 4 not ASCII */
 static const unsigned char cls[256] = {
-	[0 ... 31] = 3, ['"'] = 1, ['\\'] = 2, [128 ... 255] = 4,
+    [0 ... 31] = 3,
+    ['"'] = 1,
+    ['\\'] = 2,
+    [128 ... 255] = 4,
 };
 
 struct st {
@@ -350,14 +353,14 @@ static int value(struct st *t, int node, uint32_t *nmembers)
 	}
 }
 
-int jscan_line(const struct jscan_schema *s, const char *line, size_t len,
-	       struct jscan_span *spans, const char **why, size_t *at)
+int jscan_line(const struct jscan_schema *s, const char *line, size_t len, struct jscan_span *spans,
+	       const char **why, size_t *at)
 {
-	struct st t = { .base = (const unsigned char *)line,
-			.p = (const unsigned char *)line,
-			.end = (const unsigned char *)line + len,
-			.s = s,
-			.sp = spans };
+	struct st t = {.base = (const unsigned char *)line,
+		       .p = (const unsigned char *)line,
+		       .end = (const unsigned char *)line + len,
+		       .s = s,
+		       .sp = spans};
 	uint32_t nm = 0;
 
 	for (int i = 0; i < s->np; i++)

@@ -50,7 +50,7 @@ void jscan_schema_free(struct jscan_schema *s);
  * Otherwise returns -1 with *WHY a static description ("unterminated
  * string", ...) and *AT the byte offset where the scan stopped.
  */
-int jscan_line(const struct jscan_schema *s, const char *line, size_t len,
-	       struct jscan_span *spans, const char **why, size_t *at);
+int jscan_line(const struct jscan_schema *s, const char *line, size_t len, struct jscan_span *spans,
+	       const char **why, size_t *at);
 
 #endif

@@ -22,7 +22,7 @@
 #include "kubelet.h"
 #include "util.h"
 
-#define BODY_MAX (64u << 20)
+#define BODY_MAX  (64u << 20)
 #define TOKEN_MAX 65536
 
 static int pod_cmp(const void *a, const void *b)
@@ -44,9 +44,7 @@ static char *kv_array(json_t *obj)
 	if (json_is_object(obj)) {
 		n = json_object_size(obj);
 		keys = xcalloc(n + 1, sizeof(*keys));
-		json_object_foreach(obj, k, v)
-			if (json_is_string(v))
-				keys[i++] = k;
+		json_object_foreach(obj, k, v) if (json_is_string(v)) keys[i++] = k;
 		n = i;
 	}
 	/* few keys: insertion sort */
@@ -98,7 +96,8 @@ struct kubelet_snapshot *kubelet_parse(const char *json, size_t len, char *err, 
 	}
 	s = xcalloc(1, sizeof(*s));
 	s->pods = xcalloc(json_array_size(items) + 1, sizeof(*s->pods));
-	json_array_foreach(items, i, pod) {
+	json_array_foreach(items, i, pod)
+	{
 		json_t *md = json_object_get(pod, "metadata"), *owners;
 		struct kubelet_pod *p = &s->pods[s->n];
 
@@ -138,7 +137,7 @@ void kubelet_snapshot_free(struct kubelet_snapshot *s)
 
 const struct kubelet_pod *kubelet_find(const struct kubelet_snapshot *s, const char *uid)
 {
-	struct kubelet_pod key = { .uid = (char *)uid };
+	struct kubelet_pod key = {.uid = (char *)uid};
 
 	if (!s || !uid)
 		return NULL;
@@ -186,7 +185,7 @@ static size_t on_data(char *p, size_t size, size_t n, void *arg)
 static struct kubelet_snapshot *poll_once(struct kubelet_poller *k, CURL *c, char *why,
 					  size_t whylen)
 {
-	struct body b = { 0 };
+	struct body b = {0};
 	struct curl_slist *h = NULL;
 	char *token = NULL, *auth, errbuf[CURL_ERROR_SIZE] = "";
 	size_t tlen = 0;
@@ -206,8 +205,8 @@ static struct kubelet_snapshot *poll_once(struct kubelet_poller *k, CURL *c, cha
 			 strerror(-r));
 		return NULL;
 	}
-	while (tlen && (token[tlen - 1] == '\n' || token[tlen - 1] == '\r' ||
-			token[tlen - 1] == ' '))
+	while (tlen &&
+	       (token[tlen - 1] == '\n' || token[tlen - 1] == '\r' || token[tlen - 1] == ' '))
 		token[--tlen] = 0;
 	auth = xasprintf("Authorization: Bearer %s", token);
 	memset(token, 0, tlen);
@@ -235,9 +234,10 @@ static struct kubelet_snapshot *poll_once(struct kubelet_poller *k, CURL *c, cha
 	rc = curl_easy_perform(c);
 	curl_slist_free_all(h);
 	if (rc != CURLE_OK) {
-		snprintf(why, whylen, "%s", b.too_big ? "answer larger than 64 MiB"
-				      : errbuf[0]     ? errbuf
-						      : curl_easy_strerror(rc));
+		snprintf(why, whylen, "%s",
+			 b.too_big   ? "answer larger than 64 MiB"
+			 : errbuf[0] ? errbuf
+				     : curl_easy_strerror(rc));
 		goto out;
 	}
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
