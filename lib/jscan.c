@@ -238,6 +238,63 @@ static int literal(struct st *t, const char *w)
 
 static int value(struct st *t, int node, uint32_t *nmembers);
 
+static unsigned hexval(unsigned char c)
+{
+	return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
+}
+
+/*
+ * Decodes the escapes of a key (already checked) into OUT, so that
+ * "h\u006fst" is "host" as any JSON reader sees it. Keys of the schema are
+ * ASCII: a key longer than KEY_MAX or with a character beyond ASCII cannot
+ * be one, and gets length KEY_MAX + 1 (no match). Returns the length.
+ */
+static size_t unescape_key(const char *k, size_t n, char *out)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = k[i];
+
+		if (o == KEY_MAX || c >= 0x80)
+			return KEY_MAX + 1;
+		if (c == '\\') {
+			c = k[++i];
+			switch (c) {
+			case 'b':
+				c = '\b';
+				break;
+			case 'f':
+				c = '\f';
+				break;
+			case 'n':
+				c = '\n';
+				break;
+			case 'r':
+				c = '\r';
+				break;
+			case 't':
+				c = '\t';
+				break;
+			case 'u': {
+				unsigned v = hexval(k[i + 1]) << 12 | hexval(k[i + 2]) << 8 |
+					     hexval(k[i + 3]) << 4 | hexval(k[i + 4]);
+
+				if (v >= 0x80)
+					return KEY_MAX + 1;
+				c = v;
+				i += 4;
+				break;
+			}
+			default: /* '"', '\\', '/' stand for themselves */
+				break;
+			}
+		}
+		out[o++] = c;
+	}
+	return o;
+}
+
 static int object(struct st *t, int node, uint32_t *nmembers)
 {
 	uint32_t n = 0;
@@ -260,9 +317,17 @@ static int object(struct st *t, int node, uint32_t *nmembers)
 			return fail(t, "expected a key");
 		if (string(t))
 			return -1;
-		if (node >= 0)
-			child = child_of((struct jscan_schema *)t->s, node, (const char *)k + 1,
-					 t->p - k - 2, 0);
+		if (node >= 0) {
+			const char *kb = (const char *)k + 1;
+			size_t kl = t->p - k - 2;
+			char dec[KEY_MAX + 1];
+
+			if (memchr(kb, '\\', kl)) {
+				kl = unescape_key(kb, kl, dec);
+				kb = dec;
+			}
+			child = child_of((struct jscan_schema *)t->s, node, kb, kl, 0);
+		}
 		ws(t);
 		if (*t->p != ':')
 			return fail(t, "expected ':'");

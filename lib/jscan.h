@@ -5,9 +5,9 @@
  * line and splice in or replace only what it must (no document tree).
  *
  * Members are chosen by dotted paths of object keys ("process.parent.pid");
- * arrays are not entered. Keys are compared as raw bytes: a key written with
- * escapes ("\u0070id") is not recognized (the member is left alone). When a
- * key appears twice in one object, the last one is recorded.
+ * arrays are not entered. Keys are compared as JSON readers see them: a key
+ * written with escapes ("\u0070id") is "pid" (schema keys are ASCII). When
+ * a key appears twice in one object, the last one is recorded.
  *
  * The line must be followed by one readable byte that is '\n' or '\0' (a
  * sentinel that stops the string loop without bounds checks); the scanner

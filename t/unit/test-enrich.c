@@ -235,6 +235,17 @@ int main(void)
 	json_decref(j);
 	free(l);
 
+	/* keys written with escapes are the same keys */
+	l = ev("exec", 103, 5000000000ull, 4100, 100, 103, "nginx",
+	       ",\"h\\u006fst\":{\"name\":\"old\"},\"\\u0063loud_defend\":{\"x\":1}");
+	j = run(E, l, NULL);
+	ok(j != NULL, "escaped keys: still no key twice");
+	is_str(s_at(j, "host.name"), "node-1", "an escaped host replaced");
+	is_json(j, "cloud_defend", "{\"context_pending\":[\"process.parent\"],\"x\":1}",
+		"the marker goes into an escaped cloud_defend");
+	json_decref(j);
+	free(l);
+
 	/* CRI-O: labels and annotations from its annotations */
 	l = ev("exec", 102, 5000000000ull, 0, 0, 102, "postgres",
 	       ",\"container\":{\"id\":\"" CRIO "\"}");

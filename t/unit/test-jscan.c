@@ -178,8 +178,7 @@ int main(void)
 		const char *s = "{\"\\u0061\":1, \"process\" : { \"parent\" : { \"pid\" : 7 } } }";
 
 		ok(scan(sc, s, strlen(s), sp, &why, &at) == 0, "blanks and escaped keys scan");
-		is_str(span(s, &sp[1], buf), "(absent)",
-		       "a key written with escapes is not recognized");
+		is_str(span(s, &sp[1], buf), "1", "a key written with escapes is the same key");
 		is_str(span(s, &sp[3], buf), "7", "blanks around keys and values");
 	}
 
