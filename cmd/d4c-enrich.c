@@ -38,6 +38,7 @@
 #define READ_CHUNK	 (256u << 10)
 #define FLUSH_AT	 (256u << 10)
 #define HOST_REFRESH_NS	 (60ull * 1000000000ull)
+#define WAIT_BYTES_MAX	 (64u << 20) /* what waiting events may hold in all */
 #define EXPIRE_NS	 (10ull * 1000000000ull)
 
 static const char usage_text[] =
@@ -173,7 +174,7 @@ static struct {
 	struct kubelet_poller *kp;
 	struct obuf out;
 	struct held *q; /* ring */
-	size_t qhead, qlen, qcap;
+	size_t qhead, qlen, qcap, qbytes;
 	uint64_t read, written, dropped, invalid, too_long, passed_invalid, metrics_passed;
 	uint64_t held, released_incomplete, lineno;
 	/* invalid lines since the last report */
@@ -310,6 +311,7 @@ static void push(const char *line, size_t len, uint64_t deadline, int raw)
 	h->len = len;
 	h->deadline = deadline;
 	h->raw = raw;
+	S.qbytes += len + 1;
 }
 
 /* Writes out what waits at the head of the queue and may go now (FORCE:
@@ -318,7 +320,8 @@ static void release(uint64_t now, int force)
 {
 	while (S.qlen) {
 		struct held *h = &S.q[S.qhead];
-		int last = force || now >= h->deadline || S.qlen > opt.wait_max;
+		int last = force || now >= h->deadline || S.qlen > opt.wait_max ||
+			   S.qbytes > WAIT_BYTES_MAX;
 		const char *why;
 		size_t at;
 		unsigned missing;
@@ -337,6 +340,7 @@ static void release(uint64_t now, int force)
 			if (missing & MISS_WAITABLE)
 				S.released_incomplete++;
 		}
+		S.qbytes -= h->len + 1;
 		free(h->line);
 		S.qhead = (S.qhead + 1) % S.qcap;
 		S.qlen--;
