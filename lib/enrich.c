@@ -1630,8 +1630,14 @@ enum enrich_result enrich_line(struct enrich *E, const char *line, size_t len, i
 	}
 	edit_done(&c);
 
-	/* apply: edits are few and nearly sorted */
-	qsort(c.ed, c.ned, sizeof(c.ed[0]), edit_cmp);
+	/* apply, in document order */
+	for (int i = 1; i < c.ned; i++) /* few, nearly sorted */
+		for (int k = i; k > 0 && edit_cmp(&c.ed[k - 1], &c.ed[k]) > 0; k--) {
+			struct edit t = c.ed[k];
+
+			c.ed[k] = c.ed[k - 1];
+			c.ed[k - 1] = t;
+		}
 	{
 		int32_t at_ = 0;
 

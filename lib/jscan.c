@@ -96,6 +96,7 @@ struct st {
 	struct jscan_span *sp;
 	const char *why;
 	int depth;
+	int escaped; /* the last string had a backslash */
 };
 
 static inline void ws(struct st *t)
@@ -152,6 +153,7 @@ static int string(struct st *t)
 			t->p = p + 1;
 			return 0;
 		case 2:
+			t->escaped = 1;
 			c = p[1];
 			if (c == 'u') {
 				if (!(hex(p[2]) && hex(p[3]) && hex(p[4]) && hex(p[5]))) {
@@ -315,6 +317,7 @@ static int object(struct st *t, int node, uint32_t *nmembers)
 
 		if (*k != '"')
 			return fail(t, "expected a key");
+		t->escaped = 0;
 		if (string(t))
 			return -1;
 		if (node >= 0) {
@@ -322,7 +325,7 @@ static int object(struct st *t, int node, uint32_t *nmembers)
 			size_t kl = t->p - k - 2;
 			char dec[KEY_MAX + 1];
 
-			if (memchr(kb, '\\', kl)) {
+			if (t->escaped) {
 				kl = unescape_key(kb, kl, dec);
 				kb = dec;
 			}
