@@ -346,7 +346,7 @@ struct cent {
 	int full;
 	int pod_tries; /* /proc/PID/cgroup reads for the pod UID */
 	unsigned missing;
-	uint64_t next_try, backoff, last_seen;
+	uint64_t next_try, backoff, last_seen, first_seen, last_try;
 	uint64_t pods_gen; /* the kubelet snapshot the fragments were made with */
 	char *ctr_frag, *orch_frag;
 	size_t ctr_len, orch_len;
@@ -1382,14 +1382,25 @@ static void cent_resolve(struct enrich *E, struct cent *c, uint64_t now)
 		container_info_free(&info);
 	}
 	if (!c->full) {
-		c->backoff = c->backoff ? c->backoff * 2 : 10000000ull;
-		if (c->backoff > 1000000000ull)
-			c->backoff = 1000000000ull;
+		/* a container being made is written within milliseconds: look
+		 * often at first; one that is gone is looked for once a second */
+		uint64_t cap = now - c->first_seen < 10000000000ull ? 100000000ull : 1000000000ull;
+
+		c->backoff = c->backoff ? c->backoff * 2 : 5000000ull;
+		if (c->backoff > cap)
+			c->backoff = cap;
 		c->next_try = now + c->backoff;
 	}
+	c->last_try = now;
 }
 
-static struct cent *container_of(struct enrich *E, const char *id, size_t n, uint32_t pid,
+/*
+ * The cache entry of container ID (made, and resolved, on first sight).
+ * An entry not resolved yet is tried again at its next_try, or at once
+ * (at most every millisecond) for an EXEC event: a process runs its
+ * command in the container, so the runtime has written its state.
+ */
+static struct cent *container_of(struct enrich *E, const char *id, size_t n, uint32_t pid, int exec,
 				 uint64_t now)
 {
 	struct cent *c = cent_find(E, id, n);
@@ -1411,6 +1422,7 @@ static struct cent *container_of(struct enrich *E, const char *id, size_t n, uin
 		memcpy(c->id, id, n);
 		c->id[n] = 0;
 		c->info.privileged = -1;
+		c->first_seen = now;
 		c->hnext = E->cb[chash(id, n)];
 		E->cb[chash(id, n)] = c;
 		E->ncent++;
@@ -1420,7 +1432,7 @@ static struct cent *container_of(struct enrich *E, const char *id, size_t n, uin
 	} else {
 		int changed = cent_pod_from_proc(E, c, pid);
 
-		if (!c->full && now >= c->next_try) {
+		if (!c->full && (now >= c->next_try || (exec && now >= c->last_try + 1000000ull))) {
 			cent_resolve(E, c, now);
 			changed = 1;
 		}
@@ -1431,7 +1443,7 @@ static struct cent *container_of(struct enrich *E, const char *id, size_t n, uin
 	return c;
 }
 
-static void do_container(struct ctx *c, uint32_t pid, struct pent *self, uint64_t now)
+static void do_container(struct ctx *c, uint32_t pid, struct pent *self, int exec, uint64_t now)
 {
 	struct enrich *E = c->E;
 	const char *id = NULL;
@@ -1464,7 +1476,7 @@ static void do_container(struct ctx *c, uint32_t pid, struct pent *self, uint64_
 			return;
 		}
 	}
-	ce = container_of(E, id, n, pid, now);
+	ce = container_of(E, id, n, pid, exec, now);
 	if (!ce) {
 		c->missing |= 1u << MISS_CTR_NAME | 1u << MISS_CTR_IMAGE;
 		return;
@@ -1557,7 +1569,7 @@ enum enrich_result enrich_line(struct enrich *E, const char *line, size_t len, i
 	/* edits in document order does not matter: they are sorted below */
 	if (self)
 		do_ancestry(&c, pid, self);
-	do_container(&c, pid, self, now);
+	do_container(&c, pid, self, streq(&c, P_EV_ACTION, "exec"), now);
 
 	if (may_hold && (c.missing & MISS_WAITABLE)) {
 		*missing = c.missing;
