@@ -213,6 +213,30 @@ DIGEST=sha256:0d17b565c37bcbd895e9d92315a05c1c3c9a29f762b011a10c54a66cd53c9b31
 	assert_equal "$(f .cloud_defend.context_pending)" null
 }
 
+@test "a privileged container: container.security_context.privileged is true" {
+	require_bpf
+	require_runc
+	# privileged as the kubelet makes it: every capability, nothing masked;
+	# runc can only give what this machine's bounding set has
+	bnd=$((16#$(awk '/^CapBnd/ { print $2 }' /proc/self/status)))
+	[ $(((bnd & ((1 << 38) - 1)) == (1 << 38) - 1)) -eq 1 ] ||
+		skip "this machine's capability bounding set lacks some of the 38 capabilities a privileged container has"
+	all_process_policy
+	caps=$(jq -c '.process.capabilities.bounding' <<<'{"process":{"capabilities":{"bounding":["CAP_CHOWN","CAP_DAC_OVERRIDE","CAP_DAC_READ_SEARCH","CAP_FOWNER","CAP_FSETID","CAP_KILL","CAP_SETGID","CAP_SETUID","CAP_SETPCAP","CAP_LINUX_IMMUTABLE","CAP_NET_BIND_SERVICE","CAP_NET_BROADCAST","CAP_NET_ADMIN","CAP_NET_RAW","CAP_IPC_LOCK","CAP_IPC_OWNER","CAP_SYS_MODULE","CAP_SYS_RAWIO","CAP_SYS_CHROOT","CAP_SYS_PTRACE","CAP_SYS_PACCT","CAP_SYS_ADMIN","CAP_SYS_BOOT","CAP_SYS_NICE","CAP_SYS_RESOURCE","CAP_SYS_TIME","CAP_SYS_TTY_CONFIG","CAP_MKNOD","CAP_LEASE","CAP_AUDIT_WRITE","CAP_AUDIT_CONTROL","CAP_SETFCAP","CAP_MAC_OVERRIDE","CAP_MAC_ADMIN","CAP_SYSLOG","CAP_WAKE_ALARM","CAP_BLOCK_SUSPEND","CAP_AUDIT_READ"]}}}')
+	ctr_create priv -- sh -c '/bin/echo marker; sleep 1'
+	ctr_edit priv --argjson caps "$caps" '
+		.process.capabilities = {bounding: $caps, effective: $caps, permitted: $caps}
+		| .linux.maskedPaths = [] | .linux.readonlyPaths = []'
+	pipe_start "$T/policy.d4cp"
+	ctr_start priv
+	ctr_wait priv
+	pipe_stop
+	E=$(event_in priv '.event.action == "exec" and .process.args[0] == "/bin/echo"')
+	[ -n "$E" ] || fail "no exec of /bin/echo in the container"
+	assert_equal "$(f .container.security_context.privileged)" true
+	assert_equal "$(f '.process.thread.capabilities.effective | index(["CAP_SYS_ADMIN"]) != null')" true
+}
+
 @test "a CRI-O bundle: runtime cri-o, pod labels and annotations from CRI-O's own annotations" {
 	require_bpf
 	require_runc

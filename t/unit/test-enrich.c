@@ -24,6 +24,7 @@
 
 #define CID  "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 #define CRIO "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"
+#define PRIV "1111111111111111111111111111111111111111111111111111111111111111"
 #define POD  "3c5d1c1e-7a41-4a8e-9a55-3f0f2f6a5c11"
 #define HOST "{\"name\":\"node-1\",\"id\":\"m1\"}"
 
@@ -195,6 +196,63 @@ int main(void)
 		   "\"io.kubernetes.cri-o.Annotations\":\"{\\\"note\\\":\\\"a:b\\\"}\","
 		   "\"io.kubernetes.pod.name\":\"pg-0\",\"io.kubernetes.pod.namespace\":\"data\","
 		   "\"io.kubernetes.pod.uid\":\"" POD "\"}}");
+	{
+		/* a privileged container: every capability, nothing masked */
+		static const char *const caps[] = {
+		    "CHOWN",
+		    "DAC_OVERRIDE",
+		    "DAC_READ_SEARCH",
+		    "FOWNER",
+		    "FSETID",
+		    "KILL",
+		    "SETGID",
+		    "SETUID",
+		    "SETPCAP",
+		    "LINUX_IMMUTABLE",
+		    "NET_BIND_SERVICE",
+		    "NET_BROADCAST",
+		    "NET_ADMIN",
+		    "NET_RAW",
+		    "IPC_LOCK",
+		    "IPC_OWNER",
+		    "SYS_MODULE",
+		    "SYS_RAWIO",
+		    "SYS_CHROOT",
+		    "SYS_PTRACE",
+		    "SYS_PACCT",
+		    "SYS_ADMIN",
+		    "SYS_BOOT",
+		    "SYS_NICE",
+		    "SYS_RESOURCE",
+		    "SYS_TIME",
+		    "SYS_TTY_CONFIG",
+		    "MKNOD",
+		    "LEASE",
+		    "AUDIT_WRITE",
+		    "AUDIT_CONTROL",
+		    "SETFCAP",
+		    "MAC_OVERRIDE",
+		    "MAC_ADMIN",
+		    "SYSLOG",
+		    "WAKE_ALARM",
+		    "BLOCK_SUSPEND",
+		    "AUDIT_READ",
+		};
+		char spec[2048];
+		size_t n = 0;
+
+		n += snprintf(spec + n, sizeof(spec) - n,
+			      "{\"process\":{\"capabilities\":{\"bounding\":[");
+		for (size_t i = 0; i < sizeof(caps) / sizeof(caps[0]); i++)
+			n += snprintf(spec + n, sizeof(spec) - n, "%s\"CAP_%s\"", i ? "," : "",
+				      caps[i]);
+		snprintf(spec + n, sizeof(spec) - n,
+			 "]}},\"linux\":{\"maskedPaths\":[]},\"annotations\":{"
+			 "\"io.kubernetes.cri.container-name\":\"priv\"}}");
+		write_file("/run/containerd/io.containerd.runtime.v2.task/k8s.io/" PRIV
+			   "/config.json",
+			   spec);
+	}
 	cfg.root = root;
 	E = enrich_new(&cfg);
 
@@ -232,6 +290,18 @@ int main(void)
 	   "orchestrator replaced");
 	is_str(s_at(j, "host.name"), "node-1", "host replaced");
 	is_json(j, "cloud_defend.context_pending", "[]", "an old context_pending emptied");
+	json_decref(j);
+	free(l);
+
+	l = ev("exec", 105, 5000000000ull, 0, 0, 105, "x", ",\"container\":{\"id\":\"" PRIV "\"}");
+	j = run(E, l, NULL);
+	is_str(s_at(j, "container.security_context.privileged"), "true", "a privileged container");
+	json_decref(j);
+	free(l);
+	l = ev("exec", 106, 5000000000ull, 0, 0, 106, "x", ",\"container\":{\"id\":\"" CID "\"}");
+	j = run(E, l, NULL);
+	ok(!at(j, "container.security_context"),
+	   "unknown when the spec does not say (no capabilities)");
 	json_decref(j);
 	free(l);
 
