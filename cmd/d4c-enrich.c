@@ -526,9 +526,8 @@ int main(int argc, char **argv)
 	next_expire = now + EXPIRE_NS;
 
 	/* After SIGINT or SIGTERM, what the upstream writes as it stops (its
-	 * last metric record) is still read, until end of input or a second
-	 * without any. */
-	/* At the end of input, what waits still gets its time. */
+	 * last metric record) is still read, until end of input but for one
+	 * second at most. At the end of input, what waits still gets its time. */
 	while (!(eof && !S.qlen) && !(stop_at && now >= stop_at)) {
 		struct pollfd pfd = {.fd = eof ? -1 : STDIN_FILENO, .events = POLLIN};
 		int timeout = 1000, eof_now = 0;
@@ -564,8 +563,6 @@ int main(int argc, char **argv)
 				eof = eof_now = 1;
 			if (n > 0)
 				len += n;
-			if (n > 0 && stop_at)
-				stop_at = now + 1000000000ull;
 		}
 		if (stop_signal && !stop_at)
 			stop_at = now + 1000000000ull;
