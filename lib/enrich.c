@@ -14,13 +14,12 @@
  * per tick>" and is marked approximate; the first event that names the
  * same pid with a start in the same tick (+-1, the clocks agree unless
  * the machine was suspended) replaces it with the id d4c-load wrote. So
- * an id that d4c-load emitted is never changed, and an id made here is
- * stable for as long as the entry lives.
+ * an id that d4c-load emitted is never changed; an id made here is used
+ * until an event names the process (events before that carry the made-up
+ * one: the price of not waiting for an event that may never come).
  */
 #include "config.h"
 
-#include <ctype.h>
-#include <errno.h>
 #include <ifaddrs.h>
 #include <inttypes.h>
 #include <net/if.h>
