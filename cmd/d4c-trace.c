@@ -33,6 +33,7 @@
 
 #include "blob.h"
 #include "diag.h"
+#include "enrich.h"
 #include "jsonw.h"
 #include "loader.h"
 #include "policy.h"
@@ -116,12 +117,17 @@ static void on_signal(int sig)
 	stop_signal = sig;
 }
 
-static uint64_t mono_ns(void)
+static uint64_t clock_ns(clockid_t c)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(c, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static uint64_t mono_ns(void)
+{
+	return clock_ns(CLOCK_MONOTONIC);
 }
 
 /* ---- the policy the options make ---------------------------------------- */
@@ -406,8 +412,10 @@ static void pid_seed(pid_t root)
 /* ---- output --------------------------------------------------------------- */
 
 static struct {
-	struct jsonw w; /* -j */
-	char *text;	/* columns */
+	struct jsonw w;	  /* -j: d4c-load's record */
+	struct enrich *E; /* -j: context added as d4c-enrich adds it */
+	struct obuf json; /* -j: what goes out */
+	char *text;	  /* columns */
 	size_t len, cap;
 	uint64_t shown, filtered;
 	int broken;
@@ -416,7 +424,7 @@ static struct {
 
 static size_t out_len(void)
 {
-	return opt.json ? jsonw_len(&out.w) : out.len;
+	return opt.json ? out.json.len : out.len;
 }
 
 static void put_bytes(const char *s, size_t n)
@@ -437,14 +445,13 @@ static void flush_out(void)
 
 	if (out.broken || !out_len())
 		return;
-	if (opt.json) {
-		r = jsonw_flush(&out.w, STDOUT_FILENO);
-	} else {
-		size_t off = 0;
+	{
+		const char *p = opt.json ? out.json.buf : out.text;
+		size_t len = out_len(), off = 0;
 
 		r = 0;
-		while (off < out.len) {
-			ssize_t n = write(STDOUT_FILENO, out.text + off, out.len - off);
+		while (off < len) {
+			ssize_t n = write(STDOUT_FILENO, p + off, len - off);
 
 			if (n < 0 && errno == EINTR)
 				continue;
@@ -454,7 +461,7 @@ static void flush_out(void)
 			}
 			off += n;
 		}
-		out.len = 0;
+		out.len = out.json.len = 0;
 	}
 	if (r) {
 		if (r != -EPIPE)
@@ -639,6 +646,23 @@ static void print_columns(const struct d4c_record *e, const char *const strs[D4C
 	put_cstr("\n");
 }
 
+/* -j: the record as d4c-load writes it, through d4c-enrich's transform
+ * (container, pod, host, ancestry), into the output. */
+static void put_json(struct loader *L, const struct d4c_record *e, const char *const strs[D4C_NSTR],
+		     const char *kind)
+{
+	const char *why;
+	unsigned missing;
+	size_t at;
+
+	jsonw_reset(&out.w);
+	if (loader_event_json(L, &out.w, e, strs, kind))
+		return;
+	if (enrich_line(out.E, jsonw_data(&out.w), jsonw_len(&out.w) - 1, 0, mono_ns(),
+			clock_ns(CLOCK_REALTIME), &out.json, &missing, &why, &at) == ENRICH_INVALID)
+		error("internal error: an event record is not JSON (%s at %zu)", why, at);
+}
+
 /* A process name matches NAME: exact, or a prefix before a trailing '*'. */
 static int name_matches(const char *comm, size_t len, const char *name)
 {
@@ -705,7 +729,7 @@ static void emit(void *arg, const struct d4c_record *e, const char *const strs[D
 	}
 	out.shown++;
 	if (opt.json)
-		loader_event_json(L, &out.w, e, strs, kind);
+		put_json(L, e, strs, kind);
 	else
 		print_columns(e, strs);
 	if (out_len() >= FLUSH_AT)
@@ -895,9 +919,13 @@ int main(int argc, char **argv)
 
 	jsonw_init(&out.w);
 	out.L = &L;
+	if (opt.json) {
+		struct enrich_config ec = {.root = getenv("D4C_HOST_ROOT")};
+
+		out.E = enrich_new(&ec);
+	}
 	lo.host = !opt.containers_only && !opt.container && !opt.pod && !opt.namespace;
 	lo.ringbuf_size = opt.ringbuf_size;
-	lo.container_context = opt.json;
 	err = loader_start(&L, &lo, &first, emit, &L);
 	if (err) {
 		if (child) {
@@ -963,6 +991,9 @@ int main(int argc, char **argv)
 cleanup:
 	loader_free(&L);
 	jsonw_free(&out.w);
+	if (out.E)
+		enrich_free(out.E);
+	obuf_free(&out.json);
 	free(out.text);
 	free(pids.v);
 	return err;

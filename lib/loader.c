@@ -191,8 +191,6 @@ static void cg_entry_free(struct cg_entry *e)
 {
 	free(e->path);
 	free(e->name);
-	free(e->ctr_json);
-	free(e->orch_json);
 }
 
 /* The entry of ID; when there is none, a new one if ADD, else NULL. */
@@ -255,105 +253,6 @@ static void ct_from_info(struct loader *L, struct d4c_container *ct,
 	}
 }
 
-/* The object W holds, as a string (to free). */
-static char *json_take(struct jsonw *w)
-{
-	char *s = NULL;
-
-	if (jsonw_end_line(w) == 0)
-		s = xstrndup(jsonw_data(w), jsonw_len(w) - 1);
-	jsonw_free(w);
-	return s;
-}
-
-/* The container object of events.md for INFO: written once per container
- * and copied into each of its events. Returns it (to free). */
-static char *container_json(const struct container_info *info)
-{
-	const char *rt = ctr_runtime_ecs(info->runtime);
-	struct jsonw w;
-
-	jsonw_init(&w);
-	jsonw_obj_begin(&w);
-	if (info->id)
-		jsonw_kv_str(&w, "id", info->id);
-	if (info->name)
-		jsonw_kv_str(&w, "name", info->name);
-	if (rt)
-		jsonw_kv_str(&w, "runtime", rt);
-	if (info->img.full_name || info->img.tag || info->img.digest) {
-		jsonw_key(&w, "image");
-		jsonw_obj_begin(&w);
-		if (info->img.full_name)
-			jsonw_kv_str(&w, "name", info->img.full_name);
-		if (info->img.tag)
-			jsonw_kv_str(&w, "tag", info->img.tag);
-		if (info->img.digest) {
-			jsonw_key(&w, "hash");
-			jsonw_obj_begin(&w);
-			jsonw_key(&w, "all");
-			jsonw_arr_begin(&w);
-			jsonw_str(&w, info->img.digest);
-			jsonw_arr_end(&w);
-			jsonw_obj_end(&w);
-		}
-		jsonw_obj_end(&w);
-	}
-	if (info->privileged >= 0) {
-		jsonw_key(&w, "security_context");
-		jsonw_obj_begin(&w);
-		jsonw_kv_bool(&w, "privileged", info->privileged);
-		jsonw_obj_end(&w);
-	}
-	jsonw_obj_end(&w);
-	return json_take(&w);
-}
-
-/* The orchestrator object for INFO, or NULL outside a pod (to free). */
-static char *orchestrator_json(struct loader *L, const struct container_info *info)
-{
-	struct jsonw w;
-
-	if (!info->pod_name && !info->pod_namespace && !info->pod_uid)
-		return NULL;
-	jsonw_init(&w);
-	jsonw_obj_begin(&w);
-	jsonw_kv_str(&w, "type", "kubernetes");
-	if (L->opt.cluster_id || L->opt.cluster_name) {
-		jsonw_key(&w, "cluster");
-		jsonw_obj_begin(&w);
-		if (L->opt.cluster_id)
-			jsonw_kv_str(&w, "id", L->opt.cluster_id);
-		if (L->opt.cluster_name)
-			jsonw_kv_str(&w, "name", L->opt.cluster_name);
-		jsonw_obj_end(&w);
-	}
-	if (info->pod_namespace)
-		jsonw_kv_str(&w, "namespace", info->pod_namespace);
-	jsonw_key(&w, "resource");
-	jsonw_obj_begin(&w);
-	jsonw_kv_str(&w, "type", "pod");
-	if (info->pod_name)
-		jsonw_kv_str(&w, "name", info->pod_name);
-	if (info->pod_uid)
-		jsonw_kv_str(&w, "id", info->pod_uid);
-	if (info->nlabels) {
-		jsonw_key(&w, "label");
-		jsonw_arr_begin(&w);
-		for (size_t i = 0; i < info->nlabels; i++) {
-			char *kv = xasprintf("%s:%s", info->labels[i].key,
-					     info->labels[i].value ? info->labels[i].value : "");
-
-			jsonw_str(&w, kv);
-			free(kv);
-		}
-		jsonw_arr_end(&w);
-	}
-	jsonw_obj_end(&w);
-	jsonw_obj_end(&w);
-	return json_take(&w);
-}
-
 /* Computes and installs the masks of cgroup ID at PATH, a container's. */
 static void install_cgroup(struct loader *L, uint64_t id, const char *path, int verbose)
 {
@@ -384,12 +283,6 @@ static void install_cgroup(struct loader *L, uint64_t id, const char *path, int 
 	if (info.name && (!e->name || strcmp(e->name, info.name))) {
 		free(e->name);
 		e->name = xstrdup(info.name);
-	}
-	if (L->opt.container_context) {
-		free(e->ctr_json);
-		free(e->orch_json);
-		e->ctr_json = container_json(&info);
-		e->orch_json = orchestrator_json(L, &info);
 	}
 	e->gone = 0;
 	if (r) {
@@ -920,14 +813,7 @@ int loader_event_json(struct loader *L, struct jsonw *w, const struct d4c_record
 	}
 
 	cg = cg_find(L, t->cgroup_id, 0);
-	if (cg && cg->ctr_json) {
-		jsonw_key(w, "container");
-		jsonw_raw(w, cg->ctr_json, strlen(cg->ctr_json));
-		if (cg->orch_json) {
-			jsonw_key(w, "orchestrator");
-			jsonw_raw(w, cg->orch_json, strlen(cg->orch_json));
-		}
-	} else if ((e->flags & D4C_EF_IN_CONTAINER) || (cg && cg->ctr[0])) {
+	if ((e->flags & D4C_EF_IN_CONTAINER) || (cg && cg->ctr[0])) {
 		jsonw_key(w, "container");
 		jsonw_obj_begin(w);
 		if (cg && cg->ctr[0])

@@ -73,9 +73,7 @@ struct loader_opts {
 	unsigned long ringbuf_size;
 	const char *cluster_id; /* kubernetesClusterId/Name of every container */
 	const char *cluster_name;
-	const char *pin_dir;   /* pin the links there: they outlive the loader */
-	int container_context; /* events carry container.* and orchestrator.* in
-				* full, as d4c-enrich adds them (else container.id) */
+	const char *pin_dir; /* pin the links there: they outlive the loader */
 };
 
 /* Called for every record that makes an event: KIND is "event" (the
@@ -87,11 +85,9 @@ typedef void (*loader_emit_fn)(void *arg, const struct d4c_record *e,
 struct cg_entry {
 	uint64_t id; /* 0: empty slot */
 	char ctr[CTR_ID_LEN + 1];
-	char *name;	 /* the container's name, when the runtime says */
-	char *ctr_json;	 /* with opt.container_context: the container object, */
-	char *orch_json; /* and the orchestrator object (NULL outside a pod) */
-	int gone;	 /* the cgroup was removed: dropped when the table grows */
-	int pending;	 /* known by id only: resolved again until its metadata shows */
+	char *name;  /* the container's name, when the runtime says */
+	int gone;    /* the cgroup was removed: dropped when the table grows */
+	int pending; /* known by id only: resolved again until its metadata shows */
 	unsigned tries;
 	uint64_t next_try; /* CLOCK_MONOTONIC ns */
 	char *path;	   /* of a pending entry */

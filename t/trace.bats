@@ -217,7 +217,7 @@ fork"
 	assert_equal "$(jq -r .container.id <<<"$e")" "$(ctr_id box2)"
 	assert_equal "$(jq -r .container.name <<<"$e")" box2
 	assert_equal "$(jq -r .container.runtime <<<"$e")" containerd
-	assert_equal "$(jq -r .container.image.name <<<"$e")" docker.io/library/busybox
+	assert_equal "$(jq -r .container.image.name <<<"$e")" busybox
 	assert_equal "$(jq -r .container.image.tag <<<"$e")" 1.35
 	assert_equal "$(jq -r .orchestrator.resource.name <<<"$e")" box2-pod
 	assert_equal "$(jq -r .orchestrator.resource.id <<<"$e")" "$(cat "$T/containers/box2/pod-uid")"
