@@ -346,12 +346,16 @@ struct cent {
 	int pod_tries; /* /proc/PID/cgroup reads for the pod UID */
 	unsigned missing;
 	uint64_t next_try, backoff, last_seen, first_seen, last_try;
+	uint64_t gone_at;  /* its first process ended (0: running) */
 	uint64_t pods_gen; /* the kubelet snapshot the fragments were made with */
 	char *ctr_frag, *orch_frag;
 	size_t ctr_len, orch_len;
 };
 
 #define CBUCKETS 4096
+/* A container whose first process ended is gone; its last events may still
+ * be on their way through the pipe: they are named for this long. */
+#define GONE_LINGER_NS (10 * 1000000000ull)
 
 struct enrich {
 	struct enrich_config cfg;
@@ -1217,7 +1221,8 @@ void enrich_expire(struct enrich *E, uint64_t now)
 	for (size_t i = 0; i < CBUCKETS; i++)
 		for (struct cent *c = E->cb[i], *n; c; c = n) {
 			n = c->hnext;
-			if (now > c->last_seen + ttl)
+			if (now > c->last_seen + ttl ||
+			    (c->gone_at && now > c->gone_at + GONE_LINGER_NS))
 				cent_drop(E, c);
 		}
 }
@@ -1500,6 +1505,49 @@ static void do_container(struct ctx *c, uint32_t pid, struct pent *self, int exe
 
 /* ---- putting it together ------------------------------------------------------------------- */
 
+/*
+ * What the event's own process lacks and the table knows, added to its
+ * process object: d4c-load's file and end records carry no executable,
+ * arguments or working directory, the process's exec event did.
+ */
+static void complete_self(struct ctx *c, struct pent *self)
+{
+	static const int fill[] = {R_EXE, R_ARGS, R_ARGC, R_CWD};
+	static const char *const keys[] = {
+	    "\"executable\":", "\"args\":", "\"args_count\":", "\"working_directory\":"};
+	int opened = 0;
+
+	for (size_t i = 0; i < sizeof(fill) / sizeof(fill[0]); i++) {
+		int r = fill[i];
+
+		if (has(c, raw_path[r]) || !self->raw[r])
+			continue;
+		if (!opened) {
+			append_to(c, P_PROC);
+			opened = 1;
+		} else {
+			put(c, ",", 1);
+		}
+		puts_(c, keys[i]);
+		puts_(c, self->raw[r]);
+	}
+}
+
+/* The end of a container's first process: the container is gone. */
+static void container_ended(struct ctx *c, uint32_t pid, uint64_t now)
+{
+	uint32_t el = 0;
+	const char *id;
+	size_t n;
+	struct cent *ce;
+
+	if (!u32_of(c, P_EL_PID, &el) || el != pid || !str_of(c, P_CTR_ID, &id, &n))
+		return;
+	ce = cent_find(c->E, id, n);
+	if (ce && !ce->gone_at)
+		ce->gone_at = now;
+}
+
 /* The context_pending array. */
 static void put_missing(struct ctx *c)
 {
@@ -1566,8 +1614,11 @@ enum enrich_result enrich_line(struct enrich *E, const char *line, size_t len, i
 		self = learn_self(&c, pid, changes);
 	}
 	/* edits in document order does not matter: they are sorted below */
-	if (self)
+	if (self) {
 		do_ancestry(&c, pid, self);
+		if (has(&c, P_PROC) && c.sp[P_PROC].type == '{')
+			complete_self(&c, self);
+	}
 	do_container(&c, pid, self, streq(&c, P_EV_ACTION, "exec"), now);
 
 	if (may_hold && (c.missing & MISS_WAITABLE)) {
@@ -1676,6 +1727,8 @@ enum enrich_result enrich_line(struct enrich *E, const char *line, size_t len, i
 		E->st.partial++;
 	else
 		E->st.none++;
+	if (self && streq(&c, P_EV_ACTION, "end"))
+		container_ended(&c, pid, now);
 	if (self && streq(&c, P_EV_ACTION, "end")) {
 		/* keep it (children's events may come later) but evict it first */
 		int32_t i = self - E->pt.e;

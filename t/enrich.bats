@@ -401,7 +401,7 @@ DIGEST=sha256:0d17b565c37bcbd895e9d92315a05c1c3c9a29f762b011a10c54a66cd53c9b31
 	sh -c '"$1" first; "$1" second; sleep 2' sh "$T/bin/d4cecho" >/dev/null
 	pipe_stop
 	assert_json_lines "$T/events.json"
-	run events '.process.executable // "" | endswith("/d4cecho")'
+	run events '.event.action == "exec" and (.process.executable // "" | endswith("/d4cecho"))'
 	[ "${#lines[@]}" -eq 2 ] || fail "expected two execs: $output"
 	E=${lines[0]}
 	raw=$(grep -F "\"pid\":$(f .process.pid)," "$T/raw.json" | grep '"action":"exec"' | head -n 1)
@@ -550,4 +550,47 @@ d4c-enrich"
 	opts_man=$(grep -oE -- '\\-\\-[a-z]+(\\-[a-z]+)*' "$top_srcdir/share/man/d4c-enrich.1" |
 		sed 's/\\//g' | sort -u)
 	assert_equal "$opts_man" "$opts_help"
+}
+
+@test "file and end events carry their process's executable, arguments and directory from its exec" {
+	require_bpf
+	mkdir "$T/w"
+	compile_policy <<-YAML
+	process:
+	  selectors:
+	    - name: execs
+	      operation: [exec]
+	  responses:
+	    - match: [execs]
+	      actions: [log]
+	file:
+	  selectors:
+	    - name: writes
+	      targetFilePath: ['$T/w/**']
+	  responses:
+	    - match: [writes]
+	      actions: [log]
+	YAML
+	pipe_start --host "$T/policy.d4cp"
+	(cd "$T/w" && sh -c 'echo x >f; sleep 0.2' zzq-writer)
+	sleep 0.5
+	pipe_stop
+	assert_json_lines "$T/events.json"
+	run /usr/bin/python3 "$top_srcdir/t/validate-events.py" "$T/events.json"
+	assert_success
+	exec=$(events '.event.action == "exec" and .process.args[-1] == "zzq-writer"' | head -n 1)
+	[ -n "$exec" ] || fail "no exec event of the writer"
+	pid=$(jq .process.pid <<<"$exec")
+	# d4c-load's own file record has none of them
+	run jq -c "select(.file.path == \"$T/w/f\" and .process.pid == $pid) | .process.executable" "$T/raw.json"
+	assert_output null
+	E=$(events ".file.path == \"$T/w/f\" and .process.pid == $pid" | head -n 1)
+	[ -n "$E" ] || fail "no file event of the writer"
+	assert_equal "$(f .process.executable)" "$(jq -r .process.executable <<<"$exec")"
+	assert_equal "$(f -c .process.args)" "$(jq -c .process.args <<<"$exec")"
+	assert_equal "$(f .process.args_count)" 4
+	assert_equal "$(f .process.working_directory)" "$T/w"
+	assert_equal "$(f .process.entity_id)" "$(jq -r .process.entity_id <<<"$exec")"
+	E=$(events ".event.action == \"end\" and .process.pid == $pid")
+	assert_equal "$(f -c .process.args)" "$(jq -c .process.args <<<"$exec")"
 }

@@ -469,6 +469,46 @@ int main(void)
 	free(l);
 	enrich_free(E);
 
+	/* ---- a container goes with its first process ---- */
+	{
+		static const char *const lines[] = {
+		    "{\"event\":{\"kind\":\"event\",\"action\":\"exec\"},\"process\":{\"pid\":300,"
+		    "\"entity_id\":\"b00t-300-7\",\"entry_leader\":{\"pid\":300,\"entity_id\":"
+		    "\"b00t-300-7\"}},\"container\":{\"id\":\"" CID "\"}}",
+		    "{\"event\":{\"kind\":\"event\",\"action\":\"exec\"},\"process\":{\"pid\":401,"
+		    "\"entity_id\":\"b00t-401-8\",\"entry_leader\":{\"pid\":400,\"entity_id\":"
+		    "\"b00t-400-7\"}},\"container\":{\"id\":\"" CRIO "\"}}",
+		    /* a process that is not the first one ends: its container stays */
+		    "{\"event\":{\"kind\":\"event\",\"action\":\"end\"},\"process\":{\"pid\":401,"
+		    "\"entity_id\":\"b00t-401-8\",\"entry_leader\":{\"pid\":400,\"entity_id\":"
+		    "\"b00t-400-7\"}},\"container\":{\"id\":\"" CRIO "\"}}",
+		    /* the first one ends: its container is gone */
+		    "{\"event\":{\"kind\":\"event\",\"action\":\"end\"},\"process\":{\"pid\":300,"
+		    "\"entity_id\":\"b00t-300-7\",\"entry_leader\":{\"pid\":300,\"entity_id\":"
+		    "\"b00t-300-7\"}},\"container\":{\"id\":\"" CID "\"}}",
+		};
+
+		E = enrich_new(&cfg);
+		for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+			j = run(E, lines[i], &r);
+			ok(j && r == ENRICH_WRITTEN, "container lifecycle line %zu enriched", i);
+			if (i == 3)
+				is_str(s_at(j, "container.name"), "web",
+				       "the end of the first process is still named");
+			json_decref(j);
+		}
+		is_int(enrich_stats(E)->containers, 2, "two containers cached");
+		enrich_expire(E, 1000000000ull + 5000000000ull);
+		is_int(enrich_stats(E)->containers, 2, "5 s after its end, the gone one lingers");
+		enrich_expire(E, 1000000000ull + 11000000000ull);
+		is_int(enrich_stats(E)->containers, 1,
+		       "11 s after its first process ended, the container is dropped");
+		j = run(E, lines[1], &r);
+		is_str(s_at(j, "container.name"), "db", "the other one is still known");
+		json_decref(j);
+		enrich_free(E);
+	}
+
 	/* ---- bounded table ---- */
 	cfg.max_processes = 16;
 	E = enrich_new(&cfg);
