@@ -5,8 +5,10 @@
  *   load-cost-driver exec N PATH       N x fork + execve(PATH) + waitpid
  *   load-cost-driver open N FILE...    N x open(O_WRONLY) + write + close,
  *                                      going round the existing FILEs
- *   load-cost-driver create N DIR      N x open(O_CREAT|O_EXCL) + write +
- *                                      close + unlink of DIR/c<i % 16>
+ *   load-cost-driver create N DIR [BYTES]
+ *                                      N x open(O_CREAT|O_EXCL) + write of
+ *                                      BYTES (default 1) + close + unlink
+ *                                      of DIR/c<i % 16>
  *
  * Prints one line: "<mode> ok=<done> failed=<n> ns=<elapsed> pid=<pid>".
  * Exit status 0 when nothing failed, 1 otherwise, 2 on usage errors.
@@ -33,7 +35,8 @@ static unsigned long long now_ns(void)
 
 static int usage(void)
 {
-	fputs("usage: load-cost-driver exec N PATH | open N FILE... | create N DIR\n", stderr);
+	fputs("usage: load-cost-driver exec N PATH | open N FILE... | create N DIR [BYTES]\n",
+	      stderr);
 	return 2;
 }
 
@@ -85,14 +88,22 @@ int main(int argc, char **argv)
 				close(fd);
 		}
 	} else if (strcmp(argv[1], "create") == 0) {
+		static char buf[1 << 20];
 		char path[4096];
+		long bytes = 1;
 
+		if (argc > 4) {
+			bytes = strtol(argv[4], &end, 10);
+			if (*end || bytes < 1 || bytes > (long)sizeof(buf))
+				return usage();
+		}
+		memset(buf, 'x', bytes);
 		for (i = 0; i < n; i++) {
 			int fd;
 
 			snprintf(path, sizeof(path), "%s/c%ld", argv[3], i % 16);
 			fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-			if (fd < 0 || write(fd, "x", 1) != 1)
+			if (fd < 0 || write(fd, buf, bytes) != bytes)
 				failed++;
 			else
 				ok++;
