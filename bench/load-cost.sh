@@ -521,6 +521,13 @@ while [ $i -lt 16 ]; do
 	: >"$shm/s$i.log"
 	i=$((i + 1))
 done
+# d4c-load's user + system CPU time so far, in clock ticks
+cpu_ticks() {
+	# the command name, field 2, has no blank: d4c-load
+	awk '{ print $14 + $15 }' /proc/"$LPID"/stat
+}
+CLK_TCK=$(getconf CLK_TCK)
+
 storm() {
 	st_name=$1 st_kind=$2 st_run=$3 st_n=$4 st_rb=$5
 	shift 5
@@ -550,6 +557,7 @@ storm() {
 	j=0
 	dpids=
 	rm -f "$tmp"/storm.[0-9]*
+	cpu0=$(cpu_ticks)
 	s=$(date +%s%N)
 	while [ $j -lt "$STORM_JOBS" ]; do
 		if [ "$st_kind" = exec ]; then
@@ -565,6 +573,9 @@ storm() {
 		wait "$p" || wait_rc=$?
 	done
 	ns=$(($(date +%s%N) - s))
+	# what is left in the ring buffer is drained in the first milliseconds
+	sleep 0.2
+	cpu1=$(cpu_ticks)
 	mem_after=$(mem_status)
 	[ "$wait_rc" -eq 0 ] || say "storm: some execs failed"
 	stop_load
@@ -595,6 +606,7 @@ storm() {
 		--argjson bytes "$bytes" --argjson drain_ms "$LOAD_MS" --argjson rss_max "${rss_max:-0}" \
 		--argjson jobs "$STORM_JOBS" --arg kind "$st_kind" --argjson run "$st_run" \
 		--arg policy "$st_policy" --argjson opens "$opens" \
+		--argjson cpu_s "$(awk -v t=$((cpu1 - cpu0)) -v hz="$CLK_TCK" 'BEGIN { print t / hz }')" \
 		'{section: "storm", name: $name, kind: $kind, run: $run, policy: $policy, scope: "host",
 		  ringbuf: $rb, iterations: $n, drivers: $jobs, driver_ops_ok: $ok, driver_ns: $ns,
 		  ops_per_s: ($ok / ($ns / 1e9) | floor),
@@ -606,6 +618,9 @@ storm() {
 		  produced_per_s: (if $metric then ($metric.produced / ($ns / 1e9) | floor) else null end),
 		  delivered_per_s: (if $metric then ($metric.delivered / ($ns / 1e9) | floor) else null end),
 		  output_lines: $lines, output_bytes: $bytes,
+		  load_cpu_s: $cpu_s,
+		  load_cpu_us_per_event: (if $metric and $metric.delivered > 0 then ($cpu_s * 1e6 / $metric.delivered * 100 | round / 100) else null end),
+		  load_events_per_cpu_s: (if $metric and $cpu_s > 0 then ($metric.delivered / $cpu_s | floor) else null end),
 		  driver_exec_events: $execs, driver_fork_events: $forks, driver_end_events: $ends,
 		  all_exec_events: $all_execs, stop_and_drain_ms: $drain_ms, vmrss_max_kb_sampled: $rss_max}')"
 	[ "$st_name" = storm ] && [ "$st_run" = 1 ] || return 0
@@ -739,6 +754,7 @@ jq -r '
 		"   exec storm \(.run // 1), ring buffer \(.ringbuf): \(.drivers) drivers at once, \(.iterations) fork+exec of /bin/true, \(.driver_ops_ok) ok in \(.driver_ns / 1e9 * 100 | round / 100) s = \(.ops_per_s) exec/s" end,
 		"     d4c-load: produced \(.metric.produced), delivered \(.metric.delivered), lost \(.metric.lost), written \(.metric.written); produced == delivered + lost: \(.produced_eq_delivered_plus_lost)",
 		"     \(.produced_per_s) events/s produced, \(.delivered_per_s) delivered/s (over the drivers'"'"' time); stop + drain \(.stop_and_drain_ms) ms; VmRSS max \(.vmrss_max_kb_sampled) kB",
+		"     d4c-load CPU \(.load_cpu_s) s: \(.load_cpu_us_per_event) us per event delivered, \(.load_events_per_cpu_s) events per CPU second",
 		if .kind == "file" then
 		"     in the output: \(.output_lines) lines (\(.output_bytes / 1048576 | floor) MiB); the drivers'"'"' open events: \(.driver_open_events)"
 		else

@@ -78,6 +78,10 @@ def shown($wl): if ($wl | startswith("exec")) then IN("sched_fork", "sched_exec"
 			(if $f.kind == "file" then "0" else "" end);
 			(if $f.kind == "file" then (if $lost.max == 0 then "PASS" else "MISS" end) else "" end);
 			"produced \(map(.metric.produced // 0) | add), delivered \(map(.metric.delivered // 0) | add), lost \(map(.metric.lost // 0) | add) in \(length) runs"),
+		row("3"; $what + ": d4c-load drain capacity"; "events/s"; map(.load_events_per_cpu_s // 0) | stats;
+			(if $f.kind == "file" then ">= 150000" else "" end);
+			(if $f.kind == "file" then (if (map(.load_events_per_cpu_s // 0) | median) >= 150000 then "PASS" else "MISS" end) else "" end);
+			"events delivered per second of d4c-load CPU (user + system); \(map(.load_cpu_us_per_event // 0) | median) us per event"),
 		row("3"; $what + ": produced == delivered + lost"; "runs";
 			{median: (map(select(.produced_eq_delivered_plus_lost == true)) | length), min: null, max: null, n: length};
 			"all"; (if all(.produced_eq_delivered_plus_lost == true) then "PASS" else "MISS" end);
