@@ -13,6 +13,7 @@ def fig: if .median == null then "-"
 (if ($s.other_d4c_at_start | length) > 0 or ((.end.other_d4c_at_end // []) | length) > 0 then
 	"other d4c programs running meanwhile (their cost is in the figures): " + (($s.other_d4c_at_start + (.end.other_d4c_at_end // [])) | unique | join("; "))
  else "no other d4c program running" end),
+"load average at start \($s.loadavg_at_start), at end \(.end.loadavg_at_end) (\($s.cpus) cores)",
 "events file: \(.events_file.events) events, \(.events_file.avg_bytes) B average, from \(.events_file.recorded) recorded (\(.events_file.recorded_by_action | tojson)); took \(.end.seconds) s",
 "",
 ("item" | pad(4)) + " " + ("measure" | pad(52)) + " " + ("unit" | pad(8)) + " " + ("median [min-max]" | pad(30)) + " " + ("n" | lpad(3)) + "  " + ("target" | pad(9)) + " " + ("result" | pad(9)) + " note",
