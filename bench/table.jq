@@ -36,8 +36,18 @@ def overhead_rows($scope; $wl; $target):
 	row("1"; "\($wl) slowdown with d4c (\($sc))"; "ratio"; $s; "<= \($target)";
 		(if $s.median <= $target then "PASS" else "MISS" end)
 		+ (if $enrich then "" else " (cat)" end);
-		"median of \($s.n) interleaved pairs' ratios"
-		+ (if $s.median > $target then "; over by \(($s.median - $target) * 100 | round) points" else "" end)))
+		"wall time; median of \($s.n) interleaved pairs' ratios"
+		+ (if $s.median > $target then "; over by \(($s.median - $target) * 1000 | round / 10) points" else "" end))),
+	(($p | map(select(.without.cpu_ns > 0)) | map((.with.cpu_ns + .with.d4c_cpu_ns) / .without.cpu_ns)
+		| stats | with_entries(if .key == "n" then . else .value |= r3 end)) as $s |
+	 ($p | map(select(.with.cpu_ns > 0) | .with.d4c_cpu_ns / .with.cpu_ns) | median) as $share |
+	if $s.n == 0 then empty else
+	row("1"; "\($wl) CPU cost with d4c (\($sc))"; "ratio"; $s; "<= \($target)";
+		(if $s.median <= $target then "PASS" else "MISS" end)
+		+ (if $enrich then "" else " (cat)" end);
+		"CPU time: (workload + d4c-load + \($consumer | sub(" \\(.*"; ""))) / workload; d4c-load and consumer: \($share * 1000 | round / 10)% of the workload's CPU"
+		+ (if $s.median > $target then "; over by \(($s.median - $target) * 1000 | round / 10) points" else "" end))
+	end)
 	end;
 
 # 2. cost per event
