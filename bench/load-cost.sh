@@ -50,7 +50,11 @@
 # workload of part 1 measured that many times, interleaved, in the same
 # d4c-load run; the ratios use the medians), D4C_BENCH_STORM_RUNS (1: each
 # storm that many times), D4C_BENCH_FSTORM_N (600000: the file-write storm;
-# 0: not), D4C_BENCH_BASELINE (1; 0: no baseline run without d4c-load).
+# 0: not), D4C_BENCH_BASELINE (1; 0: no baseline run without d4c-load),
+# D4C_BENCH_SWAP (0; 1: the policies one and limits take turns in a single
+# d4c-load --host, swapped with SIGHUP before each repetition's loops, in
+# alternating order, so that the ratio compares windows of the same run
+# rather than two d4c-load sessions one after the other).
 #
 # --inner is how the script runs itself in the guest: figures as NDJSON
 # records on stdout, progress on stderr.
@@ -105,6 +109,7 @@ SMALL_N=${D4C_BENCH_SMALL_N:-10000}
 FSTORM_N=${D4C_BENCH_FSTORM_N:-600000}
 STORM_RUNS=${D4C_BENCH_STORM_RUNS:-1}
 REPEAT=${D4C_BENCH_REPEAT:-1}
+SWAP=${D4C_BENCH_SWAP:-0}
 BASELINE=${D4C_BENCH_BASELINE:-1}
 
 say() {
@@ -505,8 +510,56 @@ if [ "$BASELINE" != 0 ]; then
 	PROGS=
 	workloads none none
 fi
-run_config one host
-run_config limits host
+# Installs policy $1 in the running d4c-load (SIGHUP) and returns once it
+# says so.
+swap_to() {
+	sw_n0=$(grep -c 'in force' "$tmp/swap.err" || :)
+	cp "$tmp/$1.d4cp" "$tmp/active.tmp"
+	chmod 600 "$tmp/active.tmp"
+	mv -f "$tmp/active.tmp" "$tmp/active.d4cp"
+	kill -HUP "$LPID"
+	sw_i=0
+	while [ "$(grep -c 'in force' "$tmp/swap.err" || :)" -le "$sw_n0" ]; do
+		kill -0 "$LPID" 2>/dev/null || die "d4c-load exited on SIGHUP"
+		sw_i=$((sw_i + 1))
+		[ $sw_i -le 300 ] || die "d4c-load did not install the $1 policy in 30s"
+		sleep 0.1
+	done
+}
+
+# One d4c-load --host, the policies one and limits in turn (D4C_BENCH_SWAP).
+run_swapped() {
+	say "policies one and limits in turn, in one d4c-load --host (SIGHUP between them)"
+	cp "$tmp/one.d4cp" "$tmp/active.d4cp"
+	start_load swap --host "$tmp/active.d4cp"
+	m_rep=1
+	while [ $m_rep -le "$REPEAT" ]; do
+		if [ $((m_rep % 2)) -eq 1 ]; then
+			sw_order="one limits"
+		else
+			sw_order="limits one"
+		fi
+		for sw_p in $sw_order; do
+			swap_to "$sw_p"
+			workloads_once "$sw_p" host
+		done
+		m_rep=$((m_rep + 1))
+	done
+	mem=$(mem_status)
+	stop_load
+	rec "$(jq -n -c --arg where "$where" \
+		--argjson metric "$(final_metric swap | grep . || echo null)" \
+		"{section: \"run\", where: \$where, policy: \"one+limits\", scope: \"host\", $mem,
+		  metric: \$metric, events_by_action: {}, exit_status: $LOAD_RC}")"
+	rm -f "$tmp/swap.out"
+}
+
+if [ "$SWAP" = 1 ]; then
+	run_swapped
+else
+	run_config one host
+	run_config limits host
+fi
 run_config limits containers
 
 # --- 2 and 3. exec storm, memory (host only) -------------------------------
