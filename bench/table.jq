@@ -108,7 +108,7 @@ def shown($wl): if ($wl | startswith("exec")) then IN("sched_fork", "sched_exec"
 			(if $target then ">= \($target)" else "" end);
 			(if $target == null then "" elif $s.median == null then "MISS" elif $s.median >= $target then "PASS" else "MISS" end);
 			"\($pl | map(select(.name == $name))[0].events) events of \($ef.avg_bytes) B avg; \(mbs($name) | median | r2) MiB/s"
-			+ (if $name == "d4c-ship" then "; lines in the file: \($r | map(select(.section == "shipped") | .lines) | unique | map(tostring) | join(", "))" else "" end)
+			+ (if $name == "d4c-ship" then "; lines in PATH and the rotated files it kept: \($r | map(select(.section == "shipped") | .lines) | unique | map(tostring) | join(", "))" else "" end)
 			+ (if $target and $s.median and $s.median < $target then "; short by \((1 - $s.median / $target) * 100 | round)%" else "" end)
 			+ (if ($pl | map(select(.name == $name and .exit != 0)) | length) > 0 then "; some runs FAILED" else "" end))
 		end;
