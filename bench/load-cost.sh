@@ -26,6 +26,9 @@
 #    exec events in the output, events/s, and produced == delivered + lost.
 #    Then a shorter storm with a 4 KiB ring buffer.
 #    (With the fixes of this change, the 4 KiB buffer no longer loses.)
+#    And a file-write storm: a policy that logs every modifyFile, --host,
+#    the default ring buffer, one driver per CPU making open(O_WRONLY) +
+#    1-byte write + close of files on tmpfs as fast as it can.
 # 3. d4c-load's VmRSS and VmHWM under the default policy (idle and after
 #    the storm; RssFile includes the ring buffer mapped into it, twice) and
 #    the memory of its BPF maps (bytes_memlock, per map).
@@ -42,6 +45,16 @@
 # that records are lost and the accounting is seen to add up; 0: not), and in
 # the guest D4C_BENCH_VM_EXEC_N (200), D4C_BENCH_VM_FILE_N (2000),
 # D4C_BENCH_VM_CREATE_N (500).
+#
+# Repetitions (for medians, as bench/run does): D4C_BENCH_REPEAT (1: each
+# workload of part 1 measured that many times, interleaved, in the same
+# d4c-load run; the ratios use the medians), D4C_BENCH_STORM_RUNS (1: each
+# storm that many times), D4C_BENCH_FSTORM_N (600000: the file-write storm;
+# 0: not), D4C_BENCH_BASELINE (1; 0: no baseline run without d4c-load),
+# D4C_BENCH_SWAP (0; 1: the policies one and limits take turns in a single
+# d4c-load --host, swapped with SIGHUP before each repetition's loops, in
+# alternating order, so that the ratio compares windows of the same run
+# rather than two d4c-load sessions one after the other).
 #
 # --inner is how the script runs itself in the guest: figures as NDJSON
 # records on stdout, progress on stderr.
@@ -93,6 +106,11 @@ fi
 STORM_N=${D4C_BENCH_STORM_N:-50000}
 STORM_JOBS=${D4C_BENCH_STORM_JOBS:-$(nproc)}
 SMALL_N=${D4C_BENCH_SMALL_N:-10000}
+FSTORM_N=${D4C_BENCH_FSTORM_N:-600000}
+STORM_RUNS=${D4C_BENCH_STORM_RUNS:-1}
+REPEAT=${D4C_BENCH_REPEAT:-1}
+SWAP=${D4C_BENCH_SWAP:-0}
+BASELINE=${D4C_BENCH_BASELINE:-1}
 
 say() {
 	printf '%s: %s\n' "$where" "$*" >&2
@@ -111,6 +129,13 @@ if [ ! -x "$LOAD" ] || [ ! -x "$POLICY" ]; then
 fi
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/d4c-load-cost.XXXXXX")
+# The file-write storm writes on tmpfs: the cost measured is d4c's, not a disk's.
+if [ "$(stat -f -c %T /dev/shm 2>/dev/null)" = tmpfs ]; then
+	shm=$(mktemp -d /dev/shm/d4c-load-cost.XXXXXX)
+else
+	shm=$tmp/shm
+	mkdir "$shm"
+fi
 LPID=
 SPID=
 old_stats=
@@ -125,7 +150,7 @@ cleanup() {
 		wait "$LPID" 2>/dev/null || :
 	fi
 	[ -z "$old_stats" ] || sysctl -q -w kernel.bpf_stats_enabled="$old_stats" >/dev/null 2>&1 || :
-	rm -rf "$tmp"
+	rm -rf "$tmp" "$shm"
 }
 trap cleanup EXIT
 trap 'exit 130' INT
@@ -294,8 +319,19 @@ responses() { # PREFIX
 	responses procs
 } >"$tmp/limits.yaml"
 
+# The file-write storm's policy: every modifyFile is logged.
+cat >"$tmp/modify.yaml" <<EOF
+file:
+  selectors:
+    - name: allModifications
+      operation: [modifyFile]
+  responses:
+    - match: [allModifications]
+      actions: [log]
+EOF
+
 cp "$srcdir/share/policies/default.yaml" "$tmp/default.yaml"
-for p in one limits default; do
+for p in one limits default modify; do
 	"$POLICY" compile -o "$tmp/$p.d4cp" "$tmp/$p.yaml" || die "cannot compile the $p policy"
 	chmod 600 "$tmp/$p.d4cp"
 	"$POLICY" dump "$tmp/$p.d4cp" | jq -c --arg p "$p" --arg where "$where" '{section: "policy", where: $where, policy: $p,
@@ -395,8 +431,8 @@ measure() {
 	rec "$(jq -n -c --slurpfile a "$tmp/s0.json" --slurpfile b "$tmp/s1.json" \
 		--arg where "$where" --arg policy "$m_policy" --arg scope "$m_scope" \
 		--arg wl "$m_wl" --argjson n "$m_n" --argjson ok "${m_ok:-0}" --argjson ns "${m_ns:-0}" \
-		--argjson iwi "$((m_iwi1 - m_iwi0))" '
-		{section: "cost", where: $where, policy: $policy, scope: $scope, workload: $wl,
+		--argjson iwi "$((m_iwi1 - m_iwi0))" --argjson rep "$m_rep" '
+		{section: "cost", where: $where, policy: $policy, scope: $scope, workload: $wl, rep: $rep,
 		 iterations: $n, ok: $ok, wall_ns: $ns, irq_work_interrupts: $iwi,
 		 wall_ns_per_iter: (if $n > 0 then ($ns / $n | floor) else null end),
 		 kernel_ns_per_iter: null,
@@ -410,6 +446,14 @@ measure() {
 }
 
 workloads() { # POLICY SCOPE
+	m_rep=1
+	while [ $m_rep -le "$REPEAT" ]; do
+		workloads_once "$@"
+		m_rep=$((m_rep + 1))
+	done
+}
+
+workloads_once() { # POLICY SCOPE
 	measure "$1" "$2" exec-match "$EXEC_N" "$BIN/d4cbench" exec "$EXEC_N" "$BIN/d4ctrue"
 	measure "$1" "$2" exec-nomatch "$EXEC_N" "$NMBIN/nmbench" exec "$EXEC_N" "$NMBIN/nmtrue"
 	[ "$files" = true ] || return 0
@@ -452,7 +496,7 @@ rec "$(jq -n -c --arg where "$where" --arg kernel "$(uname -r)" --argjson cpus "
 	--argjson exec_n "$EXEC_N" --argjson file_n "$FILE_N" --argjson create_n "$CREATE_N" \
 	'{section: "system", where: $where, kernel: $kernel, cpus: $cpus, probe: $probe,
 	  other_d4c_load: ($others | split("\n") | map(select(. != ""))),
-	  loops: {exec: $exec_n, open: $file_n, create: $create_n},
+	  loops: {exec: $exec_n, open: $file_n, create: $create_n, repeat: '"$REPEAT"'},
 	  exec_path: "'"$BIN"'/d4ctrue", file_dir: "'"$FILES"'"}')"
 others=$(pgrep -a -x d4c-load || :)
 [ -z "$others" ] || say "note: other d4c-load processes are running (their programs run too): $(echo "$others" | tr '\n' ';')"
@@ -461,25 +505,95 @@ old=$(sysctl -n kernel.bpf_stats_enabled)
 sysctl -q -w kernel.bpf_stats_enabled=1 >/dev/null || die "cannot enable kernel.bpf_stats_enabled"
 old_stats=$old
 
-say "no d4c-load (baseline wall times)"
-PROGS=
-workloads none none
-run_config one host
-run_config limits host
+if [ "$BASELINE" != 0 ]; then
+	say "no d4c-load (baseline wall times)"
+	PROGS=
+	workloads none none
+fi
+# Installs policy $1 in the running d4c-load (SIGHUP) and returns once it
+# says so.
+swap_to() {
+	sw_n0=$(grep -c 'in force' "$tmp/swap.err" || :)
+	cp "$tmp/$1.d4cp" "$tmp/active.tmp"
+	chmod 600 "$tmp/active.tmp"
+	mv -f "$tmp/active.tmp" "$tmp/active.d4cp"
+	kill -HUP "$LPID"
+	sw_i=0
+	while [ "$(grep -c 'in force' "$tmp/swap.err" || :)" -le "$sw_n0" ]; do
+		kill -0 "$LPID" 2>/dev/null || die "d4c-load exited on SIGHUP"
+		sw_i=$((sw_i + 1))
+		[ $sw_i -le 300 ] || die "d4c-load did not install the $1 policy in 30s"
+		sleep 0.1
+	done
+}
+
+# One d4c-load --host, the policies one and limits in turn (D4C_BENCH_SWAP).
+run_swapped() {
+	say "policies one and limits in turn, in one d4c-load --host (SIGHUP between them)"
+	cp "$tmp/one.d4cp" "$tmp/active.d4cp"
+	start_load swap --host "$tmp/active.d4cp"
+	m_rep=1
+	while [ $m_rep -le "$REPEAT" ]; do
+		if [ $((m_rep % 2)) -eq 1 ]; then
+			sw_order="one limits"
+		else
+			sw_order="limits one"
+		fi
+		for sw_p in $sw_order; do
+			swap_to "$sw_p"
+			workloads_once "$sw_p" host
+		done
+		m_rep=$((m_rep + 1))
+	done
+	mem=$(mem_status)
+	stop_load
+	rec "$(jq -n -c --arg where "$where" \
+		--argjson metric "$(final_metric swap | grep . || echo null)" \
+		"{section: \"run\", where: \$where, policy: \"one+limits\", scope: \"host\", $mem,
+		  metric: \$metric, events_by_action: {}, exit_status: $LOAD_RC}")"
+	rm -f "$tmp/swap.out"
+}
+
+if [ "$SWAP" = 1 ]; then
+	run_swapped
+else
+	run_config one host
+	run_config limits host
+fi
 run_config limits containers
 
 # --- 2 and 3. exec storm, memory (host only) -------------------------------
 
-# storm NAME N RINGBUF [d4c-load options]: N fork+exec of /bin/true by
-# STORM_JOBS drivers at once (one per CPU by default) under the default
-# policy, --host; with NAME = storm, the memory figures too.
+# storm NAME KIND RUN N RINGBUF [d4c-load options], --host:
+# KIND exec: N fork+exec of /bin/true, default policy;
+# KIND file: N open(O_WRONLY) + write + close on tmpfs, every modifyFile logged;
+# by STORM_JOBS drivers at once (one per CPU by default); with NAME = storm
+# and RUN 1, the memory figures too.
+i=0
+while [ $i -lt 16 ]; do
+	: >"$shm/s$i.log"
+	i=$((i + 1))
+done
+# d4c-load's user + system CPU time so far, in clock ticks
+cpu_ticks() {
+	# the command name, field 2, has no blank: d4c-load
+	awk '{ print $14 + $15 }' /proc/"$LPID"/stat
+}
+CLK_TCK=$(getconf CLK_TCK)
+
 storm() {
-	st_name=$1 st_n=$2 st_rb=$3
-	shift 3
-	say "exec storm, default policy, --host, ring buffer $st_rb: $st_n fork+exec of /bin/true by $STORM_JOBS drivers"
-	start_load "$st_name" --host "$@" "$tmp/default.d4cp"
+	st_name=$1 st_kind=$2 st_run=$3 st_n=$4 st_rb=$5
+	shift 5
+	if [ "$st_kind" = exec ]; then
+		st_policy=default
+		say "exec storm $st_run, default policy, --host, ring buffer $st_rb: $st_n fork+exec of /bin/true by $STORM_JOBS drivers"
+	else
+		st_policy=modify
+		say "file-write storm $st_run, every modifyFile logged, --host, ring buffer $st_rb: $st_n open+write+close on $(stat -f -c %T "$shm") by $STORM_JOBS drivers"
+	fi
+	start_load "$st_name" --host "$@" "$tmp/$st_policy.d4cp"
 	sleep 1
-	if [ "$st_name" = storm ]; then
+	if [ "$st_name" = storm ] && [ "$st_run" = 1 ]; then
 		mem_idle=$(mem_status)
 		bpftool -j map show | jq -c --argjson ids "[$MAPS]" '[.[] | select(.id as $i | any($ids[]; . == $i))
 			| {id, name, type, max_entries, bytes_key, bytes_value, bytes_memlock}]' >"$tmp/maps.json"
@@ -496,9 +610,14 @@ storm() {
 	j=0
 	dpids=
 	rm -f "$tmp"/storm.[0-9]*
+	cpu0=$(cpu_ticks)
 	s=$(date +%s%N)
 	while [ $j -lt "$STORM_JOBS" ]; do
-		"$DRV" exec $((st_n / STORM_JOBS)) /bin/true >"$tmp/storm.$j" &
+		if [ "$st_kind" = exec ]; then
+			"$DRV" exec $((st_n / STORM_JOBS)) /bin/true >"$tmp/storm.$j" &
+		else
+			"$DRV" open $((st_n / STORM_JOBS)) "$shm"/s*.log >"$tmp/storm.$j" &
+		fi
 		dpids="$dpids $!"
 		j=$((j + 1))
 	done
@@ -507,6 +626,9 @@ storm() {
 		wait "$p" || wait_rc=$?
 	done
 	ns=$(($(date +%s%N) - s))
+	# what is left in the ring buffer is drained in the first milliseconds
+	sleep 0.2
+	cpu1=$(cpu_ticks)
 	mem_after=$(mem_status)
 	[ "$wait_rc" -eq 0 ] || say "storm: some execs failed"
 	stop_load
@@ -517,6 +639,7 @@ storm() {
 	say "  $(sed 's/ pid=.*//' "$tmp/storm.lines" | tr '\n' ';') all in $((ns / 1000000)) ms"
 	ok=$(sed -n 's/.* ok=\([0-9]*\).*/\1/p' "$tmp/storm.lines" | awk '{ n += $1 } END { print n + 0 }')
 	sed -n 's/.* pid=\([0-9]*\).*/"parent":{"pid":\1,/p' "$tmp/storm.lines" >"$tmp/storm.pids"
+	sed -n 's/.* pid=\([0-9]*\).*/"process":{"pid":\1,/p' "$tmp/storm.lines" >"$tmp/storm.fpids"
 	o=$tmp/$st_name.out
 	metric=$(final_metric "$st_name" | grep . || echo null)
 	lines=$(wc -l <"$o")
@@ -524,6 +647,8 @@ storm() {
 	forks=$(grep -F '"action":"fork"' "$o" | grep -cFf "$tmp/storm.pids" || :)
 	ends=$(grep -F '"action":"end"' "$o" | grep -cFf "$tmp/storm.pids" || :)
 	all_execs=$(grep -cF '"action":"exec"' "$o" || :)
+	opens=0
+	[ "$st_kind" != file ] || opens=$(grep -F '"action":"open"' "$o" | grep -cFf "$tmp/storm.fpids" || :)
 	bytes=$(wc -c <"$o")
 	rss_max=$(sort -n "$tmp/rss.log" | tail -n 1)
 	rm -f "$o"
@@ -532,18 +657,26 @@ storm() {
 		--argjson metric "$metric" --argjson lines "$lines" --argjson execs "$execs" \
 		--argjson forks "$forks" --argjson ends "$ends" --argjson all_execs "$all_execs" \
 		--argjson bytes "$bytes" --argjson drain_ms "$LOAD_MS" --argjson rss_max "${rss_max:-0}" \
-		--argjson jobs "$STORM_JOBS" \
-		'{section: "storm", name: $name, policy: "default", scope: "host", ringbuf: $rb,
-		  iterations: $n, drivers: $jobs, driver_execs_ok: $ok, driver_ns: $ns,
-		  execs_per_s: ($ok / ($ns / 1e9) | floor),
+		--argjson jobs "$STORM_JOBS" --arg kind "$st_kind" --argjson run "$st_run" \
+		--arg policy "$st_policy" --argjson opens "$opens" \
+		--argjson cpu_s "$(awk -v t=$((cpu1 - cpu0)) -v hz="$CLK_TCK" 'BEGIN { print t / hz }')" \
+		'{section: "storm", name: $name, kind: $kind, run: $run, policy: $policy, scope: "host",
+		  ringbuf: $rb, iterations: $n, drivers: $jobs, driver_ops_ok: $ok, driver_ns: $ns,
+		  ops_per_s: ($ok / ($ns / 1e9) | floor),
+		  driver_execs_ok: (if $kind == "exec" then $ok else null end),
+		  execs_per_s: (if $kind == "exec" then ($ok / ($ns / 1e9) | floor) else null end),
+		  driver_open_events: (if $kind == "file" then $opens else null end),
 		  metric: $metric,
 		  produced_eq_delivered_plus_lost: (if $metric then $metric.produced == $metric.delivered + $metric.lost else null end),
 		  produced_per_s: (if $metric then ($metric.produced / ($ns / 1e9) | floor) else null end),
 		  delivered_per_s: (if $metric then ($metric.delivered / ($ns / 1e9) | floor) else null end),
 		  output_lines: $lines, output_bytes: $bytes,
+		  load_cpu_s: $cpu_s,
+		  load_cpu_us_per_event: (if $metric and $metric.delivered > 0 then ($cpu_s * 1e6 / $metric.delivered * 100 | round / 100) else null end),
+		  load_events_per_cpu_s: (if $metric and $cpu_s > 0 then ($metric.delivered / $cpu_s | floor) else null end),
 		  driver_exec_events: $execs, driver_fork_events: $forks, driver_end_events: $ends,
 		  all_exec_events: $all_execs, stop_and_drain_ms: $drain_ms, vmrss_max_kb_sampled: $rss_max}')"
-	[ "$st_name" = storm ] || return 0
+	[ "$st_name" = storm ] && [ "$st_run" = 1 ] || return 0
 	rec "$(jq -n -c --slurpfile maps "$tmp/maps.json" --slurpfile progs "$tmp/progs.json" \
 		"{section: \"memory\", policy: \"default\", idle: {$mem_idle}, after_storm: {$mem_after},
 		  maps: \$maps[0], maps_bytes_memlock: (\$maps[0] | map(.bytes_memlock) | add),
@@ -554,10 +687,19 @@ storm() {
 }
 
 if [ "$inner" = 0 ]; then
-	storm storm "$STORM_N" "default (16M)"
+	r=1
+	while [ $r -le "$STORM_RUNS" ]; do
+		storm storm exec $r "$STORM_N" "default (16M)"
+		r=$((r + 1))
+	done
 	# The same with the smallest ring buffer, where records are lost: the
 	# accounting must still add up.
-	[ "$SMALL_N" -eq 0 ] || storm storm-4k "$SMALL_N" 4096 --ringbuf-size 4096
+	[ "$SMALL_N" -eq 0 ] || storm storm-4k exec 1 "$SMALL_N" 4096 --ringbuf-size 4096
+	r=1
+	while [ "$FSTORM_N" -gt 0 ] && [ "$files" = true ] && [ $r -le "$STORM_RUNS" ]; do
+		storm fstorm file $r "$FSTORM_N" "default (16M)"
+		r=$((r + 1))
+	done
 fi
 
 sysctl -q -w kernel.bpf_stats_enabled="$old_stats" >/dev/null || :
@@ -589,21 +731,32 @@ fi
 
 mkdir -p "$(dirname "$out")"
 jq -s --arg cmd "sh bench/load-cost.sh $builddir" --arg date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" '
-	def cost($w; $p; $s; $wl; $prog):
+	# ns/run of each repetition, in repetition order
+	def costs($w; $p; $s; $wl; $prog):
 		[.[] | select(.section == "cost" and .where == $w and .policy == $p and .scope == $s
-			and .workload == $wl) | .programs[] | select(.name == $prog) | .ns_per_run][0];
+			and .workload == $wl)] | sort_by(.rep)
+		| map(.programs[] | select(.name == $prog) | .ns_per_run);
+	def median: sort | if length == 0 then null else .[(length - 1) / 2 | floor] end;
 	. as $r |
 	{command: $cmd, date: $date,
 	 systems: [.[] | select(.section == "system")],
 	 policies: [.[] | select(.section == "policy" and .where == "host")],
 	 cost: [.[] | select(.section == "cost")],
 	 runs: [.[] | select(.section == "run")],
-	 ratios: [.[] | select(.section == "cost" and .policy == "limits" and .scope == "host")
+	 # medians over the repetitions; ratio_min and ratio_max: of the
+	 # ratios of the repetitions taken in the same order
+	 ratios: [.[] | select(.section == "cost" and .policy == "limits" and .scope == "host"
+			and (.rep // 1) == 1)
 		| . as $c | .programs[] | .name as $pn
-		| {where: $c.where, workload: $c.workload, program: $pn,
-		   one_ns: ($r | cost($c.where; "one"; "host"; $c.workload; $pn)),
-		   limits_ns: .ns_per_run,
-		   early_exit_ns: ($r | cost($c.where; "limits"; "containers"; $c.workload; $pn))}
+		| ($r | costs($c.where; "one"; "host"; $c.workload; $pn)) as $one
+		| ($r | costs($c.where; "limits"; "host"; $c.workload; $pn)) as $lim
+		| [range(0; [($one | length), ($lim | length)] | min)
+			| select($one[.] > 0) | $lim[.] / $one[.]] as $rs
+		| {where: $c.where, workload: $c.workload, program: $pn, repetitions: ($rs | length),
+		   one_ns: ($one | median), limits_ns: ($lim | median),
+		   early_exit_ns: ($r | costs($c.where; "limits"; "containers"; $c.workload; $pn) | median),
+		   ratio_min: ($rs | min | if . then (. * 100 | round / 100) else null end),
+		   ratio_max: ($rs | max | if . then (. * 100 | round / 100) else null end)}
 		| . + {ratio: (if .one_ns and .one_ns > 0 then (.limits_ns / .one_ns * 100 | round / 100) else null end)}],
 	 storms: [.[] | select(.section == "storm")],
 	 memory: ([.[] | select(.section == "memory")][0]),
@@ -639,19 +792,26 @@ jq -r '
 			| .[0] + (if length > 1 then "\n" + (.[1:] | map((" " * 74) + .) | join("\n")) else "" end) end)),
 	"",
 	"== ratio limits / one selector (ns/run, --host), and the early exit (limits, without --host)",
-	("where workload       program        one ns  limits ns  ratio  early-exit ns"),
+	("where workload       program        one ns  limits ns  ratio  [min-max]   early-exit ns"),
 	(.ratios[] | . as $x | select($x.program | shown($x.workload)) |
-		"\(.where | pad(5)) \(.workload | pad(14)) \(.program | pad(13)) \(.one_ns | lpad(7)) \(.limits_ns | lpad(10)) \(.ratio | lpad(6)) \(.early_exit_ns // "-" | lpad(14))"),
+		"\(.where | pad(5)) \(.workload | pad(14)) \(.program | pad(13)) \(.one_ns | lpad(7)) \(.limits_ns | lpad(10)) \(.ratio | lpad(6)) \("[\(.ratio_min)-\(.ratio_max)]" | pad(12)) \(.early_exit_ns // "-" | lpad(14))"),
 	"",
 	"== runs: d4c-load final metric records and events written",
 	(.runs[] | "\(.where | pad(5)) \(.policy | pad(6)) \(.scope | pad(10)) produced \(.metric.produced) delivered \(.metric.delivered) lost \(.metric.lost); events \(.events_by_action | tojson); VmRSS \(.vmrss_kb) kB (anon \(.rss_anon_kb)) VmHWM \(.vmhwm_kb) kB"),
 	"",
-	(if (.storms | length) > 0 then "== 2. exec storm: default policy, --host (host)" else empty end),
+	(if (.storms | length) > 0 then "== 2. storms, --host (host): exec (default policy), file writes (every modifyFile logged)" else empty end),
 	(.storms[] |
-		"   ring buffer \(.ringbuf): \(.drivers) drivers at once, \(.iterations) fork+exec of /bin/true, \(.driver_execs_ok) ok in \(.driver_ns / 1e9 * 100 | round / 100) s = \(.execs_per_s) exec/s",
+		if .kind == "file" then
+		"   file-write storm \(.run), ring buffer \(.ringbuf): \(.drivers) drivers at once, \(.iterations) open+write+close, \(.driver_ops_ok) ok in \(.driver_ns / 1e9 * 100 | round / 100) s = \(.ops_per_s) ops/s"
+		else
+		"   exec storm \(.run // 1), ring buffer \(.ringbuf): \(.drivers) drivers at once, \(.iterations) fork+exec of /bin/true, \(.driver_ops_ok) ok in \(.driver_ns / 1e9 * 100 | round / 100) s = \(.ops_per_s) exec/s" end,
 		"     d4c-load: produced \(.metric.produced), delivered \(.metric.delivered), lost \(.metric.lost), written \(.metric.written); produced == delivered + lost: \(.produced_eq_delivered_plus_lost)",
 		"     \(.produced_per_s) events/s produced, \(.delivered_per_s) delivered/s (over the drivers'"'"' time); stop + drain \(.stop_and_drain_ms) ms; VmRSS max \(.vmrss_max_kb_sampled) kB",
-		"     in the output: \(.output_lines) lines (\(.output_bytes / 1048576 | floor) MiB); the drivers'"'"' children: \(.driver_exec_events) exec, \(.driver_fork_events) fork, \(.driver_end_events) end events; exec events in all: \(.all_exec_events)"),
+		"     d4c-load CPU \(.load_cpu_s) s: \(.load_cpu_us_per_event) us per event delivered, \(.load_events_per_cpu_s) events per CPU second",
+		if .kind == "file" then
+		"     in the output: \(.output_lines) lines (\(.output_bytes / 1048576 | floor) MiB); the drivers'"'"' open events: \(.driver_open_events)"
+		else
+		"     in the output: \(.output_lines) lines (\(.output_bytes / 1048576 | floor) MiB); the drivers'"'"' children: \(.driver_exec_events) exec, \(.driver_fork_events) fork, \(.driver_end_events) end events; exec events in all: \(.all_exec_events)" end),
 	"",
 	(if .memory then .memory |
 		"== 3. memory, default policy (host)",

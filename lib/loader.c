@@ -539,41 +539,93 @@ static const char *const cap_names[] = {
     "CAP_BPF",
     "CAP_CHECKPOINT_RESTORE",
 };
-static void put_caps(struct jsonw *w, const char *key, uint64_t caps)
+/*
+ * Capability sets as JSON arrays, rendered once each. A root process's two
+ * sets of 41 names are four fifths of its event and most processes share
+ * one of a few sets (root's, none): writing the names one by one was the
+ * biggest cost of serializing an event (bench/run, issue 7). One loader
+ * per process, like the JSON writer: not thread-safe.
+ */
+#define CAPS_CACHED 4
+static struct caps_json {
+	uint64_t caps;
+	size_t len; /* 0: empty slot */
+	char text[64 * sizeof("\"CAP_CHECKPOINT_RESTORE\",") + 2];
+} caps_cache[CAPS_CACHED];
+static unsigned caps_next;
+
+static const struct caps_json *caps_json(uint64_t caps)
 {
-	jsonw_key(w, key);
-	jsonw_arr_begin(w);
+	struct caps_json *c;
+	char *o;
+
+	for (unsigned i = 0; i < CAPS_CACHED; i++)
+		if (caps_cache[i].len && caps_cache[i].caps == caps)
+			return &caps_cache[i];
+	c = &caps_cache[caps_next++ % CAPS_CACHED];
+	o = c->text;
+	*o++ = '[';
 	for (unsigned i = 0; i < 64; i++) {
 		if (!(caps & (1ull << i)))
 			continue;
-		if (i < sizeof(cap_names) / sizeof(cap_names[0])) {
-			jsonw_str(w, cap_names[i]);
-		} else {
-			char buf[16];
-
-			snprintf(buf, sizeof(buf), "CAP_%u", i);
-			jsonw_str(w, buf);
-		}
+		if (o > c->text + 1)
+			*o++ = ',';
+		/* plain ASCII names: nothing to escape */
+		if (i < sizeof(cap_names) / sizeof(cap_names[0]))
+			o += sprintf(o, "\"%s\"", cap_names[i]);
+		else
+			o += sprintf(o, "\"CAP_%u\"", i);
 	}
-	jsonw_arr_end(w);
+	*o++ = ']';
+	c->caps = caps;
+	c->len = (size_t)(o - c->text);
+	return c;
+}
+
+static void put_caps(struct jsonw *w, const char *key, uint64_t caps)
+{
+	const struct caps_json *c = caps_json(caps);
+
+	jsonw_key(w, key);
+	jsonw_raw(w, c->text, c->len);
+}
+
+/* Writes V in decimal at O (room for 20 bytes); returns the end. */
+static char *put_dec(char *o, uint64_t v)
+{
+	char tmp[20], *t = tmp + sizeof(tmp);
+	size_t n;
+
+	do {
+		*--t = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	n = (size_t)(tmp + sizeof(tmp) - t);
+	memcpy(o, t, n);
+	return o + n;
 }
 
 /* process.entity_id: the same process gets the same id wherever it shows,
  * a reused pid a new one (boot id, pid, start time). */
 static void put_entity_id(struct loader *L, struct jsonw *w, uint32_t pid, uint64_t start)
 {
-	char buf[96];
+	size_t n = strnlen(L->boot_id, sizeof(L->boot_id));
+	char buf[sizeof(L->boot_id) + 2 + 10 + 20], *o = buf + n;
 
-	snprintf(buf, sizeof(buf), "%s-%" PRIu32 "-%" PRIu64, L->boot_id, pid, start);
-	jsonw_kv_str(w, "entity_id", buf);
+	/* BOOT_ID-PID-START; snprintf() here was a tenth of an event's cost */
+	memcpy(buf, L->boot_id, n);
+	*o++ = '-';
+	o = put_dec(o, pid);
+	*o++ = '-';
+	o = put_dec(o, start);
+	jsonw_kv_strn(w, "entity_id", buf, (size_t)(o - buf));
 }
 
 static void put_id_string(struct jsonw *w, const char *key, uint32_t v)
 {
-	char buf[16];
+	char buf[20];
 
-	snprintf(buf, sizeof(buf), "%" PRIu32, v);
-	jsonw_kv_str(w, key, buf);
+	jsonw_kv_strn(w, key, buf, (size_t)(put_dec(buf, v) - buf));
 }
 
 /* KEY: {"id": "ID"}, as ECS has user and group ids: strings. */
@@ -788,17 +840,17 @@ int loader_event_json(struct loader *L, struct jsonw *w, const struct d4c_record
 		if (dot && dot > base && dot + 1 < p + plen)
 			jsonw_kv_strn(w, "extension", dot + 1, p + plen - dot - 1);
 		if (e->mode) {
-			char m[8];
+			char m[4];
 
-			snprintf(m, sizeof(m), "%04o", e->mode & 07777);
-			jsonw_kv_str(w, "mode", m);
+			for (int i = 0; i < 4; i++)
+				m[i] = (char)('0' + ((e->mode >> (9 - 3 * i)) & 7)); /* %04o */
+			jsonw_kv_strn(w, "mode", m, 4);
 			jsonw_kv_str(w, "type", "file");
 		}
 		if (e->ino) {
-			char ino[24];
+			char ino[20];
 
-			snprintf(ino, sizeof(ino), "%" PRIu64, (uint64_t)e->ino);
-			jsonw_kv_str(w, "inode", ino);
+			jsonw_kv_strn(w, "inode", ino, (size_t)(put_dec(ino, e->ino) - ino));
 		}
 		if (e->len[D4C_S_PATH2]) {
 			jsonw_key(w, "Ext");
