@@ -1255,8 +1255,9 @@ static __always_inline struct file *fd_file(long fd)
 	return f;
 }
 
-SEC("tp_btf/sys_enter")
-int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
+/* Entry of a file system call with its first four arguments: remembered
+ * for the exit when the policy has candidates for what it can be. */
+static __always_inline int sys_enter_args(long id, __u64 a0, __u64 a1, __u64 a2, __u64 a3)
 {
 	struct pending p = { .nr = id };
 	struct decision d = {};
@@ -1266,10 +1267,10 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 	mark_seen(D4C_HOOK_SYS_ENTER);
 	if (!ops || !candidates(D4C_TYPE_FILE, ops, &d))
 		return 0;
-	p.a[0] = SYSARG(regs, 0);
-	p.a[1] = SYSARG(regs, 1);
-	p.a[2] = SYSARG(regs, 2);
-	p.a[3] = SYSARG(regs, 3);
+	p.a[0] = a0;
+	p.a[1] = a1;
+	p.a[2] = a2;
+	p.a[3] = a3;
 	if (id == NR_fchmod) {
 		f = fd_file(p.a[0]);
 		if (f)
@@ -1278,6 +1279,18 @@ int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 	tid = (__u32)bpf_get_current_pid_tgid();
 	bpf_map_update_elem(&pending, &tid, &p, BPF_ANY);
 	return 0;
+}
+
+/*
+ * The fallback where the per-system-call tracepoints cannot be used (no
+ * tracefs, CONFIG_FTRACE_SYSCALLS off): every system call of every
+ * process runs this and its exit twice over, some 300 ns each here.
+ */
+SEC("tp_btf/sys_enter")
+int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
+{
+	return sys_enter_args(id, SYSARG(regs, 0), SYSARG(regs, 1), SYSARG(regs, 2),
+			      SYSARG(regs, 3));
 }
 
 /*
@@ -1351,8 +1364,7 @@ static __always_inline void sys_file_op(struct file *f, __u32 hook, __u32 action
 		NULL, mode);
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
+static __always_inline int sys_exit_ret(long ret)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid(), mode, ops;
 	struct pending p, *pp = bpf_map_lookup_elem(&pending, &tid);
@@ -1435,3 +1447,53 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	}
 	return 0;
 }
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
+{
+	return sys_exit_ret(ret);
+}
+
+/*
+ * The same at each file system call's own tracepoints: the other system
+ * calls run no program at all. d4c-load leaves out those the kernel does
+ * not have (fchmodat2 before 6.6) and, without tracefs, all of them for
+ * the two above.
+ */
+/* A program may read only the arguments a tracepoint has (the link is
+ * refused with EACCES otherwise): NARGS of them, up to the four used. The
+ * number is an int there, with padding after it: not trace_event_raw_sys_enter's long. */
+#define SYS_ARG(ctx, n, nargs) ((n) < (nargs) ? (ctx)->args[(n) < (nargs) ? (n) : 0] : 0)
+#define SYS_TP(name, nargs)                                                                 \
+	SEC("tracepoint/syscalls/sys_enter_" #name)                                         \
+	int tp_enter_##name(struct trace_event_raw_sys_enter *ctx)                          \
+	{                                                                                   \
+		return sys_enter_args((int)ctx->id, SYS_ARG(ctx, 0, nargs),                     \
+				      SYS_ARG(ctx, 1, nargs),                                       \
+				      SYS_ARG(ctx, 2, nargs), SYS_ARG(ctx, 3, nargs));      \
+	}                                                                                   \
+	SEC("tracepoint/syscalls/sys_exit_" #name)                                          \
+	int tp_exit_##name(struct trace_event_raw_sys_exit *ctx)                            \
+	{                                                                                   \
+		return sys_exit_ret(ctx->ret);                                              \
+	}
+
+#if defined(__TARGET_ARCH_x86)
+SYS_TP(open, 3)
+SYS_TP(creat, 2)
+SYS_TP(openat, 4)
+SYS_TP(openat2, 4)
+SYS_TP(truncate, 2)
+SYS_TP(ftruncate, 2)
+SYS_TP(rename, 2)
+SYS_TP(renameat, 4)
+SYS_TP(renameat2, 4)
+SYS_TP(link, 2)
+SYS_TP(linkat, 4)
+SYS_TP(unlink, 1)
+SYS_TP(unlinkat, 3)
+SYS_TP(chmod, 2)
+SYS_TP(fchmod, 2)
+SYS_TP(fchmodat, 3)
+SYS_TP(fchmodat2, 3)
+#endif

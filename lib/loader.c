@@ -1324,9 +1324,28 @@ int loader_reload(struct loader *L, const char *path)
 	return 0;
 }
 
+/* The directory of the per-system-call tracepoints in tracefs, or NULL
+ * when the kernel has none or tracefs is not mounted. */
+static const char *syscall_tracepoints(void)
+{
+	static const char *const dirs[] = {
+	    "/sys/kernel/tracing/events/syscalls",
+	    "/sys/kernel/debug/tracing/events/syscalls",
+	};
+	char p[128];
+
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		snprintf(p, sizeof(p), "%s/sys_enter_openat/id", dirs[i]);
+		if (access(p, R_OK) == 0)
+			return dirs[i];
+	}
+	return NULL;
+}
+
 int loader_start(struct loader *L, const struct loader_opts *o, struct policy_slot *first,
 		 loader_emit_fn emit, void *arg)
 {
+	const char *tdir;
 	struct loader_probe pr;
 	struct bpf_program *prog;
 
@@ -1366,13 +1385,23 @@ int loader_start(struct loader *L, const struct loader_opts *o, struct policy_sl
 	    L->opt.ringbuf_size / 4 < D4C_WAKEUP_BYTES ? L->opt.ringbuf_size / 4 : D4C_WAKEUP_BYTES;
 	/* file operations: at the LSM hooks when there is BPF LSM, else
 	 * observed at the syscall tracepoints */
+	tdir = L->lsm ? NULL : syscall_tracepoints();
 	bpf_object__for_each_program(prog, L->skel->obj)
 	{
-		if (bpf_program__type(prog) == BPF_PROG_TYPE_LSM)
+		const char *sec = bpf_program__section_name(prog);
+
+		if (bpf_program__type(prog) == BPF_PROG_TYPE_LSM) {
 			bpf_program__set_autoload(prog, L->lsm);
+		} else if (!strncmp(sec, "tracepoint/syscalls/", 20)) {
+			char p[512];
+
+			snprintf(p, sizeof(p), "%s/%s", tdir ? tdir : "", sec + 20);
+			bpf_program__set_autoload(prog, tdir && access(p, F_OK) == 0);
+		}
 	}
-	bpf_program__set_autoload(L->skel->progs.sys_enter, !L->lsm);
-	bpf_program__set_autoload(L->skel->progs.sys_exit, !L->lsm);
+	/* every system call pays for these: only where the others cannot be */
+	bpf_program__set_autoload(L->skel->progs.sys_enter, !L->lsm && !tdir);
+	bpf_program__set_autoload(L->skel->progs.sys_exit, !L->lsm && !tdir);
 	if (d4c_bpf__load(L->skel))
 		return error("the kernel refused the BPF programs: %s (D4C_DEBUG=1 shows the "
 			     "verifier's log)",
