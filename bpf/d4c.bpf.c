@@ -1460,6 +1460,25 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
  * not have (fchmodat2 before 6.6) and, without tracefs, all of them for
  * the two above.
  */
+/*
+ * The exit work is large (the whole decision): one program does it for
+ * every call, reached by a tail call (d4c-load puts it in the array), not
+ * seventeen inlined copies of it. Every exit tracepoint has the same
+ * record: the call number, then the return value.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} sys_exit_jmp SEC(".maps");
+
+SEC("tracepoint")
+int sys_exit_common(struct trace_event_raw_sys_exit *ctx)
+{
+	return sys_exit_ret(ctx->ret);
+}
+
 /* A program may read only the arguments a tracepoint has (the link is
  * refused with EACCES otherwise): NARGS of them, up to the four used. The
  * number is an int there, with padding after it: not trace_event_raw_sys_enter's long. */
@@ -1475,7 +1494,8 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	SEC("tracepoint/syscalls/sys_exit_" #name)                                          \
 	int tp_exit_##name(struct trace_event_raw_sys_exit *ctx)                            \
 	{                                                                                   \
-		return sys_exit_ret(ctx->ret);                                              \
+		bpf_tail_call(ctx, &sys_exit_jmp, 0);                                       \
+		return 0;                                                                   \
 	}
 
 #if defined(__TARGET_ARCH_x86)

@@ -1243,6 +1243,13 @@ static int pin_links(struct loader *L)
 		if (bpf_link__pin(link, path))
 			return error("cannot pin '%s': %s", path, strerror(errno));
 	}
+	/* a program array is emptied when its last user-space reference goes:
+	 * the exits' tail-call target stays only with the array pinned */
+	if (bpf_program__fd(L->skel->progs.sys_exit_common) >= 0) {
+		snprintf(path, sizeof(path), "%s/sys_exit_jmp", L->opt.pin_dir);
+		if (bpf_map__pin(L->skel->maps.sys_exit_jmp, path))
+			return error("cannot pin '%s': %s", path, strerror(errno));
+	}
 	return 0;
 }
 
@@ -1400,6 +1407,7 @@ int loader_start(struct loader *L, const struct loader_opts *o, struct policy_sl
 		}
 	}
 	/* every system call pays for these: only where the others cannot be */
+	bpf_program__set_autoload(L->skel->progs.sys_exit_common, tdir != NULL);
 	bpf_program__set_autoload(L->skel->progs.sys_enter, !L->lsm && !tdir);
 	bpf_program__set_autoload(L->skel->progs.sys_exit, !L->lsm && !tdir);
 	if (d4c_bpf__load(L->skel))
@@ -1407,6 +1415,16 @@ int loader_start(struct loader *L, const struct loader_opts *o, struct policy_sl
 			     "verifier's log)",
 			     strerror(errno)),
 		       EXIT_KERNEL;
+	if (tdir) {
+		__u32 zero = 0;
+		int fd = bpf_program__fd(L->skel->progs.sys_exit_common);
+
+		if (bpf_map_update_elem(bpf_map__fd(L->skel->maps.sys_exit_jmp), &zero, &fd,
+					BPF_ANY))
+			return error("cannot install the system call exit program: %s",
+				     strerror(errno)),
+			       EXIT_KERNEL;
+	}
 	if (install_policy(L, 0) || activate(L, 0))
 		return EXIT_KERNEL;
 	if (d4c_bpf__attach(L->skel))

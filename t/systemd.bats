@@ -37,7 +37,7 @@ setup() {
 	exec cat >"$T/ship.out"
 	EOF
 	chmod +x "$T/bin/d4c-enrich" "$T/bin/d4c-ship"
-	echo 'user:secret' >"$T/es-credentials"
+	echo 'id1:s3cret' >"$T/es-credentials"
 	cp "$top_srcdir/share/policies/default.yaml" "$T/policy.yaml"
 	export D4C_BINDIR="$T/bin" D4C_POLICY="$T/policy.yaml" D4C_RUN_DIR="$T/run"
 	export D4C_ES_URL=https://es.example:9200 D4C_ES_CREDENTIALS="$T/es-credentials"
@@ -197,7 +197,7 @@ d4c-pipeline: the policy '$T/policy.yaml' does not compile"
 	# d4c-ship got the URL, the credentials file and the spool, nothing secret.
 	assert_equal "$(cat "$T/ship.args")" "--es
 https://es.example:9200
---es-credentials
+--api-key-file
 $T/es-credentials
 --spool
 $T/state/spool"

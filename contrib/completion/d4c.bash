@@ -108,7 +108,13 @@ _d4c() {
 
 	opts=$(printf '%s\n' "$help" | _d4c_options)
 
-	# The argument of an option.
+	# The argument of an option; a short option takes its long form's
+	# ("-t, --types KINDS").
+	if [[ $prev == -[A-Za-z] ]]; then
+		local long
+		long=$(printf '%s\n' "$help" | sed -n "s/^ *$prev, \(--[A-Za-z0-9-]*\).*/\1/p" | head -n 1)
+		[[ -n $long ]] && prev=$long
+	fi
 	line=$(printf '%s\n' "$opts" | awk -v o="$prev" '$1 == o && NF == 2 { print; exit }')
 	if [[ -n $line && $prev == -* ]]; then
 		_d4c_option_arg "$prev" "${line#* }" "$prog"

@@ -1,0 +1,88 @@
+#!/usr/bin/env bats
+# The whole pipeline as the service runs it: contrib/systemd/d4c-pipeline
+# with the real programs (d4c-policy compile, d4c-load | d4c-enrich |
+# d4c-ship) delivering to esd.py, the TEST DOUBLE of Elasticsearch's _bulk
+# API (t/es-double: Elasticsearch cannot be installed here), with an API
+# key read from a file. What a command does on the node must arrive in the
+# cloud_defend data streams, enriched, each event exactly once, and a stop
+# (SIGTERM, as systemd and the kubelet send it) must lose nothing.
+
+load helpers
+
+bats_require_minimum_version 1.5.0
+
+ESD="$top_srcdir/t/es-double/esd.py"
+DIGEST="$top_srcdir/t/es-double/digest.py"
+
+setup() {
+	common_setup
+	require_bpf
+	PIPELINE="$top_builddir/contrib/systemd/d4c-pipeline"
+	[ -x "$PIPELINE" ] || fail "contrib/systemd/d4c-pipeline is not built (make)"
+	ESD_PID= PIPE_PID=
+	rm -f "$T/esd.port"
+	/usr/bin/python3 "$ESD" --port-file "$T/esd.port" --api-key id1:s3cret >"$T/esd.log" 2>&1 &
+	ESD_PID=$!
+	for _ in $(seq 1 100); do
+		[ -s "$T/esd.port" ] && break
+		sleep 0.1
+	done
+	[ -s "$T/esd.port" ] || fail "the Elasticsearch test double did not start: $(cat "$T/esd.log")"
+	URL=http://127.0.0.1:$(cat "$T/esd.port")
+	printf 'id1:s3cret\n' >"$T/api-key"
+	chmod 600 "$T/api-key"
+	cp "$top_srcdir/share/policies/default.yaml" "$T/policy.yaml"
+}
+
+teardown() {
+	[ -z "$PIPE_PID" ] || kill -TERM "$PIPE_PID" 2>/dev/null || true
+	[ -z "$PIPE_PID" ] || wait "$PIPE_PID" 2>/dev/null || true
+	[ -z "$ESD_PID" ] || kill "$ESD_PID" 2>/dev/null || true
+}
+
+# jq FILTER over the double's statistics.
+stats() {
+	curl -sS --max-time 10 "$URL/_d4c/stats" | jq -r "$1"
+}
+
+@test "d4c-pipeline, real programs: a command's events reach Elasticsearch enriched, once each, and a stop loses none" {
+	D4C_BINDIR="$top_builddir/cmd" D4C_POLICY="$T/policy.yaml" D4C_RUN_DIR="$T/run" \
+		D4C_SPOOL="$T/spool" D4C_ES_URL="$URL" D4C_ES_CREDENTIALS="$T/api-key" \
+		D4C_LOAD_OPTS="--host --metrics-interval 0" \
+		D4C_ENRICH_OPTS="--no-kubelet --metrics-interval 0" \
+		D4C_SHIP_OPTS="--metrics-interval 0 --batch-wait 0.2 --file $T/shipped.ndjson --file-max-bytes 0" \
+		"$PIPELINE" 2>"$T/pipeline.err" &
+	PIPE_PID=$!
+	wait_started "$PIPE_PID" "$T/pipeline.err" 'in force' d4c-pipeline
+	sh -c '/bin/echo zzq-pipeline-marker >/dev/null'
+	sleep 1
+	kill -TERM "$PIPE_PID"
+	rc=0
+	wait "$PIPE_PID" || rc=$?
+	PIPE_PID=
+	[ "$rc" -eq 0 ] || fail "d4c-pipeline exited $rc: $(cat "$T/pipeline.err")"
+	# what d4c-ship was given is what the double holds: every event, once
+	want=$(/usr/bin/python3 "$DIGEST" "$T/shipped.ndjson")
+	[ "$(jq .count <<<"$want")" -gt 0 ]
+	streams='.docs["logs-cloud_defend.process-default"] // 0'
+	assert_equal "$(stats "$streams")" "$(jq .count <<<"$want")"
+	assert_equal "$(stats '.digest["logs-cloud_defend.process-default"] // 0')" \
+		"$(jq .digest <<<"$want")"
+	# the marker's exec went through d4c-enrich on its way
+	e=$(jq -c 'select(.event.action == "exec" and .process.args == ["/bin/echo","zzq-pipeline-marker"])' \
+		"$T/shipped.ndjson")
+	[ -n "$e" ] || fail "no exec event of the marker reached d4c-ship"
+	assert_equal "$(jq -r .host.name <<<"$e")" "$(uname -n)"
+	assert_equal "$(jq -r .process.parent.name <<<"$e")" sh
+	assert_equal "$(jq -r '.process.parent.args | join(" ")' <<<"$e")" \
+		'sh -c /bin/echo zzq-pipeline-marker >/dev/null'
+	# each stage's closing metric record reached the metrics stream, and
+	# d4c-load's says nothing was lost between the kernel and the pipe
+	assert_equal "$(stats '.docs["metrics-cloud_defend.metrics-default"] // 0')" 3
+	run jq -c 'select(.event.kind == "metric" and .d4c.stage == "d4c-load") | .d4c' "$T/shipped.ndjson"
+	assert_one_line
+	assert_equal "$(jq '.produced == .delivered + .lost' <<<"$output")" true
+	assert_equal "$(jq .lost <<<"$output")" 0
+	run /usr/bin/python3 "$top_srcdir/t/validate-events.py" "$T/shipped.ndjson"
+	assert_success
+}
