@@ -22,12 +22,12 @@ not_ok() {
 }
 # The value of a make variable of the build tree (bindir, datadir...).
 mkvar() {
-	make -s -C "$top_builddir" --no-print-directory --eval 'print-%: ; @echo $($*)' "print-$1"
+	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "$top_builddir" --no-print-directory --eval 'print-%: ; @echo $($*)' "print-$1"
 }
 
 echo "1..9"
 
-if make -s -C "$top_builddir" install DESTDIR="$dest" >"$tmp/install.log" 2>&1; then
+if env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "$top_builddir" install DESTDIR="$dest" >"$tmp/install.log" 2>&1; then
 	ok "make install DESTDIR=... succeeds"
 else
 	not_ok "make install DESTDIR=... succeeds" "$(tail -n 20 "$tmp/install.log")"
@@ -113,7 +113,7 @@ else
 		"ExecStart=$exec_start" "$(ls -l "$unitdir" "$pkglibexecdir" 2>&1)"
 fi
 
-if make -s -C "$top_builddir" uninstall DESTDIR="$dest" >"$tmp/uninstall.log" 2>&1; then
+if env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "$top_builddir" uninstall DESTDIR="$dest" >"$tmp/uninstall.log" 2>&1; then
 	ok "make uninstall DESTDIR=... succeeds"
 else
 	not_ok "make uninstall DESTDIR=... succeeds" "$(tail -n 20 "$tmp/uninstall.log")"

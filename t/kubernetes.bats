@@ -205,7 +205,7 @@ print("ok")'
 }
 
 @test "the command is where make install puts d4c-pipeline for --prefix=/usr" {
-	make -s -C "$top_builddir" install-pkglibexecSCRIPTS DESTDIR="$T/inst" prefix=/usr >/dev/null
+	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "$top_builddir" install-pkglibexecSCRIPTS DESTDIR="$T/inst" prefix=/usr >/dev/null
 	cmd=$(manifest_py 'print(ctr["command"][0])')
 	[ -x "$T/inst$cmd" ] || fail "make install puts no $cmd: $(cd "$T/inst" && find . -type f)"
 }

@@ -79,8 +79,8 @@ pipeline_wait() {
 @test "the built unit and script carry the installation paths" {
 	run grep -n '@[a-z]*@' "$top_builddir/$UNIT" "$PIPELINE"
 	assert_failure 1
-	libexec=$(make -s -C "$top_builddir" --no-print-directory --eval 'print-%: ; @echo $($*)' print-pkglibexecdir)
-	bindir=$(make -s -C "$top_builddir" --no-print-directory --eval 'print-%: ; @echo $($*)' print-bindir)
+	libexec=$(env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "$top_builddir" --no-print-directory --eval 'print-%: ; @echo $($*)' print-pkglibexecdir)
+	bindir=$(env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "$top_builddir" --no-print-directory --eval 'print-%: ; @echo $($*)' print-bindir)
 	assert_equal "$(unit_key ExecStart)" "$libexec/d4c-pipeline"
 	run grep -c "^bindir=\${D4C_BINDIR:-$bindir}\$" "$PIPELINE"
 	assert_output 1

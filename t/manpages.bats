@@ -1,0 +1,49 @@
+#!/usr/bin/env bats
+# Every program has a complete man page in share/man, and its --help and
+# its man page name the same options: neither can gain or lose one alone.
+
+load helpers
+
+PROGRAMS="d4c-policy d4c-load d4c-trace d4c-enrich d4c-ship"
+
+# The long options a text names, one per line, sorted.
+long_options() {
+	sed 's/\\-/-/g' | grep -oE -- '--[a-z][a-z0-9-]*' | sort -u
+}
+
+# The OPTIONS section of man page $1.
+options_section() {
+	awk '/^\.SH OPTIONS/ { f = 1; next } /^\.SH/ { f = 0 } f' "$top_srcdir/share/man/$1.1"
+}
+
+@test "each man page has the sections users look for" {
+	for p in $PROGRAMS; do
+		while read -r s; do
+			grep -qx "\.SH $s" "$top_srcdir/share/man/$p.1" || fail "$p.1 has no $s section"
+		done <<-SECTIONS
+		NAME
+		SYNOPSIS
+		DESCRIPTION
+		OPTIONS
+		EXIT STATUS
+		FILES
+		EXAMPLES
+		SEE ALSO
+		SECTIONS
+	done
+}
+
+@test "--help and the man page's OPTIONS name the same options, for every program" {
+	for p in $PROGRAMS; do
+		run diff <("$p" --help | long_options) <(options_section "$p" | long_options)
+		[ "$status" -eq 0 ] || fail "$p: --help (<) and $p.1 (>) differ:
+$output"
+	done
+}
+
+@test "each man page renders without warnings" {
+	for p in $PROGRAMS; do
+		run sh -c "groff -man -Tutf8 -ww -z '$top_srcdir/share/man/$p.1' 2>&1"
+		assert_output ""
+	done
+}
