@@ -276,7 +276,7 @@ static json_t *build_jansson(const struct event *ev)
 	return root;
 }
 
-static void write_all(int fd, const char *buf, size_t len)
+static void write_out(int fd, const char *buf, size_t len)
 {
 	while (len) {
 		ssize_t n = write(fd, buf, len);
@@ -296,7 +296,7 @@ static size_t dump_jansson(json_t *root, char *buf, size_t *used, int fd)
 	if (!n)
 		die("json_dumpb failed");
 	if (n + 1 > FLUSH_AT - *used) {
-		write_all(fd, buf, *used);
+		write_out(fd, buf, *used);
 		*used = 0;
 		n = json_dumpb(root, buf, FLUSH_AT, JSON_COMPACT);
 		if (!n || n + 1 > FLUSH_AT)
@@ -420,7 +420,7 @@ int main(int argc, char **argv)
 		jbytes += dump_jansson(root, jbuf, &used, fd);
 		json_decref(root);
 	}
-	write_all(fd, jbuf, used);
+	write_out(fd, jbuf, used);
 	tj = now() - t0;
 	free(jbuf);
 	close(fd);

@@ -139,14 +139,6 @@ static void on_signal(int sig)
 	stop_signal = sig;
 }
 
-static uint64_t clock_ns(clockid_t c)
-{
-	struct timespec ts;
-
-	clock_gettime(c, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
 static unsigned long number_arg(const char *name, const char *s, unsigned long min,
 				unsigned long max)
 {

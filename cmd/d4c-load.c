@@ -122,14 +122,6 @@ static void on_signal(int sig)
 		stop_signal = sig;
 }
 
-static uint64_t clock_ns(clockid_t c)
-{
-	struct timespec ts;
-
-	clock_gettime(c, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
 static int print_probe(void)
 {
 	struct loader_probe p;

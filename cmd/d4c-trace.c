@@ -118,14 +118,6 @@ static void on_signal(int sig)
 	stop_signal = sig;
 }
 
-static uint64_t clock_ns(clockid_t c)
-{
-	struct timespec ts;
-
-	clock_gettime(c, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
 static uint64_t mono_ns(void)
 {
 	return clock_ns(CLOCK_MONOTONIC);
@@ -446,24 +438,8 @@ static void flush_out(void)
 
 	if (out.broken || !out_len())
 		return;
-	{
-		const char *p = opt.json ? out.json.buf : out.text;
-		size_t len = out_len(), off = 0;
-
-		r = 0;
-		while (off < len) {
-			ssize_t n = write(STDOUT_FILENO, p + off, len - off);
-
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n < 0) {
-				r = -errno;
-				break;
-			}
-			off += n;
-		}
-		out.len = out.json.len = 0;
-	}
+	r = write_all(STDOUT_FILENO, opt.json ? out.json.buf : out.text, out_len());
+	out.len = out.json.len = 0;
 	if (r) {
 		if (r != -EPIPE)
 			error("cannot write to stdout: %s", strerror(-r));

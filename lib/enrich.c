@@ -452,14 +452,6 @@ static uint64_t eid_start(const char *eid, size_t n)
 	return ok ? v : 0;
 }
 
-static uint64_t clock_ns(clockid_t c)
-{
-	struct timespec ts;
-
-	clock_gettime(c, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
 /* ---- host -------------------------------------------------------------------------------- */
 
 static char *read_small(const struct enrich *E, const char *path)

@@ -34,14 +34,6 @@
 
 #define BLOB_MAX_SIZE (64u << 20)
 
-static uint64_t clock_ns(clockid_t c)
-{
-	struct timespec ts;
-
-	clock_gettime(c, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
 /* ---- the blob ----------------------------------------------------------- */
 
 /*

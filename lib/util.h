@@ -6,8 +6,10 @@
 #ifndef D4C_UTIL_H
 #define D4C_UTIL_H
 
-#include <stddef.h>
 #include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
 
 /* Exit codes shared by every d4c program (documented in each man page). */
 enum {
@@ -41,6 +43,13 @@ __attribute__((format(printf, 1, 2))) char *xasprintf(const char *fmt, ...);
  * its end. Returns 0, or a negative errno value on failure (*BUF untouched).
  */
 int read_whole_file(const char *path, size_t max, char **buf, size_t *len);
+
+/* Writes all LEN bytes to FD, again after a short write or EINTR.
+ * Returns 0 or a negative errno value. */
+int write_all(int fd, const void *buf, size_t len);
+
+/* Nanoseconds of clock C (CLOCK_MONOTONIC, CLOCK_REALTIME, ...). */
+uint64_t clock_ns(clockid_t c);
 
 /* Writes LEN bytes to PATH ("-" is stdout), atomically for a regular file
  * (temporary file then rename). Returns 0 or a negative errno value. */
