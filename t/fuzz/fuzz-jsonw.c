@@ -37,8 +37,8 @@
 #include <jansson.h>
 
 #include "jsonw.h"
+#include "utf8-ref.h"
 
-#define FFFD "\xef\xbf\xbd"
 #define MAX_RECORDS 512
 
 struct record {
@@ -52,43 +52,6 @@ static void fuzz_check(int ok, const char *what)
 		fprintf(stderr, "fuzz invariant broken: %s\n", what);
 		abort();
 	}
-}
-
-/* The bytes a decoder must get back: U+FFFD for each byte that is not part
- * of a well-formed sequence. Returns the length written to OUT (3N at most). */
-static size_t ref_sanitize(const unsigned char *s, size_t n, unsigned char *out)
-{
-	static const uint32_t min[5] = { 0, 0, 0x80, 0x800, 0x10000 };
-	size_t i = 0, o = 0;
-
-	while (i < n) {
-		unsigned c = s[i];
-		unsigned len = c < 0x80	  ? 1
-			       : c < 0xc0 ? 0 /* a continuation byte */
-			       : c < 0xe0 ? 2
-			       : c < 0xf0 ? 3
-			       : c < 0xf8 ? 4
-					  : 0;
-		uint32_t cp = len == 1 ? c : c & (0x7fu >> len);
-		int good = len && i + len <= n;
-
-		for (unsigned k = 1; good && k < len; k++) {
-			good = (s[i + k] & 0xc0) == 0x80;
-			cp = cp << 6 | (s[i + k] & 0x3f);
-		}
-		if (good && (cp < min[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)))
-			good = 0;
-		if (good) {
-			memcpy(out + o, s + i, len);
-			o += len;
-			i += len;
-		} else {
-			memcpy(out + o, FFFD, 3);
-			o += 3;
-			i++;
-		}
-	}
-	return o;
 }
 
 /* Whether S is well-formed UTF-8 holding no control byte but '\n'. */

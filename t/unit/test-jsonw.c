@@ -25,9 +25,9 @@
 #include <jansson.h>
 
 #include "jsonw.h"
+#include "utf8-ref.h"
 #include "tap.h"
 
-#define FFFD "\xef\xbf\xbd"
 
 static struct jsonw w;
 
@@ -567,44 +567,6 @@ static void test_kv(void)
 	       "{\"s\":\"text\",\"none\":null,\"n\":\"ab\\u0000\",\"u\":42,\"i\":-42,\"t\":true,"
 	       "\"f\":false,\"raw\":{\"pre\":[1,2]},\"z\":null}",
 	       "every key-value form, jsonw_raw and jsonw_null");
-}
-
-/* What the writer promises a JSON decoder gets back: the bytes, with U+FFFD
- * for each byte that is not part of a well-formed sequence. Decodes code
- * points arithmetically, unlike the writer's table of byte ranges. */
-static size_t ref_sanitize(const unsigned char *s, size_t n, unsigned char *out)
-{
-	size_t i = 0, o = 0;
-
-	while (i < n) {
-		unsigned c = s[i];
-		unsigned len = c < 0x80	  ? 1
-			       : c < 0xc0 ? 0 /* a continuation byte */
-			       : c < 0xe0 ? 2
-			       : c < 0xf0 ? 3
-			       : c < 0xf8 ? 4
-					  : 0;
-		static const uint32_t min[5] = { 0, 0, 0x80, 0x800, 0x10000 };
-		uint32_t cp = len == 1 ? c : c & (0x7f >> len);
-		int good = len && i + len <= n;
-
-		for (unsigned k = 1; good && k < len; k++) {
-			good = (s[i + k] & 0xc0) == 0x80;
-			cp = cp << 6 | (s[i + k] & 0x3f);
-		}
-		if (good && (cp < min[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)))
-			good = 0;
-		if (good) {
-			memcpy(out + o, s + i, len);
-			o += len;
-			i += len;
-		} else {
-			memcpy(out + o, FFFD, 3);
-			o += 3;
-			i++;
-		}
-	}
-	return o;
 }
 
 /* A random string, biased towards what paths and arguments hold. */
