@@ -139,19 +139,6 @@ static void on_signal(int sig)
 	stop_signal = sig;
 }
 
-static unsigned long number_arg(const char *name, const char *s, unsigned long min,
-				unsigned long max)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (!*s || *end || errno || *s == '-' || v < min || v > max)
-		usage_error("%s: '%s' is not a number from %lu to %lu", name, s, min, max);
-	return v;
-}
-
 /* ---- state ---------------------------------------------------------------------- */
 
 struct held {

@@ -247,7 +247,6 @@ int main(int argc, char **argv)
 	struct sigaction sa = {0};
 	uint64_t next_metrics;
 	int c, err = 0;
-	char *end;
 
 	set_progname(argv[0]);
 	while ((c = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
@@ -266,11 +265,7 @@ int main(int argc, char **argv)
 				    optarg);
 			break;
 		case OPT_METRICS:
-			errno = 0;
-			opt.metrics_interval = strtoul(optarg, &end, 10);
-			if (errno || *end || end == optarg)
-				usage_error("--metrics-interval: '%s' is not a number of seconds",
-					    optarg);
+			opt.metrics_interval = number_arg("--metrics-interval", optarg, 0, 86400);
 			break;
 		case OPT_CLUSTER_ID:
 			opt.cluster_id = optarg;

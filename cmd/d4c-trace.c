@@ -773,18 +773,6 @@ static unsigned parse_kinds(const char *s)
 	return k;
 }
 
-static unsigned long parse_num(const char *what, const char *s, unsigned long max)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || end == s || *end || v > max || *s == '-')
-		usage_error("%s: '%s' is not a number from 0 to %lu", what, s, max);
-	return v;
-}
-
 int main(int argc, char **argv)
 {
 	struct loader L = {0};
@@ -799,9 +787,7 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "+p:c:n:t:jh", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
-			opt.pid = parse_num("--pid", optarg, 4194304);
-			if (opt.pid <= 0)
-				usage_error("--pid: '%s' is not a process id", optarg);
+			opt.pid = number_arg("--pid", optarg, 1, 4194304);
 			break;
 		case 'c':
 			if (!*optarg)
@@ -847,9 +833,7 @@ int main(int argc, char **argv)
 				usage_error("--color: '%s' is not auto, always or never", optarg);
 			break;
 		case OPT_DURATION:
-			opt.duration = parse_num("--duration", optarg, 10u * 365 * 86400);
-			if (!opt.duration)
-				usage_error("--duration: must be at least 1 second");
+			opt.duration = number_arg("--duration", optarg, 1, 10u * 365 * 86400);
 			break;
 		case OPT_RINGBUF:
 			opt.ringbuf_size = loader_parse_size(optarg);

@@ -190,6 +190,18 @@ int write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+unsigned long number_arg(const char *name, const char *s, unsigned long min, unsigned long max)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (!*s || *end || errno || *s == '-' || v < min || v > max)
+		usage_error("%s: '%s' is not a number from %lu to %lu", name, s, min, max);
+	return v;
+}
+
 uint64_t clock_ns(clockid_t c)
 {
 	struct timespec ts;

@@ -44,6 +44,10 @@ __attribute__((format(printf, 1, 2))) char *xasprintf(const char *fmt, ...);
  */
 int read_whole_file(const char *path, size_t max, char **buf, size_t *len);
 
+/* The number option NAME was given as S: decimal, from MIN to MAX, else a
+ * usage error naming the option (exit 2). */
+unsigned long number_arg(const char *name, const char *s, unsigned long min, unsigned long max);
+
 /* Writes all LEN bytes to FD, again after a short write or EINTR.
  * Returns 0 or a negative errno value. */
 int write_all(int fd, const void *buf, size_t len);
