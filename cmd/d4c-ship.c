@@ -243,31 +243,9 @@ static uint64_t sec_ns(double s)
 
 static uint64_t parse_bytes(const char *name, const char *s)
 {
-	char *end;
-	unsigned long long v;
+	uint64_t v;
 
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || end == s || *s == '-')
-		usage_error("%s: '%s' is not a size in bytes", name, s);
-	switch (*end) {
-	case 'k':
-	case 'K':
-		v <<= 10;
-		end++;
-		break;
-	case 'm':
-	case 'M':
-		v <<= 20;
-		end++;
-		break;
-	case 'g':
-	case 'G':
-		v <<= 30;
-		end++;
-		break;
-	}
-	if (*end)
+	if (parse_size(s, &v))
 		usage_error("%s: '%s' is not a size in bytes", name, s);
 	return v;
 }

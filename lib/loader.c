@@ -1489,18 +1489,9 @@ const char *loader_hook_name(unsigned hook)
 
 unsigned long loader_parse_size(const char *s)
 {
-	unsigned long v;
-	char *end;
+	uint64_t v;
 
-	errno = 0;
-	v = strtoul(s, &end, 0);
-	if (end == s || *s == '-')
-		return 0;
-	if (*end == 'k' || *end == 'K')
-		v <<= 10, end++;
-	else if (*end == 'm' || *end == 'M')
-		v <<= 20, end++;
-	if (errno || *end || v < 4096 || v > (1ul << 30) || (v & (v - 1)))
+	if (parse_size(s, &v) || v < 4096 || v > (1ul << 30) || (v & (v - 1)))
 		return 0;
 	return v;
 }

@@ -48,6 +48,10 @@ int read_whole_file(const char *path, size_t max, char **buf, size_t *len);
  * usage error naming the option (exit 2). */
 unsigned long number_arg(const char *name, const char *s, unsigned long min, unsigned long max);
 
+/* A size in bytes, decimal with an optional k, M or G suffix (powers of
+ * 1024), into *OUT. Returns 0, or -1 when S is not one (or overflows). */
+int parse_size(const char *s, uint64_t *out);
+
 /* Writes all LEN bytes to FD, again after a short write or EINTR.
  * Returns 0 or a negative errno value. */
 int write_all(int fd, const void *buf, size_t len);
