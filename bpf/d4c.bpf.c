@@ -1482,7 +1482,7 @@ int sys_exit_common(struct trace_event_raw_sys_exit *ctx)
 /* A program may read only the arguments a tracepoint has (the link is
  * refused with EACCES otherwise): NARGS of them, up to the four used. The
  * number is an int there, with padding after it: not trace_event_raw_sys_enter's long. */
-#define SYS_ARG(ctx, n, nargs) ((n) < (nargs) ? (ctx)->args[(n) < (nargs) ? (n) : 0] : 0)
+#define SYS_ARG(ctx, n, nargs) ((n) < (nargs) ? (ctx)->args[n] : 0)
 #define SYS_TP(name, nargs)                                                                 \
 	SEC("tracepoint/syscalls/sys_enter_" #name)                                         \
 	int tp_enter_##name(struct trace_event_raw_sys_enter *ctx)                          \
