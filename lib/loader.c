@@ -656,7 +656,7 @@ static void put_selectors(struct jsonw *w, const struct blob *b, unsigned type, 
 	jsonw_arr_end(w);
 }
 
-const char *loader_file_action_name(unsigned a)
+static const char *file_action_name(unsigned a)
 {
 	static const char *const n[] = {NULL,	  "creation", "modification", "deletion",
 					"rename", "link",     "open",	      "execution"};
@@ -709,7 +709,7 @@ int loader_event_json(struct loader *L, struct jsonw *w, const struct d4c_record
 	jsonw_str(w, file ? "file" : "process");
 	jsonw_arr_end(w);
 	if (file)
-		action = loader_file_action_name(e->file_action);
+		action = file_action_name(e->file_action);
 	else
 		action = e->kind == D4C_REC_FORK   ? "fork"
 			 : e->kind == D4C_REC_EXEC ? "exec"
@@ -1480,11 +1480,6 @@ const char *loader_container_of(struct loader *L, uint64_t cgroup_id, const char
 
 	*name = e ? e->name : NULL;
 	return e && e->ctr[0] ? e->ctr : NULL;
-}
-
-const char *loader_hook_name(unsigned hook)
-{
-	return hook < D4C_HOOK_MAX ? hook_names[hook] : NULL;
 }
 
 unsigned long loader_parse_size(const char *s)

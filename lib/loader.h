@@ -159,12 +159,8 @@ int loader_event_json(struct loader *L, struct jsonw *w, const struct d4c_record
 		      const char *const strs[D4C_NSTR], const char *kind);
 /* What every record starts with: @timestamp, ecs and agent. */
 void loader_put_base(struct jsonw *w, uint64_t unix_ns);
-/* event.action of a file record's D4C_FA_* action ("creation", ...). */
-const char *loader_file_action_name(unsigned action);
-/* cloud_defend.hook_point of a D4C_HOOK_*, or NULL. */
-const char *loader_hook_name(unsigned hook);
 /* A ring buffer size: a power of two of at least 4096, with an optional
- * k or M suffix. Returns it, or 0 when S is not one. */
+ * k, M or G suffix (at most 1G). Returns it, or 0 when S is not one. */
 unsigned long loader_parse_size(const char *s);
 /* The exit code a shell would show for a wait status. */
 int loader_exit_code(uint32_t status);
