@@ -18,6 +18,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <linux/capability.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -476,6 +477,16 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	/* What d4c-enrich reads is root's, or world-readable, but for other
+	 * processes' /proc/PID/exe, cwd and root: those take CAP_SYS_PTRACE
+	 * when the process holds capabilities d4c-enrich does not. Before the
+	 * kubelet thread: capabilities are per thread. */
+	{
+		int keep = CAP_SYS_PTRACE;
+
+		if (keep_capabilities(&keep, 1))
+			warning("cannot drop capabilities: %s", strerror(errno));
+	}
 	cfg.root = opt.root;
 	cfg.cluster_id = opt.cluster_id && *opt.cluster_id ? opt.cluster_id : NULL;
 	cfg.cluster_name = opt.cluster_name && *opt.cluster_name ? opt.cluster_name : NULL;

@@ -1415,10 +1415,6 @@ static void parse_options(int argc, char **argv)
 		usage_error("--batch-bytes: must be positive");
 	if (opt.spool_segment < 4096)
 		usage_error("--spool-segment-bytes: at least 4096");
-	if (opt.ca && access(opt.ca, R_OK)) {
-		error("cannot read CA file '%s': %s", opt.ca, strerror(errno));
-		exit(EXIT_REFUSED_AUTH);
-	}
 	if (opt.insecure)
 		warning("--insecure-skip-tls-verify: the server's certificate is NOT checked; "
 			"anyone on the path can read and change what is shipped");
@@ -1477,6 +1473,15 @@ int main(int argc, char **argv)
 	sigaddset(&handled_signals, SIGUSR1);
 	sigprocmask(SIG_BLOCK, &handled_signals, NULL);
 	parse_options(argc, argv);
+	/* What d4c-ship opens (credentials, spool, output files, the CA file
+	 * at each connection) is its user's own: it needs no capability and
+	 * keeps none, which access() below takes into account. */
+	if (keep_capabilities(NULL, 0))
+		warning("cannot drop capabilities: %s", strerror(errno));
+	if (opt.ca && access(opt.ca, R_OK)) {
+		error("cannot read CA file '%s': %s", opt.ca, strerror(errno));
+		exit(EXIT_REFUSED_AUTH);
+	}
 	signal(SIGPIPE, SIG_IGN);
 	es_on = opt.nurls > 0;
 	jsonw_init(&dlw);

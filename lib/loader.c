@@ -1084,22 +1084,10 @@ void loader_counters(struct loader *L, uint64_t out[D4C_C_MAX])
  */
 void loader_drop_privileges(void)
 {
-	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
-	struct __user_cap_data_struct d[2] = {0};
-	int keep = CAP_BPF;
+	int keep = prctl(PR_CAPBSET_READ, CAP_BPF) == 1 ? CAP_BPF : CAP_SYS_ADMIN;
 
-	if (prctl(PR_CAPBSET_READ, CAP_BPF) != 1)
-		keep = CAP_SYS_ADMIN;
-	for (int c = 0; c <= 63; c++) {
-		if (c == keep)
-			continue;
-		if (prctl(PR_CAPBSET_DROP, c) && errno == EINVAL)
-			break;
-	}
-	d[keep / 32].effective = d[keep / 32].permitted = 1u << (keep % 32);
-	if (syscall(SYS_capset, &h, d))
+	if (keep_capabilities(&keep, 1))
 		warning("cannot drop capabilities: %s", strerror(errno));
-	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 }
 
 /* ---- start-up check ----------------------------------------------------------- */

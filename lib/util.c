@@ -3,10 +3,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/capability.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -273,4 +276,36 @@ int write_whole_file(const char *path, const void *buf, size_t len)
 		unlink(tmp);
 	free(tmp);
 	return err;
+}
+
+int keep_capabilities(const int *keep, int n)
+{
+	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct have[2], want[2] = {{0}};
+	int setpcap;
+
+	if (syscall(SYS_capget, &h, have))
+		return -1;
+	for (int i = 0; i < n; i++) {
+		__u32 bit = 1u << (keep[i] % 32);
+
+		want[keep[i] / 32].permitted |= have[keep[i] / 32].permitted & bit;
+	}
+	want[0].effective = want[0].permitted;
+	want[1].effective = want[1].permitted;
+	/* The bounding set first: dropping from it takes CAP_SETPCAP, which
+	 * capset below takes away (unless kept). */
+	setpcap = have[CAP_SETPCAP / 32].effective & (1u << (CAP_SETPCAP % 32));
+	for (int c = 0; setpcap && c <= 63; c++) {
+		int kept = 0;
+
+		for (int i = 0; i < n; i++)
+			kept |= keep[i] == c;
+		/* EINVAL: past the kernel's last capability */
+		if (!kept && prctl(PR_CAPBSET_DROP, c) && errno == EINVAL)
+			break;
+	}
+	if (syscall(SYS_capset, &h, want))
+		return -1;
+	return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ? -1 : 0;
 }

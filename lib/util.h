@@ -59,6 +59,16 @@ int write_all(int fd, const void *buf, size_t len);
 /* Nanoseconds of clock C (CLOCK_MONOTONIC, CLOCK_REALTIME, ...). */
 uint64_t clock_ns(clockid_t c);
 
+/*
+ * Keeps, of the capabilities this thread holds, only the N in KEEP, in its
+ * effective and permitted sets; empties the inheritable set, drops every
+ * other capability from the bounding set (when the process may) and sets
+ * no_new_privs, so that nothing it runs later gets any back. Capabilities
+ * are per thread: call it before starting threads. Returns 0, or -1 when
+ * the kernel refused (errno set).
+ */
+int keep_capabilities(const int *keep, int n);
+
 /* Writes LEN bytes to PATH ("-" is stdout), atomically for a regular file
  * (temporary file then rename). Returns 0 or a negative errno value. */
 int write_whole_file(const char *path, const void *buf, size_t len);

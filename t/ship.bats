@@ -442,6 +442,35 @@ ship_bg() {
 	grep -q 'd4c-ship: read=1 invalid=0 acked=0 duplicates=0 retried=0 dead_lettered=0 spooled_bytes=0' "$T/err"
 }
 
+@test "it keeps no capabilities, so a CA file only another user can read is refused at once (exit 3)" {
+	mkfifo "$T/pipe"
+	d4c-ship --stdout <"$T/pipe" >/dev/null 2>"$T/err" &
+	SHIP_PID=$!
+	exec 7>"$T/pipe"
+	echo '{"a":1}' >&7
+	for _ in $(seq 1 50); do
+		grep -q '^NoNewPrivs:.*1' "/proc/$SHIP_PID/status" && break
+		sleep 0.1
+	done
+	caps=$(grep -E '^(CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs):' "/proc/$SHIP_PID/status" |
+		tr -s ' \t' ' ')
+	exec 7>&-
+	wait "$SHIP_PID"
+	SHIP_PID=
+	assert_equal "$caps" "$(printf '%s\n' 'CapInh: 0000000000000000' 'CapPrm: 0000000000000000' \
+		'CapEff: 0000000000000000' 'CapBnd: 0000000000000000' 'CapAmb: 0000000000000000' \
+		'NoNewPrivs: 1')"
+	# root reads a file of nobody's only with CAP_DAC_OVERRIDE, which it dropped
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
+		-keyout "$T/key.pem" -out "$T/cert.pem" 2>/dev/null
+	install -o nobody -m 600 "$T/cert.pem" "$T/nobodys.pem"
+	esd_start
+	run ship --ca "$T/nobodys.pem" </dev/null
+	assert_failure 3
+	assert_one_line
+	assert_output --partial "cannot read CA file '$T/nobodys.pem': Permission denied"
+}
+
 @test "usage errors exit 2 with one line: no output, credentials in the URL, a bad namespace" {
 	run d4c-ship </dev/null
 	assert_failure 2
