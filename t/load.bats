@@ -16,6 +16,11 @@ setup() {
 
 teardown() {
 	[ -z "${LOAD_PID:-}" ] || kill -INT "$LOAD_PID" 2>/dev/null || true
+	# a failed --pin test must not leave programs attached to the node
+	if [ -n "${pin:-}" ] && [ -e "$pin" ]; then
+		wait "${LOAD_PID:-}" 2>/dev/null || true
+		d4c-load --unpin "$pin" >/dev/null 2>&1 || true
+	fi
 }
 
 # Waits (at most 5 s: the kernel frees programs a moment after their last
