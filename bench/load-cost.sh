@@ -768,7 +768,7 @@ jq -r '
 	def lpad($n): tostring | if length < $n then (" " * ($n - length)) + . else . end;
 	def shown($wl): if ($wl | startswith("exec")) then
 			IN("sched_fork", "sched_exec", "sched_exit", "bprm_check", "task_alloc", "sys_enter", "sys_exit")
-		else IN("file_open", "path_mknod", "path_unlink", "sys_enter", "sys_exit", "tp_enter_openat",
+		else IN("file_open", "path_mknod", "path_unlink", "sys_enter", "sys_exit",
 			"tp_exit_openat", "tp_enter_unlink", "tp_exit_unlink") end;
 	def us: if . == null then "-" else (. / 1000 * 10 | round / 10 | tostring) end;
 	"",

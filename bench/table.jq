@@ -52,7 +52,7 @@ def overhead_rows($scope; $wl; $target):
 
 # 2. cost per event
 def shown($wl): if ($wl | startswith("exec")) then IN("sched_fork", "sched_exec", "sched_exit")
-	else IN("sys_enter", "sys_exit", "tp_enter_openat", "tp_exit_openat", "tp_enter_unlink",
+	else IN("sys_enter", "sys_exit", "tp_exit_openat", "tp_enter_unlink",
 		"tp_exit_unlink") end;
 
 {command: $cmd, date: $date, system: $sys,

@@ -465,17 +465,6 @@ static __always_inline __u64 candidates(__u32 type, __u32 ops, struct decision *
 	}
 	d->slot = cfg->active & 1;
 	d->revision = cfg->revision[d->slot];
-	cgid = bpf_get_current_cgroup_id();
-	cv = bpf_map_lookup_elem(&cgroups, &cgid);
-	if (cv) {
-		m = cv->mask[d->slot][IDX(type, 1)];
-		d->flags = cv->flags;
-	} else {
-		m = cfg->host_mask[d->slot][IDX(type, 1)];
-		d->flags = 0;
-	}
-	if (!m)
-		return 0;
 	key = d->slot * D4C_NTYPES + (type & 1);
 	tm = bpf_map_lookup_elem(&types, &key);
 	if (!tm)
@@ -490,6 +479,20 @@ static __always_inline __u64 candidates(__u32 type, __u32 ops, struct decision *
 #pragma unroll
 	for (i = 0; i < D4C_MAX_OPS; i++)
 		opm |= tm->op[i] & -(__u64)((ops >> i) & 1);
+	/* no selector has these operations (a file created without execute
+	 * permission under the default policy): done before the cgroup
+	 * lookup, the dearest step here */
+	if (!(tm->all & opm))
+		return 0;
+	cgid = bpf_get_current_cgroup_id();
+	cv = bpf_map_lookup_elem(&cgroups, &cgid);
+	if (cv) {
+		m = cv->mask[d->slot][IDX(type, 1)];
+		d->flags = cv->flags;
+	} else {
+		m = cfg->host_mask[d->slot][IDX(type, 1)];
+		d->flags = 0;
+	}
 	d->candidates = m & tm->all & opm;
 	return d->candidates;
 }
@@ -1364,22 +1367,36 @@ static __always_inline void sys_file_op(struct file *f, __u32 hook, __u32 action
 		NULL, mode);
 }
 
-static __always_inline int sys_exit_ret(long ret)
+static __always_inline int is_open_nr(long nr)
+{
+	return nr == NR_open || nr == NR_creat || nr == NR_openat || nr == NR_openat2;
+}
+
+/*
+ * The exit of system call NR (-1: not known, the raw tracepoint) with
+ * return value RET. An open needs nothing from its entry (the call number
+ * and the new descriptor say it all), so at their own tracepoints opens
+ * have no entry program and no pending record: the entry cost more than
+ * the rest of the decision.
+ */
+static __always_inline int sys_exit_ret(long nr, long ret)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid(), mode, ops;
-	struct pending p, *pp = bpf_map_lookup_elem(&pending, &tid);
+	struct pending p = {}, *pp;
 	struct file *f;
-	long nr;
 
 	mark_seen(D4C_HOOK_SYS_OPEN);
-	if (!pp)
-		return 0;
-	p = *pp;
-	bpf_map_delete_elem(&pending, &tid);
+	if (!is_open_nr(nr)) {
+		pp = bpf_map_lookup_elem(&pending, &tid);
+		if (!pp)
+			return 0;
+		p = *pp;
+		bpf_map_delete_elem(&pending, &tid);
+		nr = p.nr;
+	}
 	if (ret < 0)
 		return 0;
-	nr = p.nr;
-	if (nr == NR_open || nr == NR_creat || nr == NR_openat || nr == NR_openat2) {
+	if (is_open_nr(nr)) {
 		f = fd_file(ret);
 		if (!f || !(BPF_CORE_READ(f, f_mode) & FMODE_WRITE))
 			return 0;
@@ -1451,7 +1468,7 @@ static __always_inline int sys_exit_ret(long ret)
 SEC("tp_btf/sys_exit")
 int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 {
-	return sys_exit_ret(ret);
+	return sys_exit_ret(-1, ret);
 }
 
 /*
@@ -1476,13 +1493,20 @@ struct {
 SEC("tracepoint")
 int sys_exit_common(struct trace_event_raw_sys_exit *ctx)
 {
-	return sys_exit_ret(ctx->ret);
+	return sys_exit_ret((int)ctx->id, ctx->ret);
 }
 
 /* A program may read only the arguments a tracepoint has (the link is
  * refused with EACCES otherwise): NARGS of them, up to the four used. The
  * number is an int there, with padding after it: not trace_event_raw_sys_enter's long. */
 #define SYS_ARG(ctx, n, nargs) ((n) < (nargs) ? (ctx)->args[n] : 0)
+#define SYS_TP_EXIT(name)                                                                   \
+	SEC("tracepoint/syscalls/sys_exit_" #name)                                          \
+	int tp_exit_##name(struct trace_event_raw_sys_exit *ctx)                            \
+	{                                                                                   \
+		bpf_tail_call(ctx, &sys_exit_jmp, 0);                                       \
+		return 0;                                                                   \
+	}
 #define SYS_TP(name, nargs)                                                                 \
 	SEC("tracepoint/syscalls/sys_enter_" #name)                                         \
 	int tp_enter_##name(struct trace_event_raw_sys_enter *ctx)                          \
@@ -1491,18 +1515,13 @@ int sys_exit_common(struct trace_event_raw_sys_exit *ctx)
 				      SYS_ARG(ctx, 1, nargs),                                       \
 				      SYS_ARG(ctx, 2, nargs), SYS_ARG(ctx, 3, nargs));      \
 	}                                                                                   \
-	SEC("tracepoint/syscalls/sys_exit_" #name)                                          \
-	int tp_exit_##name(struct trace_event_raw_sys_exit *ctx)                            \
-	{                                                                                   \
-		bpf_tail_call(ctx, &sys_exit_jmp, 0);                                       \
-		return 0;                                                                   \
-	}
+	SYS_TP_EXIT(name)
 
 #if defined(__TARGET_ARCH_x86)
-SYS_TP(open, 3)
-SYS_TP(creat, 2)
-SYS_TP(openat, 4)
-SYS_TP(openat2, 4)
+SYS_TP_EXIT(open)
+SYS_TP_EXIT(creat)
+SYS_TP_EXIT(openat)
+SYS_TP_EXIT(openat2)
 SYS_TP(truncate, 2)
 SYS_TP(ftruncate, 2)
 SYS_TP(rename, 2)
