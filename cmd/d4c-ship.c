@@ -19,6 +19,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <math.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -340,7 +341,74 @@ struct out {
 	uint64_t size; /* of the file so far */
 	uint64_t max;  /* rotate past this (0: never) */
 	unsigned keep;
+	/*
+	 * --file's writer thread: the kernel's copy of each buffer into the
+	 * page cache (a third of d4c-ship's time to a file, tmpfs or not)
+	 * overlaps the reading and checking of the next. Two buffers: BUF is
+	 * filled while WBUF, when set, is being written; SPARE is BUF's
+	 * successor once the thread is done with it.
+	 */
+	bool async;
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	char *wbuf, *spare;
+	size_t wlen;
+	int werr; /* errno of the first failed write */
 };
+
+static void *out_writer(void *arg)
+{
+	struct out *o = arg;
+
+	pthread_mutex_lock(&o->mu);
+	for (;;) {
+		char *p;
+		size_t n;
+		int r;
+
+		while (!o->wbuf)
+			pthread_cond_wait(&o->cv, &o->mu);
+		p = o->wbuf;
+		n = o->wlen;
+		pthread_mutex_unlock(&o->mu);
+		r = o->werr ? 0 : write_all(o->fd, p, n);
+		pthread_mutex_lock(&o->mu);
+		if (r && !o->werr)
+			o->werr = -r;
+		o->spare = p;
+		o->wbuf = NULL;
+		pthread_cond_broadcast(&o->cv);
+	}
+	return NULL;
+}
+
+/* Waits until the writer thread has written what it was given. Returns
+ * 0, or the errno of a write that failed. */
+static int out_settle(struct out *o)
+{
+	int err;
+
+	if (!o->async)
+		return 0;
+	pthread_mutex_lock(&o->mu);
+	while (o->wbuf)
+		pthread_cond_wait(&o->cv, &o->mu);
+	err = o->werr;
+	pthread_mutex_unlock(&o->mu);
+	return err;
+}
+
+/* out_settle, dying if a write failed. */
+static void out_wait(struct out *o)
+{
+	int err = out_settle(o);
+
+	if (err) {
+		o->async = false; /* for the exit handler: said once */
+		die("cannot write to '%s': %s", o->path, strerror(err));
+	}
+}
 
 static void out_open(struct out *o, const char *path, int fd)
 {
@@ -358,12 +426,41 @@ static void out_open(struct out *o, const char *path, int fd)
 	o->buf = xmalloc(OUT_FLUSH + 4096);
 }
 
+/* Gives output O (a file) its writer thread. Returns 0 or -1 when no
+ * thread could be started (O stays synchronous). */
+static int out_start_writer(struct out *o)
+{
+	o->spare = xmalloc(OUT_FLUSH + 4096);
+	pthread_mutex_init(&o->mu, NULL);
+	pthread_cond_init(&o->cv, NULL);
+	if (pthread_create(&o->thread, NULL, out_writer, o)) {
+		free(o->spare);
+		o->spare = NULL;
+		return -1;
+	}
+	o->async = true;
+	return 0;
+}
+
 static void write_all_or_die(struct out *o, const char *p, size_t len);
 
 static void out_flush(struct out *o)
 {
 	size_t n = o->len;
 
+	if (o->async && n) {
+		out_wait(o);
+		pthread_mutex_lock(&o->mu);
+		o->wbuf = o->buf;
+		o->wlen = n;
+		o->buf = o->spare;
+		o->spare = NULL;
+		pthread_cond_broadcast(&o->cv);
+		pthread_mutex_unlock(&o->mu);
+		o->len = 0;
+		o->size += n;
+		return;
+	}
 	o->len = 0;
 	write_all_or_die(o, o->buf, n);
 }
@@ -372,6 +469,7 @@ static void out_flush(struct out *o)
 static void out_rotate(struct out *o)
 {
 	out_flush(o);
+	out_wait(o);
 	close(o->fd);
 	for (unsigned i = o->keep; i >= 1; i--) {
 		char *from = i == 1 ? xstrdup(o->path) : xasprintf("%s.%u", o->path, i - 1);
@@ -414,6 +512,7 @@ static void out_line(struct out *o, const char *line, size_t len)
 	if (o->len + len + 1 > OUT_FLUSH + 4096) {
 		out_flush(o);
 		if (len + 1 > OUT_FLUSH + 4096) { /* a long line goes straight out */
+			out_wait(o);
 			write_all_or_die(o, line, len);
 			write_all_or_die(o, "\n", 1);
 			return;
@@ -428,6 +527,18 @@ static void out_line(struct out *o, const char *line, size_t len)
 
 static struct out out_file, out_stdout, out_dead;
 static struct jsonw dlw; /* builds dead-letter records */
+
+/* At exit, however it comes: what the file's writer was given is written
+ * (exit() may not be called again here). */
+static void out_file_wait(void)
+{
+	int err = out_settle(&out_file);
+
+	if (err) {
+		error("cannot write to '%s': %s", out_file.path, strerror(err));
+		_exit(EXIT_USAGE);
+	}
+}
 
 /*
  * One dead-letter record: the error, where it was going, and the event
@@ -1509,6 +1620,8 @@ int main(int argc, char **argv)
 		out_open(&out_file, opt.file, -1);
 		out_file.max = opt.file_max;
 		out_file.keep = opt.file_keep;
+		if (out_start_writer(&out_file) == 0)
+			atexit(out_file_wait);
 	}
 	if (opt.to_stdout)
 		out_open(&out_stdout, NULL, STDOUT_FILENO);

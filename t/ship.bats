@@ -424,6 +424,17 @@ ship_bg() {
 	cat "$T/out.3" "$T/out.2" "$T/out.1" "$T/out" | grep -v '"kind":"metric"' | tail -n 100 | cmp - <(tail -n 100 "$T/in")
 }
 
+@test "--file that cannot be written: one line naming it, exit 2, whether the input is short or long" {
+	# --file is written by a thread of its own: its error must still come
+	# out, once, both from the last write at exit and from one mid-stream
+	for n in 1 100000; do
+		seq 1 "$n" | sed 's/.*/{"n":&}/' >"$T/in"
+		run d4c-ship --file /dev/full --metrics-interval 0 <"$T/in"
+		assert_failure 2
+		assert_output "d4c-ship: cannot write to '/dev/full': No space left on device"
+	done
+}
+
 @test "SIGUSR1 prints the counters on stderr" {
 	mkfifo "$T/pipe"
 	d4c-ship --stdout <"$T/pipe" >/dev/null 2>"$T/err" &
