@@ -6,7 +6,9 @@
  * independent rule for the trivial cases (a valid line starts with '{'
  * after whitespace); every value it reports lies inside the line and sits
  * between quotes; a line accepted stays accepted when whitespace is added
- * around it; the reader hands out every byte of its input that is not a
+ * around it; the scanner gives the same result, error or values, as the
+ * same scanner built to walk strings a byte at a time (ndjson-bytewise.c);
+ * the reader hands out every byte of its input that is not a
  * newline exactly once (lines cut for length excepted), in order.
  */
 #include <stdbool.h>
@@ -16,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ndjson-bytewise.h"
 #include "ndjson.h"
 
 static void check(int ok, const char *what)
@@ -34,7 +37,16 @@ static void scan_one(const char *s, size_t n)
 	size_t off = 0;
 	const char *msg = NULL;
 	int r = ndjson_scan(s, n, paths, 5, f, &off, &msg);
+	struct ndjson_str g[5];
+	size_t goff = 0;
+	const char *gmsg = NULL;
+	int gr = ndjson_scan_bytewise(s, n, paths, 5, g, &goff, &gmsg);
 
+	check(r == gr && (r == 0 || (off == goff && !strcmp(msg, gmsg))),
+	      "a byte at a time, the scanner says otherwise");
+	for (int k = 0; r == 0 && k < 5; k++)
+		check(f[k].ptr == g[k].ptr && f[k].len == g[k].len && f[k].escaped == g[k].escaped,
+		      "a byte at a time, the scanner finds other values");
 	if (r == 0) {
 		size_t i = 0;
 

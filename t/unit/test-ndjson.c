@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../fuzz/ndjson-bytewise.h"
 #include "ndjson.h"
 #include "tap.h"
 
@@ -19,6 +20,44 @@ static int scan(const char *s, struct ndjson_str *f, const char **msg)
 
 	*msg = NULL;
 	return ndjson_scan(s, strlen(s), paths, 2, f, &off, msg);
+}
+
+/*
+ * Lines whose strings put quotes, backslashes, control characters and
+ * bytes from 0x7f up at every offset from an eight-byte boundary: the
+ * scanner, which tests eight bytes at a time, must agree with the same
+ * scanner built to go a byte at a time. Returns how many lines disagreed.
+ */
+static int compare_bytewise(unsigned lines)
+{
+	static const unsigned char special[] = {'"', '\\', 0x00, 0x01, 0x1f, 0x20, 0x21,
+						0x5b, 0x5d, 0x7f, 0x80, 0xa2, 0xdc, 0xe0, 0xff};
+	unsigned seed = 12345;
+	int bad = 0;
+
+	for (unsigned i = 0; i < lines; i++) {
+		char line[128];
+		struct ndjson_str a[2], b[2];
+		size_t n = 0, offa = 0, offb = 0, len;
+		const char *ma = NULL, *mb = NULL;
+		int ra, rb;
+
+		n += sprintf(line, "{\"event\":{\"kind\":\"");
+		len = (seed = seed * 1103515245 + 12345) >> 16 & 31;
+		for (size_t k = 0; k < len; k++) {
+			seed = seed * 1103515245 + 12345;
+			line[n++] = (seed >> 16) % 8 ? (char)('a' + (seed >> 20) % 26)
+						     : (char)special[(seed >> 8) % sizeof(special)];
+		}
+		n += sprintf(line + n, "\",\"dataset\":\"x\"}}");
+		ra = ndjson_scan(line, n, paths, 2, a, &offa, &ma);
+		rb = ndjson_scan_bytewise(line, n, paths, 2, b, &offb, &mb);
+		if (ra != rb || offa != offb || (ra && strcmp(ma, mb)) ||
+		    (!ra && (a[0].ptr != b[0].ptr || a[0].len != b[0].len ||
+			     a[0].escaped != b[0].escaped || a[1].ptr != b[1].ptr)))
+			bad++;
+	}
+	return bad;
 }
 
 static int is_val(const struct ndjson_str *v, const char *want)
@@ -92,6 +131,9 @@ int main(void)
 	memcpy(deep + 1, "\"a\":", 4);
 	deep[sizeof(deep) - 1] = '\0';
 	ok(scan(deep, f, &msg) == -1 && !strcmp(msg, "nested too deep"), "deep nesting refused");
+
+	is_int(compare_bytewise(200000), 0,
+	       "200,000 lines with special bytes at every offset: the same result as a byte at a time");
 
 	/* The reader: whole lines, a long one cut, the last without newline. */
 	{
