@@ -575,28 +575,11 @@ d4c-enrich"
 }
 
 @test "once started, it keeps only CAP_SYS_PTRACE (for other processes' /proc/PID/exe and cwd)" {
-	mkfifo "$T/in"
-	d4c-enrich --no-kubelet <"$T/in" >/dev/null &
-	ENRICH_PID=$!
-	exec 7>"$T/in"
-	echo '{"event":{"kind":"event"}}' >&7
-	for _ in $(seq 1 50); do
-		grep -q '^NoNewPrivs:.*1' "/proc/$ENRICH_PID/status" && break
-		sleep 0.1
-	done
-	eff=$(sed -n 's/^CapEff:[[:space:]]*//p' "/proc/$ENRICH_PID/status")
-	prm=$(sed -n 's/^CapPrm:[[:space:]]*//p' "/proc/$ENRICH_PID/status")
-	bnd=$(sed -n 's/^CapBnd:[[:space:]]*//p' "/proc/$ENRICH_PID/status")
-	nnp=$(sed -n 's/^NoNewPrivs:[[:space:]]*//p' "/proc/$ENRICH_PID/status")
-	exec 7>&-
-	wait "$ENRICH_PID"
-	ENRICH_PID=
+	run capabilities_of d4c-enrich --no-kubelet
+	assert_success
 	# bit 19, CAP_SYS_PTRACE, where the test itself holds it
-	want=$(printf '%016x' $((16#$(awk '/^CapEff/ { print $2 }' /proc/self/status) & (1 << 19))))
-	assert_equal "$eff" "$want"
-	assert_equal "$prm" "$want"
-	assert_equal "$bnd" "$want"
-	assert_equal "$nnp" 1
+	assert_output "$(capability_lines "$(printf '%016x' \
+		$((16#$(awk '/^CapEff/ { print $2 }' /proc/self/status) & (1 << 19))))")"
 }
 
 @test "file and end events carry their process's executable, arguments and directory from its exec" {

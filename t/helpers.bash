@@ -79,3 +79,31 @@ load_stop() {
 events() {
 	jq -c "select(.event.kind != \"metric\") | select($1)" "$T/events.json"
 }
+
+# Runs COMMAND... reading a pipe that is given one JSON line and kept
+# open, and prints its capability sets and NoNewPrivs (from /proc, blanks
+# squeezed) once it has set no_new_privs, the last step of its dropping
+# what it does not need; then closes the pipe and waits for it.
+capabilities_of() {
+	local pid
+	mkfifo "$T/caps.in"
+	"$@" <"$T/caps.in" >/dev/null 2>"$T/caps.err" &
+	pid=$!
+	exec 7>"$T/caps.in"
+	echo '{"event":{"kind":"event"}}' >&7
+	for _ in $(seq 1 50); do
+		grep -q '^NoNewPrivs:.*1' "/proc/$pid/status" && break
+		sleep 0.1
+	done
+	grep -E '^(CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs):' "/proc/$pid/status" |
+		tr -s ' \t' ' '
+	exec 7>&-
+	wait "$pid"
+}
+
+# The lines capabilities_of prints for a process holding the capability
+# mask $1 (16 hex digits) in its permitted, effective and bounding sets.
+capability_lines() {
+	printf '%s\n' 'CapInh: 0000000000000000' "CapPrm: $1" "CapEff: $1" "CapBnd: $1" \
+		'CapAmb: 0000000000000000' 'NoNewPrivs: 1'
+}
