@@ -32,7 +32,6 @@
 #include "kubelet.h"
 #include "util.h"
 
-#define ECS_VERSION	 "8.11.0"
 #define SA_DIR		 "/var/run/secrets/kubernetes.io/serviceaccount"
 #define MAX_LINE_DEFAULT (1u << 20)
 #define MAX_LINE_LIMIT	 (64u << 20)
@@ -207,26 +206,7 @@ static void write_metrics(int final)
 	uint64_t polls = 0, errors = 0;
 
 	jsonw_init(&w);
-	jsonw_obj_begin(&w);
-	jsonw_kv_time(&w, "@timestamp", clock_ns(CLOCK_REALTIME));
-	jsonw_key(&w, "ecs");
-	jsonw_obj_begin(&w);
-	jsonw_kv_str(&w, "version", ECS_VERSION);
-	jsonw_obj_end(&w);
-	jsonw_key(&w, "agent");
-	jsonw_obj_begin(&w);
-	jsonw_kv_str(&w, "type", "d4c");
-	jsonw_kv_str(&w, "version", PACKAGE_VERSION);
-	jsonw_obj_end(&w);
-	jsonw_key(&w, "event");
-	jsonw_obj_begin(&w);
-	jsonw_kv_str(&w, "kind", "metric");
-	jsonw_kv_str(&w, "dataset", "cloud_defend.metrics");
-	jsonw_obj_end(&w);
-	jsonw_key(&w, "d4c");
-	jsonw_obj_begin(&w);
-	jsonw_kv_str(&w, "stage", "d4c-enrich");
-	jsonw_kv_bool(&w, "final", final);
+	jsonw_metric_begin(&w, clock_ns(CLOCK_REALTIME), "d4c-enrich", final);
 	jsonw_kv_u64(&w, "read", S.read);
 	jsonw_kv_u64(&w, "written", S.written);
 	jsonw_key(&w, "enriched");

@@ -208,22 +208,10 @@ static void emit(void *arg, const struct d4c_record *e, const char *const strs[D
 static void write_metrics(struct loader *L, int final)
 {
 	uint64_t c[D4C_C_MAX];
-	struct timespec now;
 	struct jsonw *w = &out.w;
 
 	loader_counters(L, c);
-	clock_gettime(CLOCK_REALTIME, &now);
-	jsonw_obj_begin(w);
-	loader_put_base(w, (uint64_t)now.tv_sec * 1000000000ull + now.tv_nsec);
-	jsonw_key(w, "event");
-	jsonw_obj_begin(w);
-	jsonw_kv_str(w, "kind", "metric");
-	jsonw_kv_str(w, "dataset", "cloud_defend.metrics");
-	jsonw_obj_end(w);
-	jsonw_key(w, "d4c");
-	jsonw_obj_begin(w);
-	jsonw_kv_str(w, "stage", "d4c-load");
-	jsonw_kv_bool(w, "final", final);
+	jsonw_metric_begin(w, clock_ns(CLOCK_REALTIME), "d4c-load", final);
 	jsonw_kv_u64(w, "produced", c[D4C_C_EVENTS] + c[D4C_C_LOST]);
 	jsonw_kv_u64(w, "delivered", L->received);
 	jsonw_kv_u64(w, "lost", c[D4C_C_LOST]);
@@ -258,11 +246,7 @@ int main(int argc, char **argv)
 			opt.monitor = 1;
 			break;
 		case OPT_RINGBUF:
-			opt.ringbuf_size = loader_parse_size(optarg);
-			if (!opt.ringbuf_size)
-				usage_error(
-				    "--ringbuf-size: '%s' is not a power of two of at least 4096",
-				    optarg);
+			opt.ringbuf_size = loader_ringbuf_arg(optarg);
 			break;
 		case OPT_METRICS:
 			opt.metrics_interval = number_arg("--metrics-interval", optarg, 0, 86400);

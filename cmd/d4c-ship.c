@@ -53,10 +53,9 @@ enum {
 	EXIT_UNDELIVERED = 6,	/* stopped by a signal with events neither delivered nor spooled */
 };
 
-#define ECS_VERSION "8.11.0"
-#define OUT_FLUSH   (256u << 10)
-#define ID_BYTES    16 /* of SHA-256, as 22 base64url characters */
-#define ID_LEN	    22
+#define OUT_FLUSH (256u << 10)
+#define ID_BYTES  16 /* of SHA-256, as 22 base64url characters */
+#define ID_LEN	  22
 
 static const char usage_text[] =
     "usage: d4c-ship [--es URL[,URL...]] [--file PATH] [--stdout] [OPTIONS] < EVENTS\n"
@@ -227,14 +226,6 @@ static struct {
 static uint64_t now_ns(void)
 {
 	return clock_ns(CLOCK_MONOTONIC);
-}
-
-static uint64_t wall_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
 static uint64_t sec_ns(double s)
@@ -548,7 +539,7 @@ static void dead_letter(const char *line, size_t len, bool is_json, int status, 
 			const char *reason, const char *index, const char *id, uint64_t lineno)
 {
 	jsonw_obj_begin(&dlw);
-	jsonw_kv_time(&dlw, "@timestamp", wall_ns());
+	jsonw_kv_time(&dlw, "@timestamp", clock_ns(CLOCK_REALTIME));
 	jsonw_key(&dlw, "error");
 	jsonw_obj_begin(&dlw);
 	if (status)
@@ -1261,26 +1252,7 @@ static struct jsonw mw;
 
 static void metric_record(bool final)
 {
-	jsonw_obj_begin(&mw);
-	jsonw_kv_time(&mw, "@timestamp", wall_ns());
-	jsonw_key(&mw, "ecs");
-	jsonw_obj_begin(&mw);
-	jsonw_kv_str(&mw, "version", ECS_VERSION);
-	jsonw_obj_end(&mw);
-	jsonw_key(&mw, "agent");
-	jsonw_obj_begin(&mw);
-	jsonw_kv_str(&mw, "type", "d4c");
-	jsonw_kv_str(&mw, "version", PACKAGE_VERSION);
-	jsonw_obj_end(&mw);
-	jsonw_key(&mw, "event");
-	jsonw_obj_begin(&mw);
-	jsonw_kv_str(&mw, "kind", "metric");
-	jsonw_kv_str(&mw, "dataset", "cloud_defend.metrics");
-	jsonw_obj_end(&mw);
-	jsonw_key(&mw, "d4c");
-	jsonw_obj_begin(&mw);
-	jsonw_kv_str(&mw, "stage", "d4c-ship");
-	jsonw_kv_bool(&mw, "final", final);
+	jsonw_metric_begin(&mw, clock_ns(CLOCK_REALTIME), "d4c-ship", final);
 	jsonw_kv_u64(&mw, "read", cnt.read);
 	jsonw_kv_u64(&mw, "invalid", cnt.invalid);
 	jsonw_kv_u64(&mw, "delivered", cnt.acked + cnt.duplicates);

@@ -836,11 +836,7 @@ int main(int argc, char **argv)
 			opt.duration = number_arg("--duration", optarg, 1, 10u * 365 * 86400);
 			break;
 		case OPT_RINGBUF:
-			opt.ringbuf_size = loader_parse_size(optarg);
-			if (!opt.ringbuf_size)
-				usage_error(
-				    "--ringbuf-size: '%s' is not a power of two of at least 4096",
-				    optarg);
+			opt.ringbuf_size = loader_ringbuf_arg(optarg);
 			break;
 		case 'h':
 			fputs(usage_text, stdout);

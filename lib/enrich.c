@@ -40,8 +40,6 @@
 #include "jsonw.h"
 #include "util.h"
 
-#define ECS_VERSION "8.11.0"
-
 const char *const enrich_miss_names[MISS_N] = {
     [MISS_CTR_ID] = "container.id",
     [MISS_CTR_NAME] = "container.name",
@@ -1660,7 +1658,7 @@ enum enrich_result enrich_line(struct enrich *E, const char *line, size_t len, i
 		}
 		if (!has(&c, P_ECS)) {
 			puts_(&c, n++ ? "," : "");
-			puts_(&c, "\"ecs\":{\"version\":\"" ECS_VERSION "\"}");
+			puts_(&c, "\"ecs\":{\"version\":\"" D4C_ECS_VERSION "\"}");
 		}
 		if (!has(&c, P_HOST)) {
 			puts_(&c, n++ ? "," : "");

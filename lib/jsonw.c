@@ -603,3 +603,32 @@ int jsonw_flush(struct jsonw *w, int fd)
 	}
 	return err;
 }
+
+void jsonw_put_base(struct jsonw *w, uint64_t unix_ns)
+{
+	jsonw_kv_time(w, "@timestamp", unix_ns);
+	jsonw_key(w, "ecs");
+	jsonw_obj_begin(w);
+	jsonw_kv_str(w, "version", D4C_ECS_VERSION);
+	jsonw_obj_end(w);
+	jsonw_key(w, "agent");
+	jsonw_obj_begin(w);
+	jsonw_kv_str(w, "type", "d4c");
+	jsonw_kv_str(w, "version", PACKAGE_VERSION);
+	jsonw_obj_end(w);
+}
+
+void jsonw_metric_begin(struct jsonw *w, uint64_t unix_ns, const char *stage, bool final)
+{
+	jsonw_obj_begin(w);
+	jsonw_put_base(w, unix_ns);
+	jsonw_key(w, "event");
+	jsonw_obj_begin(w);
+	jsonw_kv_str(w, "kind", "metric");
+	jsonw_kv_str(w, "dataset", "cloud_defend.metrics");
+	jsonw_obj_end(w);
+	jsonw_key(w, "d4c");
+	jsonw_obj_begin(w);
+	jsonw_kv_str(w, "stage", stage);
+	jsonw_kv_bool(w, "final", final);
+}

@@ -184,4 +184,20 @@ size_t jsonw_len(const struct jsonw *w);
  */
 int jsonw_flush(struct jsonw *w, int fd);
 
+/* ---- what every d4c record has (../shared/docs/events.md) ---- */
+
+/* The ECS version d4c's records declare. */
+#define D4C_ECS_VERSION "8.11.0"
+
+/* Inside a record's object: @timestamp (UNIX_NS, nanoseconds since the
+ * epoch), ecs.version and agent.type and version. */
+void jsonw_put_base(struct jsonw *w, uint64_t unix_ns);
+
+/*
+ * Begins the metric record of pipeline stage STAGE at UNIX_NS: its object,
+ * the base fields, event.kind and dataset, then opens the "d4c" object with
+ * stage and final. The caller adds its counters and ends both objects.
+ */
+void jsonw_metric_begin(struct jsonw *w, uint64_t unix_ns, const char *stage, bool final);
+
 #endif

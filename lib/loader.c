@@ -43,8 +43,7 @@
  */
 int policy_slot_read(const char *path, struct policy_slot *ps)
 {
-	char err[256];
-	char *buf = NULL;
+	char *buf = NULL, *what;
 	size_t len = 0;
 	int r;
 
@@ -73,14 +72,10 @@ int policy_slot_read(const char *path, struct policy_slot *ps)
 	if (r)
 		return error("cannot read '%s': %s", path, strerror(-r)), EXIT_USAGE;
 	/* blob_open wants 8-byte alignment; malloc gives at least that */
-	ps->mem = buf;
-	if (blob_open(buf, len, 0, &ps->b, err, sizeof(err))) {
-		free(buf);
-		ps->mem = NULL;
-		return error("'%s': %s", path, err), EXIT_INVALID;
-	}
-	sha256_hex(ps->b.hdr->digest, ps->digest_hex);
-	return 0;
+	what = xasprintf("'%s'", path);
+	r = policy_slot_take(buf, len, what, ps);
+	free(what);
+	return r;
 }
 
 int policy_slot_take(void *mem, size_t len, const char *what, struct policy_slot *ps)
@@ -630,20 +625,6 @@ static void put_id_obj(struct jsonw *w, const char *key, uint32_t id)
 }
 
 /* What every record starts with: @timestamp, ecs and agent. */
-void loader_put_base(struct jsonw *w, uint64_t unix_ns)
-{
-	jsonw_kv_time(w, "@timestamp", unix_ns);
-	jsonw_key(w, "ecs");
-	jsonw_obj_begin(w);
-	jsonw_kv_str(w, "version", ECS_VERSION);
-	jsonw_obj_end(w);
-	jsonw_key(w, "agent");
-	jsonw_obj_begin(w);
-	jsonw_kv_str(w, "type", "d4c");
-	jsonw_kv_str(w, "version", PACKAGE_VERSION);
-	jsonw_obj_end(w);
-}
-
 static void put_selectors(struct jsonw *w, const struct blob *b, unsigned type, uint64_t sel)
 {
 	const struct d4c_type_masks *tm = &b->types[type];
@@ -699,7 +680,7 @@ int loader_event_json(struct loader *L, struct jsonw *w, const struct d4c_record
 	struct cg_entry *cg;
 
 	jsonw_obj_begin(w);
-	loader_put_base(w, e->ts_ns + L->boot_to_real);
+	jsonw_put_base(w, e->ts_ns + L->boot_to_real);
 
 	jsonw_key(w, "event");
 	jsonw_obj_begin(w);
@@ -1470,12 +1451,12 @@ const char *loader_container_of(struct loader *L, uint64_t cgroup_id, const char
 	return e && e->ctr[0] ? e->ctr : NULL;
 }
 
-unsigned long loader_parse_size(const char *s)
+unsigned long loader_ringbuf_arg(const char *s)
 {
 	uint64_t v;
 
 	if (parse_size(s, &v) || v < 4096 || v > (1ul << 30) || (v & (v - 1)))
-		return 0;
+		usage_error("--ringbuf-size: '%s' is not a power of two from 4096 to 1G", s);
 	return v;
 }
 

@@ -35,8 +35,6 @@ enum {
 	EXIT_KERNEL = 4, /* the kernel refused to load or attach */
 };
 
-#define ECS_VERSION "8.11.0"
-
 /* A compiled policy, checked, in the form the loader installs. */
 struct policy_slot {
 	void *mem; /* 8-byte aligned copy of the blob, owned */
@@ -157,11 +155,9 @@ static inline uint64_t loader_unix_ns(const struct loader *L, uint64_t boot_ns)
  * (printed) when the writer was left unbalanced. */
 int loader_event_json(struct loader *L, struct jsonw *w, const struct d4c_record *e,
 		      const char *const strs[D4C_NSTR], const char *kind);
-/* What every record starts with: @timestamp, ecs and agent. */
-void loader_put_base(struct jsonw *w, uint64_t unix_ns);
-/* A ring buffer size: a power of two of at least 4096, with an optional
- * k, M or G suffix (at most 1G). Returns it, or 0 when S is not one. */
-unsigned long loader_parse_size(const char *s);
+/* The --ringbuf-size option's value S: a power of two from 4096 to 1G,
+ * with an optional k, M or G suffix; else a usage error (exit 2). */
+unsigned long loader_ringbuf_arg(const char *s);
 /* The exit code a shell would show for a wait status. */
 int loader_exit_code(uint32_t status);
 
