@@ -77,6 +77,17 @@ pipe_stop() {
 	assert_equal "$ENRICH_RC" 0
 }
 
+# Starts container $1 (created, the pipeline started), waits for its end,
+# stops the pipeline and sets E to the container's exec of /bin/echo.
+ctr_run_echo() {
+	ctr_start "$1"
+	ctr_wait "$1"
+	pipe_stop
+	assert_json_lines "$T/events.json"
+	E=$(event_in "$1" '.event.action == "exec" and .process.args[0] == "/bin/echo"')
+	[ -n "$E" ] || fail "no exec of /bin/echo in container '$1': $(cat "$T/enrich.err")"
+}
+
 # Fails unless every line of FILE is a JSON object without duplicate keys.
 assert_json_lines() {
 	/usr/bin/python3 - "$1" <<-'PY'
@@ -125,12 +136,7 @@ DIGEST=sha256:0d17b565c37bcbd895e9d92315a05c1c3c9a29f762b011a10c54a66cd53c9b31
 	pipe_start "$T/policy.d4cp"
 	ctr_create web --image "docker.io/library/nginx:1.25@$DIGEST" --namespace shop --pod web-7d4f9 \
 		-- sh -c '/bin/echo marker; sleep 1'
-	ctr_start web
-	ctr_wait web
-	pipe_stop
-	assert_json_lines "$T/events.json"
-	E=$(event_in web '.event.action == "exec" and .process.args[0] == "/bin/echo"')
-	[ -n "$E" ] || fail "no exec of /bin/echo in the container: $(cat "$T/enrich.err")"
+	ctr_run_echo web
 	assert_equal "$(f .container.name)" web
 	assert_equal "$(f .container.runtime)" containerd
 	assert_equal "$(f .container.image.name)" nginx
@@ -196,12 +202,7 @@ DIGEST=sha256:0d17b565c37bcbd895e9d92315a05c1c3c9a29f762b011a10c54a66cd53c9b31
 	ctr_edit api --arg cg "/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod${uid//-/_}.slice/cri-containerd-$id.scope" \
 		'.linux.cgroupsPath = $cg | del(.annotations."io.kubernetes.cri.sandbox-uid")'
 	pipe_start "$T/policy.d4cp"
-	ctr_start api
-	ctr_wait api
-	pipe_stop
-	assert_json_lines "$T/events.json"
-	E=$(event_in api '.event.action == "exec" and .process.args[0] == "/bin/echo"')
-	[ -n "$E" ] || fail "no exec of /bin/echo in the container"
+	ctr_run_echo api
 	grep -q "cri-containerd-$id.scope" "/proc/self/cgroup" && fail "test set-up: wrong cgroup"
 	assert_equal "$(f .container.name)" api
 	assert_equal "$(f .container.runtime)" containerd
@@ -228,11 +229,7 @@ DIGEST=sha256:0d17b565c37bcbd895e9d92315a05c1c3c9a29f762b011a10c54a66cd53c9b31
 		.process.capabilities = {bounding: $caps, effective: $caps, permitted: $caps}
 		| .linux.maskedPaths = [] | .linux.readonlyPaths = []'
 	pipe_start "$T/policy.d4cp"
-	ctr_start priv
-	ctr_wait priv
-	pipe_stop
-	E=$(event_in priv '.event.action == "exec" and .process.args[0] == "/bin/echo"')
-	[ -n "$E" ] || fail "no exec of /bin/echo in the container"
+	ctr_run_echo priv
 	assert_equal "$(f .container.security_context.privileged)" true
 	assert_equal "$(f '.process.thread.capabilities.effective | index(["CAP_SYS_ADMIN"]) != null')" true
 }
@@ -268,12 +265,7 @@ DIGEST=sha256:0d17b565c37bcbd895e9d92315a05c1c3c9a29f762b011a10c54a66cd53c9b31
 			"io.kubernetes.container.name": "cache"
 		}'
 	pipe_start "$T/policy.d4cp"
-	ctr_start cache
-	ctr_wait cache
-	pipe_stop
-	assert_json_lines "$T/events.json"
-	E=$(event_in cache '.event.action == "exec" and .process.args[0] == "/bin/echo"')
-	[ -n "$E" ] || fail "no exec of /bin/echo in the container"
+	ctr_run_echo cache
 	assert_equal "$(f .container.runtime)" cri-o
 	assert_equal "$(f .container.name)" cache
 	assert_equal "$(f .container.image.name)" redis

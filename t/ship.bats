@@ -71,6 +71,18 @@ wait_stats() {
 	fail "timed out waiting for: $1 ($(stats 'del(.faults)' | tr -d '\n'))"
 }
 
+# Waits (at most 60 s) for the background d4c-ship to end, and fails
+# unless it ends with status 0.
+ship_wait() {
+	for _ in $(seq 1 300); do
+		kill -0 "$SHIP_PID" 2>/dev/null || break
+		sleep 0.2
+	done
+	! kill -0 "$SHIP_PID" 2>/dev/null || fail "d4c-ship still running after 60 s"
+	wait "$SHIP_PID"
+	SHIP_PID=
+}
+
 # User and system CPU time of PID so far, in clock ticks.
 cpu_ticks() {
 	awk '{ print $14 + $15 }' "/proc/$1/stat"
@@ -185,12 +197,7 @@ ship_bg() {
 	# Backing off, not spinning: well under a second of CPU in 25 s (ticks: 1/100 s).
 	[ $((t1 - t0)) -lt 100 ] || fail "d4c-ship used $((t1 - t0)) ticks of CPU while the server was down"
 	grep -q 'retrying in' "$T/err"
-	for _ in $(seq 1 300); do
-		kill -0 "$SHIP_PID" 2>/dev/null || break
-		sleep 0.2
-	done
-	wait "$SHIP_PID"
-	SHIP_PID=
+	ship_wait
 	assert_all_indexed "$T/in"
 }
 
@@ -360,12 +367,7 @@ ship_bg() {
 	done
 	grep -q 'timed out' "$T/err"
 	faults '{"slow_ms":0}'
-	for _ in $(seq 1 300); do
-		kill -0 "$SHIP_PID" 2>/dev/null || break
-		sleep 0.2
-	done
-	wait "$SHIP_PID"
-	SHIP_PID=
+	ship_wait
 	assert_all_indexed "$T/in"
 	# The double finished the timed-out request after d4c-ship gave up on it.
 	wait_stats '.duplicates > 0' 10
@@ -389,12 +391,7 @@ ship_bg() {
 	[ "$spooled" -lt 400000 ] || fail "the spool grew to $spooled bytes"
 	wait "$writer"
 	exec 7>&- # the last writer gone: end of input
-	for _ in $(seq 1 300); do
-		kill -0 "$SHIP_PID" 2>/dev/null || break
-		sleep 0.2
-	done
-	wait "$SHIP_PID"
-	SHIP_PID=
+	ship_wait
 	assert_all_indexed "$T/in"
 }
 
