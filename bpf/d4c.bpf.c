@@ -24,9 +24,23 @@ char LICENSE[] SEC("license") = "GPL";
 #define EPERM 1
 #define S_IFMT 00170000
 #define S_IFREG 0100000
+#define S_IFDIR 0040000
+#define S_IFLNK 0120000
 #define S_ISREG(m) (((m)&S_IFMT) == S_IFREG)
+#define S_ISDIR(m) (((m)&S_IFMT) == S_IFDIR)
 #define S_IXUGO 00111
 #define FMODE_WRITE 0x2
+#define MAY_WRITE 0x2
+#define PROT_WRITE 0x2
+#define PROT_EXEC 0x4
+#define MAP_TYPE 0x0f
+#define MAP_SHARED 0x01
+#define RENAME_EXCHANGE 2
+#define MS_REMOUNT 32
+#define MS_UNBINDABLE (1 << 17)
+#define MS_PRIVATE (1 << 18)
+#define MS_SLAVE (1 << 19)
+#define MS_SHARED (1 << 20)
 #define CLONE_THREAD 0x00010000
 #define DCACHE_MOUNTED_6_1 0x00010000
 
@@ -39,6 +53,8 @@ struct walked {
 	__u32 len;
 	__u32 ncomp; /* components; comp[which][0] is the leaf's length */
 	__u32 truncated;
+	__u32 pseudo; /* a file in no directory (memfd:NAME): a name, not a path */
+	__u32 pad;
 };
 
 struct scratch {
@@ -101,7 +117,8 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, D4C_SLOTS * D4C_MAX_PATH_ENTRIES);
+	/* the policy's paths and their ancestors (d4c_path_val.below) */
+	__uint(max_entries, 4 * D4C_SLOTS * D4C_MAX_PATH_ENTRIES);
 	__type(key, struct d4c_path_key);
 	__type(value, struct d4c_path_val);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
@@ -121,6 +138,14 @@ struct {
 	__type(key, __u64);
 	__type(value, struct d4c_cgroup_val);
 } cgroups SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, D4C_MAX_OBJECTS);
+	__type(key, struct d4c_obj_key);
+	__type(value, struct d4c_obj_val);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+} objects SEC(".maps");
 
 /* Per hook: has it run since d4c-load attached? (Its start-up check.) */
 struct {
@@ -146,6 +171,17 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } created SEC(".maps");
+
+/* An open file that its own open created (file -> its inode): writes
+ * through it are part of that creation, not modifications to refuse. An
+ * entry outlives its file only to match a later file at the same address
+ * and inode, which was then opened for writing and decided at file_open. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, __u64);
+} fresh SEC(".maps");
 
 static const __u32 zero;
 
@@ -247,12 +283,12 @@ static __always_inline void fill_task(struct d4c_task *o, struct task_struct *t)
 struct walk_ctx {
 	struct dentry *dentry;
 	struct vfsmount *vfsmnt;
-	struct dentry *root_dentry;
-	struct vfsmount *root_mnt;
 	__u32 which; /* walk buffer */
 	__u32 off;   /* start of the path in the buffer */
 	__u32 ncomp;
 	__u32 truncated;
+	__u32 pseudo;
+	__u32 done; /* reached the namespace's root */
 };
 
 static long walk_step(__u32 i, struct walk_ctx *c)
@@ -266,16 +302,21 @@ static long walk_step(__u32 i, struct walk_ctx *c)
 
 	if (!s || !d)
 		return 1;
-	if (d == c->root_dentry && vm == c->root_mnt)
-		return 1;
 	mnt_root = BPF_CORE_READ(vm, mnt_root);
 	parent = BPF_CORE_READ(d, d_parent);
-	if (d == mnt_root || d == parent) {
+	/* a dentry that is its own parent without being a mount's root was
+	 * never in a directory (memfd_create, anonymous shared memory): its
+	 * name is all there is, as in /proc/PID/exe */
+	if (d == parent && d != mnt_root)
+		c->pseudo = 1;
+	if ((d == mnt_root || d == parent) && !c->pseudo) {
 		/* the top of a mount: carry on from where it is mounted */
 		m = container_of(vm, struct mount, mnt);
 		pm = BPF_CORE_READ(m, mnt_parent);
-		if (m == pm || !pm)
-			return 1; /* the namespace's root */
+		if (m == pm || !pm) {
+			c->done = 1; /* the namespace's root */
+			return 1;
+		}
 		c->dentry = BPF_CORE_READ(m, mnt_mountpoint);
 		c->vfsmnt = (struct vfsmount *)__builtin_preserve_access_index(&pm->mnt);
 		return 0;
@@ -295,23 +336,24 @@ static long walk_step(__u32 i, struct walk_ctx *c)
 		s->comp[IDX(c->which, 1)][IDX(c->ncomp, (D4C_PATH_DEPTH - 1))] = len;
 	c->ncomp++;
 	c->dentry = parent;
-	return 0;
+	c->done = c->pseudo;
+	return c->pseudo;
 }
 
 
 /*
- * Writes the path of DENTRY on VFSMNT as the current process sees it
- * (relative to its root, crossing mounts) into walk buffer WHICH.
+ * Writes the path of DENTRY on VFSMNT into walk buffer WHICH, crossing
+ * mounts up to the root of the mount namespace: the container's root,
+ * not the process's. A chroot (Docker grants CAP_SYS_CHROOT) changes
+ * the names a process uses, not the file it reaches, so a decision on
+ * names relative to its root could be walked around by one.
  */
 static __always_inline void walk_path(struct vfsmount *vfsmnt, struct dentry *dentry, __u32 which,
 				      struct walked *w)
 {
-	struct task_struct *t = bpf_get_current_task_btf();
 	struct walk_ctx c = {
 		.dentry = dentry,
 		.vfsmnt = vfsmnt,
-		.root_dentry = BPF_CORE_READ(t, fs, root.dentry),
-		.root_mnt = BPF_CORE_READ(t, fs, root.mnt),
 		.which = which,
 		.off = D4C_PATH_MAX,
 	};
@@ -324,10 +366,16 @@ static __always_inline void walk_path(struct vfsmount *vfsmnt, struct dentry *de
 			s->walk[IDX(which, 1)][D4C_PATH_MAX - 1] = '/';
 		c.off = D4C_PATH_MAX - 1;
 	}
+	w->pseudo = c.pseudo;
+	if (c.pseudo && c.off < D4C_PATH_MAX - 1) {
+		c.off++; /* "memfd:NAME", without the '/' of a component */
+		c.ncomp = 0;
+	}
 	w->off = c.off;
 	w->len = D4C_PATH_MAX - c.off;
 	w->ncomp = c.ncomp > D4C_PATH_DEPTH ? D4C_PATH_DEPTH : c.ncomp;
-	w->truncated = c.truncated || c.ncomp > D4C_PATH_DEPTH;
+	/* a walk that ran out of steps before the top has lost the top */
+	w->truncated = c.truncated || !c.done || c.ncomp > D4C_PATH_DEPTH;
 }
 
 struct pmask_ctx {
@@ -335,7 +383,7 @@ struct pmask_ctx {
 	__u32 off;
 	__u32 ncomp;
 	__u32 pos; /* bytes of the path already in the key */
-	__u64 exact, children, descendants;
+	__u64 exact, children, descendants, below;
 };
 
 /* Step K looks up the path's first K components ("/" for K = 0). */
@@ -361,30 +409,42 @@ static long pmask_step(__u32 k, struct pmask_ctx *c)
 	v = bpf_map_lookup_elem(&paths, &s->pkey);
 	if (!v)
 		return 0;
-	if (k == c->ncomp)
+	if (k == c->ncomp) {
 		c->exact = v->exact;
-	else
+		c->below = v->below;
+	} else
 		c->descendants |= v->descendants;
 	if (k + 1 == c->ncomp)
 		c->children = v->children;
 	return 0;
 }
 
-/* The selectors of TYPE whose path condition the walked path satisfies. */
+#define WALK_SUBTREE 2 /* with a walk buffer: the name carries a subtree along */
+
+/*
+ * The selectors of TYPE whose path condition the walked path satisfies;
+ * with WALK_SUBTREE in WHICH, also those of any path below it (the path
+ * names a directory that is moved, replaced or exchanged).
+ */
 static __always_inline __u64 path_mask(struct scratch *s, __u32 slot, __u32 type,
 				       const struct d4c_type_masks *tm, __u32 which,
 				       const struct walked *w)
 {
-	struct pmask_ctx c = { .which = which, .off = w->off, .ncomp = w->ncomp };
+	struct pmask_ctx c = { .which = which & 1, .off = w->off, .ncomp = w->ncomp };
 
-	if (w->truncated && w->ncomp >= D4C_PATH_DEPTH)
-		return tm->no_path; /* components beyond the walk are unknown */
+	/* the components above the walk are unknown: this could be any
+	 * path, and a block must not be walked around by nesting deeper */
+	if (w->truncated)
+		return ~0ull;
+	if (w->pseudo)
+		return tm->no_path; /* memfd:NAME is on no path a policy names */
 	__builtin_memset(&s->pkey, 0, sizeof(s->pkey));
 	s->pkey.type = slot << 8 | type;
 	s->pkey.len = 1;
 	s->pkey.path[0] = '/';
 	bpf_loop(D4C_PATH_DEPTH + 1, pmask_step, &c, 0);
-	return tm->no_path | c.exact | c.children | c.descendants;
+	return tm->no_path | c.exact | c.children | c.descendants |
+	       ((which & WALK_SUBTREE) ? c.below : 0);
 }
 
 struct nmask_ctx {
@@ -415,19 +475,83 @@ static long nmask_step(__u32 k, struct nmask_ctx *c)
 	return 0;
 }
 
-/* processName: exact, or a prefix (trailing '*'), "" included. */
-static __always_inline __u64 name_mask(struct scratch *s, __u32 slot,
-				       const struct d4c_type_masks *tm, const char *comm)
+/* processName: exact, or a prefix (trailing '*'), "" included; of the
+ * name in s->name. */
+static __always_inline __u64 name_mask_of(struct scratch *s, __u32 slot,
+					  const struct d4c_type_masks *tm)
 {
 	struct nmask_ctx c = { .mask = tm->no_name };
 
 	__builtin_memset(&s->nkey, 0, sizeof(s->nkey));
 	s->nkey.slot = slot;
-	bpf_probe_read_kernel(s->name, sizeof(s->name), comm);
 	s->name[15] = 0;
 	/* a callback, not a loop: the 6.1 verifier explodes on an unrolled one */
 	bpf_loop(16, nmask_step, &c, 0);
 	return c.mask;
+}
+
+static __always_inline __u64 name_mask(struct scratch *s, __u32 slot,
+				       const struct d4c_type_masks *tm, const char *comm)
+{
+	bpf_probe_read_kernel(s->name, sizeof(s->name), comm);
+	return name_mask_of(s, slot, tm);
+}
+
+/*
+ * processName of the file itself: the last component of walk W, as exec
+ * would name the process had it been run by that name. A process is
+ * named by whatever name ran it (a link, /proc/self/fd/N, a script whose
+ * interpreter is the program) and can rename itself (PR_SET_NAME): the
+ * file's own name closes those ways around a block by name.
+ */
+static __always_inline __u64 leaf_name_mask(struct scratch *s, __u32 slot,
+					    const struct d4c_type_masks *tm, const struct walked *w)
+{
+	__u32 len;
+
+	if (!w->ncomp || w->pseudo || w->truncated)
+		return tm->no_name;
+	len = s->comp[0][0];
+	if (len > 15)
+		len = 15;
+	__builtin_memset(s->name, 0, sizeof(s->name));
+	bpf_probe_read_kernel(s->name, len & 15, &s->walk[0][IDX((w->off + 1), (D4C_PATH_MAX - 1))]);
+	return name_mask_of(s, slot, tm);
+}
+
+/* What the policy said of inode I when it was installed, or NULL. */
+static __always_inline struct d4c_obj_val *object_of(struct inode *i)
+{
+	struct d4c_obj_key k;
+
+	if (!i)
+		return NULL;
+	k.dev = BPF_CORE_READ(i, i_sb, s_dev);
+	k.ino = BPF_CORE_READ(i, i_ino);
+	return bpf_map_lookup_elem(&objects, &k);
+}
+
+/*
+ * The selectors of TYPE in SLOT that name the object of DENTRY (or INODE,
+ * when given: an overlay's file is another inode than its dentry's)
+ * whatever name reaches it; for a name not made yet, those of a name made
+ * in its directory; with SUBTREE, also those of what lies inside.
+ */
+static __always_inline __u64 object_mask(struct dentry *dentry, struct inode *inode, __u32 slot,
+					 __u32 type, int subtree)
+{
+	struct inode *i = inode ? inode : BPF_CORE_READ(dentry, d_inode);
+	struct d4c_obj_val *v;
+
+	slot &= 1;
+	if (!i) {
+		v = object_of(BPF_CORE_READ(dentry, d_parent, d_inode));
+		return v && type == D4C_TYPE_FILE ? v->inside[slot] : 0;
+	}
+	v = object_of(i);
+	if (!v)
+		return 0;
+	return v->sel[slot][type & 1] | (subtree && type == D4C_TYPE_FILE ? v->inside[slot] : 0);
 }
 
 /* ---- deciding ----------------------------------------------------------- */
@@ -610,19 +734,28 @@ static __always_inline __u32 decide_process(struct scratch *s, struct task_struc
 					    struct file *f, struct walked *w, const char *comm,
 					    struct decision *d, __u64 *sel)
 {
-	__u64 m = d->candidates;
+	__u64 m = d->candidates, nm = 0;
 
 	*sel = 0;
 	m &= d->tm->interactive[task_interactive(t) ? 1 : 0];
-	if (m)
-		m &= name_mask(s, d->slot, d->tm, comm);
 	if (!m)
 		return 0;
+	if (comm)
+		nm = name_mask(s, d->slot, d->tm, comm);
 	if (f) {
 		walk_path(BPF_CORE_READ(f, f_path.mnt), BPF_CORE_READ(f, f_path.dentry), 0, w);
-		m &= path_mask(s, d->slot, D4C_TYPE_PROCESS, d->tm, 0, w);
+		/* the file's own name, unless the process's already gave all */
+		if ((m & nm) != m)
+			nm |= leaf_name_mask(s, d->slot, d->tm, w);
+		m &= nm;
+		if (m)
+			m &= path_mask(s, d->slot, D4C_TYPE_PROCESS, d->tm, 0, w) |
+			     object_mask(NULL, BPF_CORE_READ(f, f_inode), d->slot,
+					 D4C_TYPE_PROCESS, 0);
+		if (!comm) /* code mapped: only what names this very file */
+			m &= ~(d->tm->no_path & d->tm->no_name);
 	} else {
-		m &= d->tm->no_path;
+		m &= nm & d->tm->no_path;
 	}
 	*sel = m;
 	return actions_of(d->slot, D4C_TYPE_PROCESS, m);
@@ -742,21 +875,36 @@ int BPF_PROG(sched_exit, struct task_struct *p)
  * which decides again with the same inputs; only a refused one is sent
  * from here, since it never reaches that tracepoint.
  */
-static __always_inline int bprm_memfd(struct scratch *s, struct linux_binprm *bprm,
-				      struct walked *w)
+/* Whether some selector of TYPE that a response blocks is among D's
+ * candidates: the hooks that only ever refuse stop here otherwise. */
+static __always_inline int may_block(const struct decision *d, __u32 type)
+{
+	struct d4c_config *cfg = bpf_map_lookup_elem(&settings, &zero);
+
+	return cfg && (d->candidates & cfg->block_sel[d->slot & 1][type & 1]);
+}
+
+/*
+ * execMemFd: F, whose path is walked in W, runs from memory (exec, or its
+ * code mapped by ld.so at HOOK). With BLOCK_ONLY, an allowed one sends
+ * nothing (exec's own events do). Returns -EPERM when refused.
+ */
+static __always_inline int memfd_exec(struct scratch *s, struct file *f, struct walked *w,
+				      __u32 hook, int block_only)
 {
 	struct decision d = {};
-	struct file *f = BPF_CORE_READ(bprm, file);
 	__u64 sel;
 	__u32 actions, cur = 0;
 
 	if (!candidates(D4C_TYPE_FILE, 1u << D4C_OP_EXEC_MEMFD, &d))
 		return 0;
+	if (block_only && !may_block(&d, D4C_TYPE_FILE))
+		return 0;
 	sel = d.candidates & path_mask(s, d.slot, D4C_TYPE_FILE, d.tm, 0, w);
 	actions = actions_of(d.slot, D4C_TYPE_FILE, sel);
-	if (!actions)
+	if (!actions || (block_only && !(actions & D4C_ACTION_BLOCK)))
 		return 0;
-	ev_init(s, D4C_REC_FILE, D4C_HOOK_BPRM_CHECK, bpf_get_current_task_btf());
+	ev_init(s, D4C_REC_FILE, hook, bpf_get_current_task_btf());
 	s->ev.selectors = sel;
 	s->ev.actions = actions;
 	s->ev.revision = d.revision;
@@ -817,7 +965,7 @@ int BPF_PROG(bprm_check, struct linux_binprm *bprm, int ret)
 	/* a binary with no name left on any file system lives in memory only */
 	if (BPF_CORE_READ(f, f_inode, __i_nlink) == 0) {
 		walk_path(BPF_CORE_READ(f, f_path.mnt), BPF_CORE_READ(f, f_path.dentry), 0, &w);
-		r = bprm_memfd(s, bprm, &w);
+		r = memfd_exec(s, f, &w, D4C_HOOK_BPRM_CHECK, 0);
 		if (r)
 			return r;
 	}
@@ -912,26 +1060,29 @@ static __always_inline __u64 as_scalar(const void *p)
 /*
  * Walks the path of DENTRY on MNT into walk buffer WHICH (kept in
  * s->walked[WHICH] for the event) and returns the file selectors that OPS
- * on it satisfy. A global function: the verifier checks it once, not once
- * per hook and per name of a rename, which 6.1's could not afford.
+ * on it satisfy, by its path or as the object (INODE, or the dentry's)
+ * the policy named. Without MNT (an inode hook) only the object decides.
+ * A global function: the verifier checks it once, not once per hook and
+ * per name of a rename, which 6.1's could not afford.
  */
-__noinline __u64 file_path_sel(__u64 mnt, __u64 dentry, __u32 ops, __u32 which)
+__noinline __u64 file_path_sel(__u64 mnt, __u64 dentry, __u64 inode, __u32 ops, __u32 which)
 {
 	struct scratch *s = get_scratch();
 	struct vfsmount *vm = (struct vfsmount *)mnt;
 	struct dentry *de = (struct dentry *)dentry;
 	struct decision d = {};
 	struct walked w = {};
-	__u32 vf;
-	__u64 m;
+	__u32 vf = 0;
+	__u64 m, pm;
 
 	if (!s)
 		return 0;
-	which &= 1;
-	vf = volume_flags(vm, de);
-	walk_path(vm, de, which, &w);
-	s->walked[which] = w;
-	s->vflags[which] = vf;
+	if (vm) {
+		vf = volume_flags(vm, de);
+		walk_path(vm, de, which & 1, &w);
+	}
+	s->walked[which & 1] = w;
+	s->vflags[which & 1] = vf;
 	m = candidates(D4C_TYPE_FILE, ops, &d);
 	if (!m)
 		return 0;
@@ -939,9 +1090,11 @@ __noinline __u64 file_path_sel(__u64 mnt, __u64 dentry, __u32 ops, __u32 which)
 		m &= ~d.tm->ignore_mounts;
 	if (vf & D4C_EF_VOLUME_FILE)
 		m &= ~d.tm->ignore_files;
-	if (m)
-		m &= path_mask(s, d.slot, D4C_TYPE_FILE, d.tm, which, &w);
-	return m;
+	if (!m)
+		return 0;
+	pm = vm ? path_mask(s, d.slot, D4C_TYPE_FILE, d.tm, which, &w) : d.tm->no_path;
+	return m & (pm | object_mask(de, (struct inode *)inode, d.slot, D4C_TYPE_FILE,
+				     which & WALK_SUBTREE));
 }
 
 /*
@@ -949,9 +1102,12 @@ __noinline __u64 file_path_sel(__u64 mnt, __u64 dentry, __u32 ops, __u32 which)
  * link the operations OPS2 on the other name DENTRY2. Sends the event and
  * returns -EPERM when blocked, 0 otherwise.
  */
+#define OPS_SUBTREE (1u << 31) /* in file_op()'s OPS: the name carries a subtree */
+#define OPS_MASK ((1u << D4C_MAX_OPS) - 1)
+
 static __always_inline int file_op(__u32 hook, __u32 action, __u32 ops, struct vfsmount *mnt,
 				   struct dentry *dentry, __u32 ops2, struct dentry *dentry2,
-				   __u32 mode)
+				   __u32 mode, int block_only, struct inode *obj)
 {
 	struct scratch *s = get_scratch();
 	struct decision d = {};
@@ -961,20 +1117,24 @@ static __always_inline int file_op(__u32 hook, __u32 action, __u32 ops, struct v
 	if (!s)
 		return 0;
 	/* the cheap test first: no walk unless some selector could match */
-	if (!candidates(D4C_TYPE_FILE, ops | ops2, &d))
+	if (!candidates(D4C_TYPE_FILE, (ops | ops2) & OPS_MASK, &d))
 		return 0;
-	sel = file_path_sel(as_scalar(mnt), as_scalar(dentry), ops, 0);
+	if (block_only && !may_block(&d, D4C_TYPE_FILE))
+		return 0;
+	sel = file_path_sel(as_scalar(mnt), as_scalar(dentry), as_scalar(obj), ops & OPS_MASK,
+			    (ops & OPS_SUBTREE) ? WALK_SUBTREE : 0);
 	if (dentry2)
-		sel |= file_path_sel(as_scalar(mnt), as_scalar(dentry2), ops2, 1);
+		sel |= file_path_sel(as_scalar(mnt), as_scalar(dentry2), 0, ops2 & OPS_MASK,
+				     1 | ((ops2 & OPS_SUBTREE) ? WALK_SUBTREE : 0));
 	actions = actions_of(d.slot, D4C_TYPE_FILE, sel);
-	if (!actions)
+	if (!actions || (block_only && !(actions & D4C_ACTION_BLOCK)))
 		return 0;
 	ev_init(s, D4C_REC_FILE, hook, bpf_get_current_task_btf());
 	s->ev.selectors = sel;
 	s->ev.actions = actions;
 	s->ev.revision = d.revision;
 	s->ev.flags |= d.flags | s->vflags[0];
-	s->ev.ops = ops | ops2;
+	s->ev.ops = (ops | ops2) & OPS_MASK;
 	s->ev.file_action = action;
 	s->ev.mode = mode;
 	s->ev.ino = BPF_CORE_READ(dentry, d_inode, i_ino);
@@ -1010,26 +1170,45 @@ int BPF_PROG(path_mknod, const struct path *dir, struct dentry *dentry, umode_t 
 	int r;
 
 	mark_seen(D4C_HOOK_PATH_MKNOD);
-	if (ret || !S_ISREG(mode))
+	if (ret)
 		return ret;
-	if (mode & S_IXUGO)
+	/* a FIFO, a device node or a socket is a new name in the tree too */
+	if (S_ISREG(mode) && (mode & S_IXUGO))
 		ops |= OP(CREATE_EXECUTABLE);
 	r = file_op(D4C_HOOK_PATH_MKNOD, D4C_FA_CREATION, ops, BPF_CORE_READ(dir, mnt), dentry, 0,
-		    NULL, mode);
+		    NULL, mode, 0, NULL);
 	/* open(O_CREAT) comes here first: its file_open is the same creation,
 	 * which file_open must know only if it would decide it */
-	if (!r && candidates(D4C_TYPE_FILE, OP(MODIFY_FILE) | OP(MODIFY_EXECUTABLE), &d)) {
+	if (!r && S_ISREG(mode) &&
+	    candidates(D4C_TYPE_FILE, OP(MODIFY_FILE) | OP(MODIFY_EXECUTABLE), &d)) {
 		tid = (__u32)bpf_get_current_pid_tgid();
 		bpf_map_update_elem(&created, &tid, &dp, BPF_ANY);
 	}
 	return r;
 }
 
+SEC("lsm/path_symlink")
+int BPF_PROG(path_symlink, const struct path *dir, struct dentry *dentry, const char *old_name,
+	     int ret)
+{
+	mark_seen(D4C_HOOK_PATH_SYMLINK);
+	if (ret)
+		return ret;
+	return file_op(D4C_HOOK_PATH_SYMLINK, D4C_FA_CREATION, OP(CREATE_FILE),
+		       BPF_CORE_READ(dir, mnt), dentry, 0, NULL, S_IFLNK | 0777, 0, NULL);
+}
+
+/* The operations a write to a file of MODE is. */
+static __always_inline __u32 modify_ops(__u32 mode)
+{
+	return (mode & S_IXUGO) ? OP(MODIFY_FILE) | OP(MODIFY_EXECUTABLE) : OP(MODIFY_FILE);
+}
+
 SEC("lsm/file_open")
 int BPF_PROG(file_open, struct file *file, int ret)
 {
 	struct dentry *d = BPF_CORE_READ(file, f_path.dentry);
-	__u32 mode, ops = OP(MODIFY_FILE), tid;
+	__u32 mode, ops, tid;
 	struct decision dc = {};
 	__u64 *cp;
 
@@ -1039,8 +1218,7 @@ int BPF_PROG(file_open, struct file *file, int ret)
 	mode = inode_mode(d);
 	if (!S_ISREG(mode))
 		return 0;
-	if (mode & S_IXUGO)
-		ops |= OP(MODIFY_EXECUTABLE);
+	ops = modify_ops(mode);
 	/* most opens stop here, before the map of files just created */
 	if (!candidates(D4C_TYPE_FILE, ops, &dc))
 		return 0;
@@ -1050,76 +1228,343 @@ int BPF_PROG(file_open, struct file *file, int ret)
 		__u64 was = *cp;
 
 		bpf_map_delete_elem(&created, &tid);
-		if (was == (__u64)d)
+		if (was == (__u64)d) {
+			__u64 fp = (__u64)file, ip = (__u64)BPF_CORE_READ(file, f_inode);
+
+			bpf_map_update_elem(&fresh, &fp, &ip, BPF_ANY);
 			return 0;
+		}
 	}
 	return file_op(D4C_HOOK_FILE_OPEN, D4C_FA_OPEN, ops, BPF_CORE_READ(file, f_path.mnt), d, 0,
-		       NULL, mode);
+		       NULL, mode, 0, BPF_CORE_READ(file, f_inode));
+}
+
+/*
+ * A write through a descriptor: write, pwrite, sendfile, splice,
+ * copy_file_range, fallocate and io_uring's all come here. A descriptor
+ * opened after d4c-load started was decided at file_open; one opened
+ * before was not, and is refused here. Only refusals are sent: an allowed
+ * write was (or was not) an event when the file was opened.
+ */
+static __always_inline int file_write(struct file *file, __u32 hook)
+{
+	struct dentry *d = BPF_CORE_READ(file, f_path.dentry);
+	__u32 mode = inode_mode(d);
+	__u64 fp = (__u64)file, *ip;
+	struct decision dc = {};
+
+	if (!S_ISREG(mode))
+		return 0;
+	/* every write of every process comes here: stop at the cheap tests */
+	if (!candidates(D4C_TYPE_FILE, modify_ops(mode), &dc) || !may_block(&dc, D4C_TYPE_FILE))
+		return 0;
+	ip = bpf_map_lookup_elem(&fresh, &fp);
+	if (ip && *ip == (__u64)BPF_CORE_READ(file, f_inode))
+		return 0;
+	return file_op(hook, D4C_FA_MODIFICATION, modify_ops(mode),
+		       BPF_CORE_READ(file, f_path.mnt), d, 0, NULL, mode, 1,
+		       BPF_CORE_READ(file, f_inode));
+}
+
+SEC("lsm/file_permission")
+int BPF_PROG(file_permission, struct file *file, int mask, int ret)
+{
+	mark_seen(D4C_HOOK_FILE_PERMISSION);
+	if (ret || !(mask & MAY_WRITE))
+		return ret;
+	return file_write(file, D4C_HOOK_FILE_PERMISSION);
+}
+
+/*
+ * Code mapped from FILE by a loader (ld.so PROGRAM, a memfd run through
+ * ld.so) rather than by exec: refused when exec of that file would be.
+ * Only the selectors that name the file (by path or by its name) apply:
+ * a block of every exec in a container does not stop a running process
+ * from loading a library.
+ */
+static __always_inline int mmap_exec(struct file *f)
+{
+	struct scratch *s = get_scratch();
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct decision d = {};
+	struct walked w = {};
+	__u64 sel = 0;
+	__u32 actions, cur = 0;
+	int r;
+
+	if (!s)
+		return 0;
+	if (BPF_CORE_READ(f, f_inode, __i_nlink) == 0) {
+		walk_path(BPF_CORE_READ(f, f_path.mnt), BPF_CORE_READ(f, f_path.dentry), 0, &w);
+		r = memfd_exec(s, f, &w, D4C_HOOK_MMAP_FILE, 1);
+		if (r)
+			return r;
+	}
+	if (!candidates(D4C_TYPE_PROCESS, 1u << D4C_OP_EXEC, &d) || !may_block(&d, D4C_TYPE_PROCESS))
+		return 0;
+	actions = decide_process(s, t, f, &w, NULL, &d, &sel);
+	if (!(actions & D4C_ACTION_BLOCK))
+		return 0;
+	ev_init(s, D4C_REC_EXEC, D4C_HOOK_MMAP_FILE, t);
+	proc_event(s, &d, sel, actions, D4C_OP_EXEC);
+	s->ev.flags |= D4C_EF_DENIED;
+	ev_put_walked(s, &cur, D4C_S_PATH, 0, &w);
+	ev_send(s, cur);
+	count(D4C_C_DENIED);
+	return -EPERM;
+}
+
+SEC("lsm/mmap_file")
+int BPF_PROG(mmap_file, struct file *file, unsigned long reqprot, unsigned long prot,
+	     unsigned long flags, int ret)
+{
+	int r;
+
+	mark_seen(D4C_HOOK_MMAP_FILE);
+	if (ret || !file)
+		return ret;
+	if (prot & PROT_EXEC) {
+		r = mmap_exec(file);
+		if (r)
+			return r;
+	}
+	/* a shared writable mapping writes the file with no further hook */
+	if ((prot & PROT_WRITE) && (flags & MAP_TYPE) == MAP_SHARED &&
+	    (BPF_CORE_READ(file, f_mode) & FMODE_WRITE))
+		return file_write(file, D4C_HOOK_MMAP_FILE);
+	return 0;
 }
 
 SEC("lsm/path_unlink")
 int BPF_PROG(path_unlink, const struct path *dir, struct dentry *dentry, int ret)
 {
-	__u32 mode = inode_mode(dentry);
-
 	mark_seen(D4C_HOOK_PATH_UNLINK);
-	if (ret || !S_ISREG(mode))
+	if (ret)
 		return ret;
+	/* a symlink, a FIFO or a socket is a name in the tree like a file */
 	return file_op(D4C_HOOK_PATH_UNLINK, D4C_FA_DELETION, OP(DELETE_FILE),
-		       BPF_CORE_READ(dir, mnt), dentry, 0, NULL, mode);
+		       BPF_CORE_READ(dir, mnt), dentry, 0, NULL, inode_mode(dentry), 0, NULL);
 }
 
+/*
+ * Whatever is renamed (a file, a symlink, a directory with a protected
+ * tree below it) and whatever it replaces: the new name is created, and
+ * modified and deleted if it existed; the old name is deleted, and with
+ * RENAME_EXCHANGE also created and modified. A directory carries every
+ * name below it along.
+ */
 SEC("lsm/path_rename")
 int BPF_PROG(path_rename, const struct path *old_dir, struct dentry *old_dentry,
 	     const struct path *new_dir, struct dentry *new_dentry, unsigned int flags, int ret)
 {
 	__u32 mode = inode_mode(old_dentry), tmode = inode_mode(new_dentry);
-	__u32 ops = OP(CREATE_FILE);
+	__u32 ops = OP(CREATE_FILE), ops2 = OP(DELETE_FILE);
 
 	mark_seen(D4C_HOOK_PATH_RENAME);
-	if (ret || !S_ISREG(mode))
+	if (ret)
 		return ret;
-	if (mode & S_IXUGO)
+	if (S_ISREG(mode) && (mode & S_IXUGO))
 		ops |= OP(CREATE_EXECUTABLE);
-	/* renaming onto an existing file modifies it */
-	if (S_ISREG(tmode)) {
-		ops |= OP(MODIFY_FILE);
-		if (tmode & S_IXUGO)
+	if (tmode) {
+		ops |= OP(MODIFY_FILE) | OP(DELETE_FILE);
+		if (S_ISREG(tmode) && (tmode & S_IXUGO))
 			ops |= OP(MODIFY_EXECUTABLE);
 	}
+	if (flags & RENAME_EXCHANGE) {
+		ops2 |= OP(CREATE_FILE) | OP(MODIFY_FILE);
+		if (S_ISREG(tmode) && (tmode & S_IXUGO))
+			ops2 |= OP(CREATE_EXECUTABLE);
+		if (S_ISREG(mode) && (mode & S_IXUGO))
+			ops2 |= OP(MODIFY_EXECUTABLE);
+	}
+	if (S_ISDIR(mode) || S_ISDIR(tmode)) {
+		ops |= OPS_SUBTREE;
+		ops2 |= OPS_SUBTREE;
+	}
 	return file_op(D4C_HOOK_PATH_RENAME, D4C_FA_RENAME, ops, BPF_CORE_READ(new_dir, mnt),
-		       new_dentry, OP(DELETE_FILE), old_dentry, mode);
+		       new_dentry, ops2, old_dentry, mode, 0, NULL);
 }
 
+/*
+ * A hard link is a second name for the same file: made inside a protected
+ * tree it creates a name there, made from a protected file it lets the
+ * file be changed by a name no policy names, so it counts as modifying it.
+ */
 SEC("lsm/path_link")
 int BPF_PROG(path_link, struct dentry *old_dentry, const struct path *new_dir,
 	     struct dentry *new_dentry, int ret)
 {
-	__u32 mode = inode_mode(old_dentry), ops = OP(CREATE_FILE);
+	__u32 mode = inode_mode(old_dentry), ops = OP(CREATE_FILE), ops2 = OP(MODIFY_FILE);
 
 	mark_seen(D4C_HOOK_PATH_LINK);
-	if (ret || !S_ISREG(mode))
+	if (ret)
+		return ret;
+	if (S_ISREG(mode) && (mode & S_IXUGO)) {
+		ops |= OP(CREATE_EXECUTABLE);
+		ops2 |= OP(MODIFY_EXECUTABLE);
+	}
+	return file_op(D4C_HOOK_PATH_LINK, D4C_FA_LINK, ops, BPF_CORE_READ(new_dir, mnt),
+		       new_dentry, ops2, old_dentry, mode, 0, NULL);
+}
+
+/* Before 6.8 a mount namespace lists its mounts; since, a tree holds them. */
+struct mnt_namespace___list {
+	struct list_head list;
+} __attribute__((preserve_access_index));
+
+struct mnt_find_ctx {
+	struct list_head *head, *cur;
+	struct super_block *sb;
+	struct vfsmount *found;
+};
+
+static long mnt_find_step(__u32 i, struct mnt_find_ctx *c)
+{
+	/* locals: a CO-RE read through this context's own fields would
+	 * relocate them too */
+	struct list_head *cur = c->cur, *next = BPF_CORE_READ(cur, next);
+	struct super_block *sb = c->sb;
+	struct mount *m;
+
+	if (!next || next == c->head)
+		return 1;
+	m = (void *)next - bpf_core_field_offset(struct mount, mnt_list);
+	if (BPF_CORE_READ(m, mnt.mnt_sb) == sb &&
+	    BPF_CORE_READ(m, mnt.mnt_root) == BPF_CORE_READ(sb, s_root)) {
+		c->found = (struct vfsmount *)__builtin_preserve_access_index(&m->mnt);
+		return 1;
+	}
+	c->cur = next;
+	return 0;
+}
+
+/*
+ * A mount of the whole file system of DENTRY in the current mount
+ * namespace, to name a file an inode hook was given without its path;
+ * NULL when there is none or the kernel keeps no list (6.8 and later):
+ * such a file is then decided as an object only.
+ */
+static __always_inline struct vfsmount *mount_of(struct dentry *dentry)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct vfsmount *root = BPF_CORE_READ(t, fs, root.mnt);
+	struct super_block *sb = BPF_CORE_READ(dentry, d_sb);
+	struct mnt_namespace___list *ns;
+	struct mnt_find_ctx c = { .sb = sb };
+
+	if (BPF_CORE_READ(root, mnt_sb) == sb &&
+	    BPF_CORE_READ(root, mnt_root) == BPF_CORE_READ(sb, s_root))
+		return root;
+	if (!bpf_core_field_exists(struct mnt_namespace___list, list))
+		return NULL;
+	ns = (void *)BPF_CORE_READ(t, nsproxy, mnt_ns);
+	if (!ns)
+		return NULL;
+	c.head = (struct list_head *)__builtin_preserve_access_index(&ns->list);
+	c.cur = c.head;
+	bpf_loop(512, mnt_find_step, &c, 0);
+	return c.found;
+}
+
+/*
+ * A name made by the kernel for a file system of its own (overlayfs
+ * creating in its upper directory) reaches no path hook. Decided by the
+ * directory as an object, refusals only: a name made through a path was
+ * decided (and sent) at path_mknod.
+ */
+SEC("lsm/inode_create")
+int BPF_PROG(inode_create, struct inode *dir, struct dentry *dentry, umode_t mode, int ret)
+{
+	__u32 ops = OP(CREATE_FILE);
+
+	mark_seen(D4C_HOOK_INODE_CREATE);
+	if (ret)
 		return ret;
 	if (mode & S_IXUGO)
 		ops |= OP(CREATE_EXECUTABLE);
-	/* the old name is only reported: linking does not change it */
-	return file_op(D4C_HOOK_PATH_LINK, D4C_FA_LINK, ops, BPF_CORE_READ(new_dir, mnt),
-		       new_dentry, 0, old_dentry, mode);
+	return file_op(D4C_HOOK_INODE_CREATE, D4C_FA_CREATION, ops, mount_of(dentry), dentry, 0,
+		       NULL, mode, 1, NULL);
+}
+
+/* Extended attributes (setcap is one) change a file with no path hook. */
+static __always_inline int xattr_op(struct dentry *dentry, __u32 hook)
+{
+	__u32 mode = inode_mode(dentry);
+
+	if (!S_ISREG(mode))
+		return 0;
+	return file_op(hook, D4C_FA_MODIFICATION, modify_ops(mode), mount_of(dentry), dentry, 0,
+		       NULL, mode, 0, NULL);
+}
+
+/*
+ * A mount on a name replaces what the name shows: on a file, a change
+ * of it; on a directory, of every name below. (Mounting elsewhere what a
+ * policy protects reaches it by another name: the objects map decides
+ * those at the hooks above.)
+ */
+static __always_inline int mount_on(const struct path *to, __u32 hook)
+{
+	struct dentry *d = BPF_CORE_READ(to, dentry);
+	__u32 mode = inode_mode(d);
+	__u32 ops = OP(MODIFY_FILE) | OP(CREATE_FILE) | OP(DELETE_FILE);
+
+	if (S_ISDIR(mode))
+		ops |= OPS_SUBTREE;
+	else if (mode & S_IXUGO)
+		ops |= OP(MODIFY_EXECUTABLE);
+	return file_op(hook, D4C_FA_MODIFICATION, ops, BPF_CORE_READ(to, mnt), d, 0, NULL, mode, 0,
+		       NULL);
+}
+
+SEC("lsm/sb_mount")
+int BPF_PROG(sb_mount, const char *dev_name, const struct path *path, const char *type,
+	     unsigned long flags, void *data, int ret)
+{
+	mark_seen(D4C_HOOK_SB_MOUNT);
+	/* a remount or a change of propagation shows no other file */
+	if (ret || (flags & (MS_REMOUNT | MS_SHARED | MS_PRIVATE | MS_SLAVE | MS_UNBINDABLE)))
+		return ret;
+	return mount_on(path, D4C_HOOK_SB_MOUNT);
+}
+
+SEC("lsm/move_mount")
+int BPF_PROG(move_mount, const struct path *from_path, const struct path *to_path, int ret)
+{
+	if (ret)
+		return ret;
+	return mount_on(to_path, D4C_HOOK_SB_MOUNT);
+}
+
+SEC("lsm/inode_setxattr")
+int BPF_PROG(inode_setxattr, void *idmap, struct dentry *dentry, const char *name,
+	     const void *value, size_t size, int flags, int ret)
+{
+	mark_seen(D4C_HOOK_INODE_SETXATTR);
+	if (ret)
+		return ret;
+	return xattr_op(dentry, D4C_HOOK_INODE_SETXATTR);
+}
+
+SEC("lsm/inode_removexattr")
+int BPF_PROG(inode_removexattr, void *idmap, struct dentry *dentry, const char *name, int ret)
+{
+	if (ret)
+		return ret;
+	return xattr_op(dentry, D4C_HOOK_INODE_SETXATTR);
 }
 
 SEC("lsm/path_truncate")
 int BPF_PROG(path_truncate, const struct path *path, int ret)
 {
 	struct dentry *d = BPF_CORE_READ(path, dentry);
-	__u32 mode = inode_mode(d), ops = OP(MODIFY_FILE);
+	__u32 mode = inode_mode(d);
 
 	mark_seen(D4C_HOOK_PATH_TRUNCATE);
 	if (ret || !S_ISREG(mode))
 		return ret;
-	if (mode & S_IXUGO)
-		ops |= OP(MODIFY_EXECUTABLE);
-	return file_op(D4C_HOOK_PATH_TRUNCATE, D4C_FA_MODIFICATION, ops, BPF_CORE_READ(path, mnt),
-		       d, 0, NULL, mode);
+	return file_op(D4C_HOOK_PATH_TRUNCATE, D4C_FA_MODIFICATION, modify_ops(mode),
+		       BPF_CORE_READ(path, mnt), d, 0, NULL, mode, 0, NULL);
 }
 
 SEC("lsm/path_chmod")
@@ -1136,7 +1581,7 @@ int BPF_PROG(path_chmod, const struct path *path, umode_t mode, int ret)
 	else if (mode & S_IXUGO)
 		ops |= OP(CREATE_EXECUTABLE); /* a file given an execute bit */
 	return file_op(D4C_HOOK_PATH_CHMOD, D4C_FA_MODIFICATION, ops, BPF_CORE_READ(path, mnt), d,
-		       0, NULL, (old & S_IFMT) | (mode & ~S_IFMT));
+		       0, NULL, (old & S_IFMT) | (mode & ~S_IFMT), 0, NULL);
 }
 
 /* ---- containers --------------------------------------------------------- */
@@ -1364,7 +1809,7 @@ static __always_inline void sys_file_op(struct file *f, __u32 hook, __u32 action
 	if (!f)
 		return;
 	file_op(hook, action, ops, BPF_CORE_READ(f, f_path.mnt), BPF_CORE_READ(f, f_path.dentry), 0,
-		NULL, mode);
+		NULL, mode, 0, NULL);
 }
 
 static __always_inline int is_open_nr(long nr)

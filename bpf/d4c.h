@@ -57,6 +57,12 @@ enum d4c_hook {
 	D4C_HOOK_SYS_TRUNCATE,
 	D4C_HOOK_SYS_CHMOD,
 	D4C_HOOK_SYS_ENTER, /* only in the "seen" map: sys_enter ran */
+	D4C_HOOK_PATH_SYMLINK,
+	D4C_HOOK_FILE_PERMISSION, /* a read or write on an open file: blocks only */
+	D4C_HOOK_MMAP_FILE,	  /* code mapped, or a shared writable mapping: blocks only */
+	D4C_HOOK_INODE_SETXATTR, /* and removexattr */
+	D4C_HOOK_INODE_CREATE,	 /* a name made without a path (overlayfs): blocks only */
+	D4C_HOOK_SB_MOUNT,	 /* and move_mount */
 	D4C_HOOK_MAX,
 };
 
@@ -149,6 +155,9 @@ struct d4c_path_val {
 	__u64 exact;
 	__u64 children;
 	__u64 descendants;
+	/* selectors with a path strictly below this one: what moving or
+	 * replacing a directory of this name would carry along */
+	__u64 below;
 };
 
 struct d4c_name_key {
@@ -175,6 +184,24 @@ struct d4c_cgroup_val {
 	__u32 pad;
 };
 
+/*
+ * A file system object that a policy path named when the policy was
+ * installed (d4c-load looks them up): its other names, a hard link or a
+ * bind mount made before, are decided as the name the policy gives.
+ * dev is the kernel's (major << 20 | minor).
+ */
+#define D4C_MAX_OBJECTS 65536
+
+struct d4c_obj_key {
+	__u64 dev;
+	__u64 ino;
+};
+
+struct d4c_obj_val {
+	__u64 sel[D4C_SLOTS][D4C_NTYPES]; /* selectors whose path names the object */
+	__u64 inside[D4C_SLOTS];	  /* file selectors of a name made inside (a directory) */
+};
+
 /* The one entry of the config map. */
 struct d4c_config {
 	__u32 active; /* slot in force */
@@ -182,6 +209,10 @@ struct d4c_config {
 	__u64 revision[D4C_SLOTS];
 	/* selectors that apply to processes outside known containers: 0 unless --host */
 	__u64 host_mask[D4C_SLOTS][D4C_NTYPES];
+	/* selectors named by a response that blocks: the hooks that only
+	 * ever refuse (a write on a descriptor opened earlier, code mapped
+	 * by ld.so) stop at once unless one of these is a candidate */
+	__u64 block_sel[D4C_SLOTS][D4C_NTYPES];
 };
 
 /* Per-CPU counters (the counters map, index enum d4c_counter). */

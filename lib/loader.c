@@ -20,6 +20,7 @@
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -29,6 +30,7 @@
 #include "d4c.skel.h"
 #include "loader.h"
 #include "match.h"
+#include "objects.h"
 #include "sha256.h"
 #include "util.h"
 
@@ -384,6 +386,59 @@ static void clear_slot(int fd, size_t key_size, unsigned s, unsigned shift)
 	free(keys);
 }
 
+/*
+ * Marks every proper ancestor of path entry P (key PK) as having P's
+ * selectors below it: what renaming a directory there carries along.
+ * Returns 0, or -1 after an error (the map is full).
+ */
+static int install_below(int fd, const struct d4c_path_key *pk, const struct d4c_path *p)
+{
+	__u64 sel = p->exact | p->children | p->descendants;
+
+	for (__u32 len = pk->len; len > 1;) {
+		struct d4c_path_key ak = {.type = pk->type};
+		struct d4c_path_val av = {0};
+
+		while (len > 1 && pk->path[len - 1] != '/')
+			len--;
+		/* "/a/b" -> "/a"; "/a" -> "/" */
+		len = len > 1 ? len - 1 : 1;
+		ak.len = len;
+		memcpy(ak.path, pk->path, len);
+		bpf_map_lookup_elem(fd, &ak, &av);
+		if ((av.below & sel) == sel)
+			continue;
+		av.below |= sel;
+		if (update(fd, &ak, &av, "paths"))
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * The files and directories the policy's paths name now, by inode: their
+ * other names (hard links, bind mounts made before) are decided as these.
+ * Returns 0, or -1 after an error.
+ */
+static int install_objects(struct loader *L, unsigned s)
+{
+	struct objects_stats st;
+
+	if (objects_install(bpf_map__fd(L->skel->maps.objects), &L->slot[s].b, s,
+			    getenv("D4C_HOST_ROOT"), &st))
+		return -1;
+	if (st.full)
+		warning("the policy's paths name more than %d files and directories: the rest "
+			"are decided by the names the policy gives only (a hard link or bind "
+			"mount made before d4c-load started can reach them by another)",
+			OBJECTS_MAX);
+	if (st.unreadable)
+		warning("%lu directories under the policy's paths could not be read: what is "
+			"inside them is decided by the names the policy gives only",
+			st.unreadable);
+	return 0;
+}
+
 /* Writes the blob of slot S into the policy maps (the slot is idle). */
 static int install_policy(struct loader *L, unsigned s)
 {
@@ -409,12 +464,18 @@ static int install_policy(struct loader *L, unsigned s)
 	for (size_t i = 0; i < b->npaths; i++) {
 		const struct d4c_path *p = &b->paths[i];
 		struct d4c_path_key pk = {.type = s << 8 | p->type, .len = p->path.len};
-		struct d4c_path_val pv = {p->exact, p->children, p->descendants};
+		struct d4c_path_val pv = {0};
 
 		if (p->path.len >= D4C_KEY_PATH)
 			continue; /* longer than any path the checker allows */
 		memcpy(pk.path, blob_str(b, p->path), p->path.len);
-		if (update(fd, &pk, &pv, "paths"))
+		/* an ancestor's entry may be there already, with its 'below' */
+		bpf_map_lookup_elem(fd, &pk, &pv);
+		pv.exact = p->exact;
+		pv.children = p->children;
+		pv.descendants = p->descendants;
+		pv.below |= p->children | p->descendants;
+		if (update(fd, &pk, &pv, "paths") || install_below(fd, &pk, p))
 			return -1;
 	}
 	fd = bpf_map__fd(k->maps.names);
@@ -430,7 +491,7 @@ static int install_policy(struct loader *L, unsigned s)
 		if (update(fd, &nk, &nv, "process names"))
 			return -1;
 	}
-	return 0;
+	return install_objects(L, s);
 }
 
 /* Makes slot S the one in force, with the container masks recomputed. */
@@ -443,9 +504,18 @@ static int activate(struct loader *L, unsigned s)
 	if (bpf_map_lookup_elem(fd, &zero, &cfg))
 		memset(&cfg, 0, sizeof(cfg));
 	cfg.revision[s] = L->slot[s].b.hdr->revision;
-	for (unsigned t = 0; t < D4C_NTYPES; t++)
-		cfg.host_mask[s][t] =
-		    L->opt.host ? match_container_mask(&L->slot[s].b, t, NULL) : 0;
+	for (unsigned t = 0; t < D4C_NTYPES; t++) {
+		const struct blob *b = &L->slot[s].b;
+
+		cfg.host_mask[s][t] = L->opt.host ? match_container_mask(b, t, NULL) : 0;
+		cfg.block_sel[s][t] = 0;
+		for (unsigned i = 0; i < b->types[t].nresponses; i++) {
+			const struct d4c_response *r = &b->resp[b->types[t].first_response + i];
+
+			if (r->actions & D4C_ACTION_BLOCK)
+				cfg.block_sel[s][t] |= r->match;
+		}
+	}
 	/* the masks of the new slot must be in place before it is in force */
 	if (update(fd, &zero, &cfg, "settings"))
 		return -1;
@@ -473,6 +543,12 @@ static const char *const hook_names[D4C_HOOK_MAX] = {
     [D4C_HOOK_PATH_LINK] = "lsm__path_link",
     [D4C_HOOK_PATH_TRUNCATE] = "lsm__path_truncate",
     [D4C_HOOK_PATH_CHMOD] = "lsm__path_chmod",
+    [D4C_HOOK_PATH_SYMLINK] = "lsm__path_symlink",
+    [D4C_HOOK_FILE_PERMISSION] = "lsm__file_permission",
+    [D4C_HOOK_MMAP_FILE] = "lsm__mmap_file",
+    [D4C_HOOK_INODE_SETXATTR] = "lsm__inode_setxattr",
+    [D4C_HOOK_INODE_CREATE] = "lsm__inode_create",
+    [D4C_HOOK_SB_MOUNT] = "lsm__sb_mount",
     [D4C_HOOK_CGROUP_MKDIR] = "tracepoint__cgroup_mkdir",
     [D4C_HOOK_CGROUP_RMDIR] = "tracepoint__cgroup_rmdir",
     [D4C_HOOK_SYS_OPEN] = "tracepoint__syscalls__open",
@@ -1088,6 +1164,8 @@ static int wait_live(struct loader *L)
 	    D4C_HOOK_BPRM_CHECK, D4C_HOOK_TASK_ALLOC,	 D4C_HOOK_FILE_OPEN,
 	    D4C_HOOK_PATH_MKNOD, D4C_HOOK_PATH_UNLINK,	 D4C_HOOK_PATH_RENAME,
 	    D4C_HOOK_PATH_LINK,	 D4C_HOOK_PATH_TRUNCATE, D4C_HOOK_PATH_CHMOD,
+	    D4C_HOOK_PATH_SYMLINK, D4C_HOOK_FILE_PERMISSION, D4C_HOOK_MMAP_FILE,
+	    D4C_HOOK_INODE_CREATE, D4C_HOOK_INODE_SETXATTR,
 	};
 	static const int sys_hooks[] = {D4C_HOOK_SYS_ENTER, D4C_HOOK_SYS_OPEN};
 	static const int sched_hooks[] = {D4C_HOOK_SCHED_FORK, D4C_HOOK_SCHED_EXEC,
@@ -1126,9 +1204,15 @@ static int wait_live(struct loader *L)
 		fd = open(a, O_WRONLY | O_CLOEXEC);
 		if (fd >= 0)
 			close(fd);
+		fd = open(a, O_WRONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			(void)!write(fd, "", 1);
+			close(fd);
+		}
+		(void)!setxattr(a, "user.d4c", "", 0, 0); /* the hook runs before the file system says no */
 		/* a refusal (a blocking policy) still ran the hook */
 		(void)(truncate(a, 0) || chmod(a, 0600) || link(a, b) || rename(b, c) ||
-		       unlink(c) || unlink(a));
+		       unlink(c) || symlink(a, c) || unlink(c) || unlink(a));
 		missing = 0;
 #define CHECK(list)                                                                                \
 	for (size_t i = 0; i < sizeof(list) / sizeof(list[0]); i++) {                              \
