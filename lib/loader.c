@@ -302,12 +302,52 @@ static void install_cgroup(struct loader *L, uint64_t id, const char *path, int 
 	container_info_free(&info);
 }
 
-static int walk_one(uint64_t id, const char *path, void *arg)
+/*
+ * Installs cgroup ID at PATH, named like a runtime helper's (conmon), as a
+ * container nothing is known of: the selectors without container
+ * conditions apply to it. Its name alone cannot tell the real conmon from
+ * a container's processes put in a cgroup so named to leave the policy
+ * (a host process is subject to it only with --host). Its events name no
+ * container.
+ */
+static void install_helper_cgroup(struct loader *L, uint64_t id)
+{
+	struct container_info info = {0};
+	struct d4c_cgroup_val v = {0};
+	struct d4c_container ct;
+	struct cg_entry *e;
+	char **labels;
+
+	ct_from_info(L, &ct, &info, &labels);
+	for (unsigned s = 0; s < D4C_SLOTS; s++) {
+		if (!L->slot[s].mem)
+			continue;
+		for (unsigned t = 0; t < D4C_NTYPES; t++)
+			v.mask[s][t] = match_container_mask(&L->slot[s].b, t, &ct);
+	}
+	v.flags = D4C_EF_IN_CONTAINER;
+	if (bpf_map_update_elem(bpf_map__fd(L->skel->maps.cgroups), &id, &v, BPF_ANY))
+		warning("cannot install cgroup %llu: %s", (unsigned long long)id, strerror(errno));
+	e = cg_find(L, id, 1);
+	e->ctr[0] = '\0';
+	e->gone = 0;
+}
+
+/* Installs cgroup ID at PATH when it is a container's, or named like a
+ * runtime helper's. */
+static void install_any_cgroup(struct loader *L, uint64_t id, const char *path, int verbose)
 {
 	struct ctr_ident ident;
 
 	if (container_id_from_cgroup_path(path, &ident) == 0)
-		install_cgroup(arg, id, path, 0);
+		install_cgroup(L, id, path, verbose);
+	else if (container_cgroup_is_helper(path))
+		install_helper_cgroup(L, id);
+}
+
+static int walk_one(uint64_t id, const char *path, void *arg)
+{
+	install_any_cgroup(arg, id, path, 0);
 	return 0;
 }
 
@@ -890,12 +930,12 @@ static void on_cgroup(struct loader *L, const struct d4c_record *e, const char *
 			cgroup_gone(L, e->ino);
 		return;
 	}
-	if (container_id_from_cgroup_path(p, &ident))
+	if (container_id_from_cgroup_path(p, &ident) && !container_cgroup_is_helper(p))
 		return;
 	/* the record may come from a v1 hierarchy: the v2 id is what BPF uses */
 	if (container_cgroup_id(L->cctx, p, &id))
 		return;
-	install_cgroup(L, id, p, 1);
+	install_any_cgroup(L, id, p, 1);
 }
 
 /*
