@@ -1227,7 +1227,29 @@ static int pin_dir_make(const char *dir)
 	return 0;
 }
 
-/* Pins every attached program's link in L->opt.pin_dir. Returns 0 or -1. */
+/*
+ * Removes what an earlier d4c-load pinned in DIR, which detaches its
+ * programs. Called once ours are attached: blocking does not stop in
+ * between, and a restart (a service after a crash, with the old programs
+ * still pinned) takes over instead of failing on the names in use.
+ */
+static void pin_dir_clear(const char *dir)
+{
+	char path[4096];
+	struct dirent *de;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return;
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.' &&
+		    (size_t)snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) < sizeof(path))
+			unlink(path);
+	closedir(d);
+}
+
+/* Pins every attached program's link in L->opt.pin_dir, in place of what
+ * was pinned there. Returns 0 or -1. */
 static int pin_links(struct loader *L)
 {
 	const struct bpf_object_skeleton *sk = L->skel->skeleton;
@@ -1235,6 +1257,7 @@ static int pin_links(struct loader *L)
 
 	if (pin_dir_make(L->opt.pin_dir))
 		return -1;
+	pin_dir_clear(L->opt.pin_dir);
 	for (int i = 0; i < sk->prog_cnt; i++) {
 		struct bpf_link *link = *sk->progs[i].link;
 
