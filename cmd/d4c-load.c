@@ -302,6 +302,10 @@ int main(int argc, char **argv)
 		(uint64_t)L.slot[0].b.hdr->revision, L.slot[0].digest_hex,
 		L.lsm ? "enforcing with BPF LSM" : "observing (no BPF LSM)",
 		opt.host ? ", host processes included" : "");
+	/* unpinned, the kernel detaches the programs with d4c-load's last
+	 * descriptor: a SIGKILL or a crash would end blocking, silently */
+	if (L.lsm && !opt.pin_dir && policy_slot_blocks(&L.slot[0]))
+		warning("blocking stops if d4c-load is killed; --pin DIR keeps it in force");
 
 	next_metrics = clock_ns(CLOCK_MONOTONIC) + opt.metrics_interval * 1000000000ull;
 	while (!stop_signal) {

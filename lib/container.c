@@ -614,25 +614,60 @@ static const char *skip_back_slashes(const char *path, const char *end)
 	return end;
 }
 
+/*
+ * What PATH says of itself: the nearest component up the path that names
+ * a container wins (podman's "/container" child, or cgroups a container
+ * made itself), its start in *S and length in *N. A helper's name (conmon)
+ * says COMP_SKIP only when no container's cgroup is above it: a container
+ * that may make cgroups can name one below its own "crio-conmon-...", and
+ * that must not take it out of its container.
+ */
+static enum comp_kind nearest(const char *path, size_t *off, size_t *n,
+			      enum ctr_runtime *rt, const char **id)
+{
+	const char *end = skip_back_slashes(path, path + strlen(path));
+	enum comp_kind kind, found = COMP_NONE;
+
+	*off = 0;
+	*n = 0;
+	while (end > path) {
+		const char *cs;
+		size_t cn = prev_component(path, end, &cs);
+
+		kind = classify(cs, cn, rt, id);
+		if (kind == COMP_ID || kind == COMP_BARE) {
+			*off = cs - path;
+			*n = cn;
+			return kind;
+		}
+		if (kind == COMP_SKIP)
+			found = COMP_SKIP;
+		end = skip_back_slashes(path, cs);
+	}
+	return found;
+}
+
+int container_cgroup_is_helper(const char *path)
+{
+	enum ctr_runtime rt;
+	const char *id;
+	size_t off, n;
+
+	return nearest(path, &off, &n, &rt, &id) == COMP_SKIP;
+}
+
 int container_id_from_cgroup_path(const char *path, struct ctr_ident *out)
 {
-	const char *end = skip_back_slashes(path, path + strlen(path)), *s = path, *id = NULL;
+	const char *end, *s, *id = NULL;
 	enum ctr_runtime rt = CTR_RT_UNKNOWN;
-	enum comp_kind kind = COMP_NONE;
-	size_t n = 0;
+	enum comp_kind kind;
+	size_t off, n;
 
 	memset(out, 0, sizeof(*out));
-	/* The nearest component up the path that names a container wins:
-	 * podman's "/container" child, or cgroups a container made itself. */
-	while (end > path) {
-		n = prev_component(path, end, &s);
-		kind = classify(s, n, &rt, &id);
-		if (kind != COMP_NONE)
-			break;
-		end = skip_back_slashes(path, s);
-	}
+	kind = nearest(path, &off, &n, &rt, &id);
 	if (kind == COMP_NONE || kind == COMP_SKIP)
 		return -1;
+	s = path + off;
 	if (kind == COMP_BARE) {
 		/* "/docker/<id>", "/kubepods/.../pod<uid>/<id>", runc's "/<id>",
 		 * ctr's "/<namespace>/<id>". */
@@ -644,7 +679,7 @@ int container_id_from_cgroup_path(const char *path, struct ctr_ident *out)
 			depth += *p != '/' && (p == path || p[-1] == '/');
 		if (pn && span_is(ps, pn, "docker"))
 			rt = CTR_RT_DOCKER;
-		else if (memmem(path, s - path, "kubepods", 8))
+		else if (memmem(path, off, "kubepods", 8))
 			rt = CTR_RT_CONTAINERD_CRI;
 		else if (depth == 0)
 			rt = CTR_RT_RUNC;

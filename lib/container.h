@@ -181,6 +181,17 @@ struct ctr_ident {
  */
 int container_id_from_cgroup_path(const char *path, struct ctr_ident *out);
 
+/*
+ * Whether the cgroup at PATH is named like a runtime helper's (CRI-O's and
+ * Podman's conmon: "crio-conmon-<id>.scope", "libpod-conmon-<id>.scope"),
+ * with no container's cgroup above it: the cgroups that
+ * container_id_from_cgroup_path() says are no container although their
+ * name says a runtime made them. Only a name: whoever may make cgroups can
+ * make one so named, so this is for naming, never a reason to exempt the
+ * cgroup's processes from what applies to every container.
+ */
+int container_cgroup_is_helper(const char *path);
+
 /* ---- Image references ----------------------------------------------------- */
 
 struct ctr_image {

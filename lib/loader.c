@@ -304,12 +304,52 @@ static void install_cgroup(struct loader *L, uint64_t id, const char *path, int 
 	container_info_free(&info);
 }
 
-static int walk_one(uint64_t id, const char *path, void *arg)
+/*
+ * Installs cgroup ID at PATH, named like a runtime helper's (conmon), as a
+ * container nothing is known of: the selectors without container
+ * conditions apply to it. Its name alone cannot tell the real conmon from
+ * a container's processes put in a cgroup so named to leave the policy
+ * (a host process is subject to it only with --host). Its events name no
+ * container.
+ */
+static void install_helper_cgroup(struct loader *L, uint64_t id)
+{
+	struct container_info info = {0};
+	struct d4c_cgroup_val v = {0};
+	struct d4c_container ct;
+	struct cg_entry *e;
+	char **labels;
+
+	ct_from_info(L, &ct, &info, &labels);
+	for (unsigned s = 0; s < D4C_SLOTS; s++) {
+		if (!L->slot[s].mem)
+			continue;
+		for (unsigned t = 0; t < D4C_NTYPES; t++)
+			v.mask[s][t] = match_container_mask(&L->slot[s].b, t, &ct);
+	}
+	v.flags = D4C_EF_IN_CONTAINER;
+	if (bpf_map_update_elem(bpf_map__fd(L->skel->maps.cgroups), &id, &v, BPF_ANY))
+		warning("cannot install cgroup %llu: %s", (unsigned long long)id, strerror(errno));
+	e = cg_find(L, id, 1);
+	e->ctr[0] = '\0';
+	e->gone = 0;
+}
+
+/* Installs cgroup ID at PATH when it is a container's, or named like a
+ * runtime helper's. */
+static void install_any_cgroup(struct loader *L, uint64_t id, const char *path, int verbose)
 {
 	struct ctr_ident ident;
 
 	if (container_id_from_cgroup_path(path, &ident) == 0)
-		install_cgroup(arg, id, path, 0);
+		install_cgroup(L, id, path, verbose);
+	else if (container_cgroup_is_helper(path))
+		install_helper_cgroup(L, id);
+}
+
+static int walk_one(uint64_t id, const char *path, void *arg)
+{
+	install_any_cgroup(arg, id, path, 0);
 	return 0;
 }
 
@@ -966,12 +1006,12 @@ static void on_cgroup(struct loader *L, const struct d4c_record *e, const char *
 			cgroup_gone(L, e->ino);
 		return;
 	}
-	if (container_id_from_cgroup_path(p, &ident))
+	if (container_id_from_cgroup_path(p, &ident) && !container_cgroup_is_helper(p))
 		return;
 	/* the record may come from a v1 hierarchy: the v2 id is what BPF uses */
 	if (container_cgroup_id(L->cctx, p, &id))
 		return;
-	install_cgroup(L, id, p, 1);
+	install_any_cgroup(L, id, p, 1);
 }
 
 /*
@@ -1271,7 +1311,29 @@ static int pin_dir_make(const char *dir)
 	return 0;
 }
 
-/* Pins every attached program's link in L->opt.pin_dir. Returns 0 or -1. */
+/*
+ * Removes what an earlier d4c-load pinned in DIR, which detaches its
+ * programs. Called once ours are attached: blocking does not stop in
+ * between, and a restart (a service after a crash, with the old programs
+ * still pinned) takes over instead of failing on the names in use.
+ */
+static void pin_dir_clear(const char *dir)
+{
+	char path[4096];
+	struct dirent *de;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return;
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.' &&
+		    (size_t)snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) < sizeof(path))
+			unlink(path);
+	closedir(d);
+}
+
+/* Pins every attached program's link in L->opt.pin_dir, in place of what
+ * was pinned there. Returns 0 or -1. */
 static int pin_links(struct loader *L)
 {
 	const struct bpf_object_skeleton *sk = L->skel->skeleton;
@@ -1279,6 +1341,7 @@ static int pin_links(struct loader *L)
 
 	if (pin_dir_make(L->opt.pin_dir))
 		return -1;
+	pin_dir_clear(L->opt.pin_dir);
 	for (int i = 0; i < sk->prog_cnt; i++) {
 		struct bpf_link *link = *sk->progs[i].link;
 

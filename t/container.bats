@@ -135,6 +135,38 @@ there'
 	assert_output ""
 }
 
+@test "a container in a cgroup named like CRI-O's conmon is still subject to the policy" {
+	# Naming a cgroup is all it takes to look like a runtime's helper:
+	# the selectors that apply to every container apply to it.
+	log_every_exec
+	ctr_create box --cgroup-leaf 'crio-conmon-@ID@.scope' -- sleep 30
+	ctr_start box
+	load_start "$T/policy.d4cp"
+	ctr_exec box /bin/echo in-a-conmon-named-cgroup
+	load_stop
+	run execs_of /bin/echo in-a-conmon-named-cgroup
+	assert_one_line
+	# not named as a container: the name says it is not one
+	assert_equal "$(jq -r '.container.id // "none"' <<<"$output")" none
+}
+
+@test "a cgroup named like conmon below a container's is that container's" {
+	local cg
+	log_every_exec
+	ctr_create box -- sleep 30
+	ctr_start box
+	cg=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)$(ctr_cgroup box)
+	cg=$cg/crio-conmon-$(ctr_random_id).scope
+	mkdir "$cg"
+	load_start "$T/policy.d4cp"
+	sh -c "echo \$\$ >'$cg/cgroup.procs' && exec /bin/echo below-the-container" >/dev/null
+	load_stop
+	rmdir "$cg"
+	run execs_of /bin/echo below-the-container
+	assert_one_line
+	assert_equal "$(jq -r .container.id <<<"$output")" "$(ctr_id box)"
+}
+
 @test "containerImageName matches only the processes of containers of that image" {
 	nginx_exec_policy
 	ctr_create web --image docker.io/library/nginx:1.25 -- sleep 30

@@ -204,6 +204,18 @@ print("ok")'
 	assert_output ok
 }
 
+@test "d4c-load pins its programs in /sys/fs/bpf/d4c: killing the pod does not end blocking" {
+	run manifest_py '
+val = {e["name"]: e.get("value") for e in ctr["env"]}
+mounts = {m["name"]: m for m in ctr["volumeMounts"]}
+assert val["D4C_PIN_DIR"] == "/sys/fs/bpf/d4c", val.get("D4C_PIN_DIR")
+assert mounts["bpffs"]["mountPath"] == "/sys/fs/bpf" and not mounts["bpffs"].get("readOnly")
+assert "--pin" not in val["D4C_LOAD_OPTS"] # not twice
+print("ok")'
+	assert_success
+	assert_output ok
+}
+
 @test "the command is where make install puts d4c-pipeline for --prefix=/usr" {
 	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "$top_builddir" install-pkglibexecSCRIPTS DESTDIR="$T/inst" prefix=/usr >/dev/null
 	cmd=$(manifest_py 'print(ctr["command"][0])')

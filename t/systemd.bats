@@ -42,6 +42,8 @@ setup() {
 	export D4C_BINDIR="$T/bin" D4C_POLICY="$T/policy.yaml" D4C_RUN_DIR="$T/run"
 	export D4C_ES_URL=https://es.example:9200 D4C_ES_CREDENTIALS="$T/es-credentials"
 	export STATE_DIRECTORY="$T/state"
+	# not pinned, but where the test says: the machine keeps no programs
+	export D4C_PIN_DIR=
 }
 
 teardown() {
@@ -250,6 +252,25 @@ $T/state/spool"
 	assert_failure 3
 	[[ $stderr == *"d4c-pipeline: d4c-load exited with status 3"* ]] || fail "stderr: $stderr"
 	[[ $stderr != *"d4c-enrich exited"* && $stderr != *"d4c-ship exited"* ]] || fail "stderr: $stderr"
+}
+
+@test "d4c-pipeline pins d4c-load's programs by default; a restart takes the pins over" {
+	require_bpf
+	grep -q '^pin=${D4C_PIN_DIR-/sys/fs/bpf/d4c}$' "$PIPELINE"
+	export D4C_PIN_DIR=/sys/fs/bpf/d4c-test-$$ D4C_LOAD_OPTS=--host
+	pipeline_start
+	kill -TERM "$PIPE_PID"
+	pipeline_wait
+	assert_equal "$PIPE_RC" 0
+	[ -n "$(ls "$D4C_PIN_DIR")" ] || fail "nothing pinned in $D4C_PIN_DIR"
+	# as after a crash: the old programs are still pinned when it restarts
+	pipeline_start
+	kill -TERM "$PIPE_PID"
+	pipeline_wait
+	assert_equal "$PIPE_RC" 0
+	run d4c-load --unpin "$D4C_PIN_DIR"
+	assert_success
+	[ ! -e "$D4C_PIN_DIR" ]
 }
 
 @test "d4c-pipeline: SIGHUP recompiles; a broken policy keeps the one in force" {

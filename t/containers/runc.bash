@@ -49,23 +49,26 @@ ctr_random_id() {
 	od -An -N32 -tx1 /dev/urandom | tr -d ' \n'
 }
 
-# ctr_create NAME [--image REF] [--namespace NS] [--pod POD] [-- ARGS...]
+# ctr_create NAME [--image REF] [--namespace NS] [--pod POD] [--cgroup-leaf LEAF]
+#            [-- ARGS...]
 #
 # Writes the bundle of container NAME (root: $CTR_ROOTFS, read-only) with a
-# new id and pod UID, the cgroup /kubepods/besteffort/pod<uid>/<id> and
+# new id and pod UID, the cgroup /kubepods/besteffort/pod<uid>/<id> (LEAF
+# in place of <id>; "@ID@" in LEAF is the id) and
 # containerd's CRI annotations: container name NAME, image REF (default
 # docker.io/library/busybox:1.35), pod POD (default NAME-pod) in namespace
 # NS (default "default"). ARGS is the command (default: sleep 30). The
 # container is not started: see ctr_start.
 ctr_create() {
 	local name=$1 image=docker.io/library/busybox:1.35 ns=default pod=$1-pod
-	local dir="$T/containers/$1" id uid args='[]' a
+	local dir="$T/containers/$1" id uid args='[]' a leaf=@ID@
 	shift
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--image) image=$2; shift 2 ;;
 		--namespace) ns=$2; shift 2 ;;
 		--pod) pod=$2; shift 2 ;;
+		--cgroup-leaf) leaf=$2; shift 2 ;;
 		--) shift; break ;;
 		*) echo "ctr_create: unknown option '$1'" >&2; return 2 ;;
 		esac
@@ -79,9 +82,10 @@ ctr_create() {
 	mkdir -p "$dir"
 	echo "$id" >"$dir/id"
 	echo "$uid" >"$dir/pod-uid"
+	echo "/kubepods/besteffort/pod$uid/${leaf//@ID@/$id}" >"$dir/cgroup"
 	runc spec --bundle "$dir"
 	jq --arg root "$CTR_ROOTFS" \
-		--arg cgroup "/kubepods/besteffort/pod$uid/$id" \
+		--arg cgroup "$(cat "$dir/cgroup")" \
 		--arg name "$name" --arg image "$image" --arg pod "$pod" --arg ns "$ns" --arg uid "$uid" \
 		--argjson args "$args" '
 		.root = { path: $root, readonly: true }
@@ -107,7 +111,7 @@ ctr_id() {
 
 # The container's cgroup, relative to each hierarchy's root.
 ctr_cgroup() {
-	echo "/kubepods/besteffort/pod$(cat "$T/containers/$1/pod-uid")/$(ctr_id "$1")"
+	cat "$T/containers/$1/cgroup"
 }
 
 # Starts container NAME in the background (runc run -d): returns once its

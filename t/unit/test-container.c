@@ -115,6 +115,13 @@ static const struct path_case {
 	  NULL, NULL, NULL },
 	{ "CRI-O's conmon, cgroupfs driver", "/kubepods/besteffort/pod" POD_UID
 	  "/crio-conmon-" ID_CRIO, NULL, NULL, NULL },
+	{ "a cgroup named like conmon below a container's is still the container's",
+	  "/kubepods/besteffort/pod" POD_UID "/" ID_CRI "/crio-conmon-" ID_CRIO ".scope",
+	  "containerd-cri", ID_CRI, POD_UID },
+	{ "... below a CRI-O container's too, whatever is below it",
+	  "/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod" POD_UID_
+	  ".slice/crio-" ID_CRIO ".scope/crio-conmon-" ID_CRIO ".scope/x",
+	  "cri-o", ID_CRIO, POD_UID },
 	/* Docker */
 	{ "Docker, cgroupfs driver", "/docker/" ID_DOCKER, "docker", ID_DOCKER, "" },
 	{ "Docker, systemd driver", "/system.slice/docker-" ID_DOCKER ".scope", "docker",
@@ -202,6 +209,26 @@ static void test_paths(void)
 			snprintf(want, sizeof(want), "not a container (returned -1)");
 		is_str(got, want, "%s: %s", c->what, printable(c->path, shown, sizeof(shown)));
 	}
+
+	diag("conmon: not a container, named like a runtime's helper (for naming only)");
+	is_int(container_cgroup_is_helper("/kubepods.slice/kubepods-besteffort.slice/"
+					  "kubepods-besteffort-pod" POD_UID_ ".slice/crio-conmon-"
+					  ID_CRIO ".scope"),
+	       1, "CRI-O's conmon, systemd driver");
+	is_int(container_cgroup_is_helper("/kubepods/besteffort/pod" POD_UID "/crio-conmon-"
+					  ID_CRIO), 1, "CRI-O's conmon, cgroupfs driver");
+	is_int(container_cgroup_is_helper("/machine.slice/libpod-conmon-" ID_PODMAN ".scope"),
+	       1, "Podman's conmon");
+	is_int(container_cgroup_is_helper("/crio-conmon-" ID_CRIO ".scope/sub"), 1,
+	       "a cgroup below a conmon-named one");
+	is_int(container_cgroup_is_helper("/kubepods/besteffort/pod" POD_UID "/" ID_CRI
+					  "/crio-conmon-" ID_CRIO ".scope"),
+	       0, "not when a container's cgroup is above it");
+	is_int(container_cgroup_is_helper("/kubepods/besteffort/pod" POD_UID "/" ID_CRI), 0,
+	       "not a container's cgroup");
+	is_int(container_cgroup_is_helper("/system.slice/crond.service"), 0,
+	       "not a host service's");
+	is_int(container_cgroup_is_helper("/"), 0, "not the root");
 
 	/* 32 768 components are read in one pass, without a fault. */
 	for (size_t i = 0; i + 2 < sizeof(huge); i += 2)

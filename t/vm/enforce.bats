@@ -308,6 +308,19 @@ assert_denied_file() {
 	assert_output runs-again
 }
 
+@test "without --pin, a blocking policy says at start that killing d4c-load ends blocking" {
+	block_echo_policy
+	load_start --host "$T/policy.d4cp"
+	load_stop
+	run grep -c 'blocking stops if d4c-load is killed; --pin DIR keeps it in force' "$T/load.err"
+	assert_output 1
+	load_start --host --pin /sys/fs/bpf/d4c-said "$T/policy.d4cp"
+	load_stop
+	d4c-load --unpin /sys/fs/bpf/d4c-said
+	run grep -c 'blocking stops' "$T/load.err"
+	assert_output 0
+}
+
 @test "ignoreVolumeMounts and ignoreVolumeFiles work from the file's mount" {
 	# in the guest / is the host's file system and /tmp a tmpfs: a volume mount
 	mkdir -p "$T/vol"
