@@ -69,8 +69,14 @@ uint64_t clock_ns(clockid_t c);
  */
 int keep_capabilities(const int *keep, int n);
 
-/* Writes LEN bytes to PATH ("-" is stdout), atomically for a regular file
- * (temporary file then rename). Returns 0 or a negative errno value. */
+/*
+ * Writes LEN bytes to PATH: "-" is stdout; a character device or a FIFO
+ * is written to as it is; a regular file, or a path that does not exist,
+ * is replaced atomically (temporary file then rename); a symbolic link to
+ * a regular file has that file replaced, the link kept. Anything else (a
+ * directory, a link to something not a regular file) is refused. Returns
+ * 0, or -1 after printing one error line naming PATH ('<stdout>' for "-").
+ */
 int write_whole_file(const char *path, const void *buf, size_t len);
 
 #endif
