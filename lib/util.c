@@ -245,6 +245,17 @@ uint64_t clock_ns(clockid_t c)
 	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
+int check_owned(const char *path, const struct stat *st, int root_ok)
+{
+	if (st->st_uid != geteuid() && !(root_ok && st->st_uid == 0))
+		return error("'%s' is owned by uid %u: refusing what another user controls", path,
+			     (unsigned)st->st_uid);
+	if (st->st_mode & (S_IWGRP | S_IWOTH))
+		return error("'%s' is writable by group or others (mode %04o): refusing it", path,
+			     (unsigned)(st->st_mode & 07777));
+	return 0;
+}
+
 /* Replaces the regular file PATH (or creates it): the bytes are written
  * beside it and renamed into place, so that a reader (d4c-load) never sees
  * half a blob. Returns 0 or a negative errno value. */

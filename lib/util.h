@@ -69,6 +69,15 @@ uint64_t clock_ns(clockid_t c);
  */
 int keep_capabilities(const int *keep, int n);
 
+struct stat;
+/*
+ * Refuses what another user could have written or swapped: PATH (whose
+ * stat is ST) must be owned by the effective uid, or by root when ROOT_OK,
+ * and not writable by group or others. Returns 0, or -1 after printing one
+ * error line naming PATH.
+ */
+int check_owned(const char *path, const struct stat *st, int root_ok);
+
 /*
  * Writes LEN bytes to PATH: "-" is stdout; a character device or a FIFO
  * is written to as it is; a regular file, or a path that does not exist,
