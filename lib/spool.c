@@ -249,8 +249,8 @@ static int new_segment(struct spool *sp, uint64_t id)
 	int fd, r;
 
 	seg_name(name, sizeof(name), id);
-	fd = openat(sp->dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_NOFOLLOW | O_CLOEXEC,
-		    0600);
+	fd = openat(sp->dirfd, name,
+		    O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
 	r = write_all(fd, MAGIC, HDR);
@@ -578,7 +578,8 @@ int spool_open(struct spool **out, const char *dir, const struct spool_opts *o,
 		next_id = ids[i] + 1;
 		if (i > 0)
 			warn_missing(sp, ids[i - 1] + 1, ids[i] - 1);
-		if (have_ack && ids[i] < sp->ack.seg) { /* acknowledged, not deleted before a crash */
+		if (have_ack &&
+		    ids[i] < sp->ack.seg) { /* acknowledged, not deleted before a crash */
 			unlinkat(sp->dirfd, name, 0);
 			continue;
 		}

@@ -303,9 +303,10 @@ int main(void)
 		fresh_spool(30);
 		newest_segment(newest, sizeof(newest), 0);
 		flip_byte(newest, 8 + 8 + 5); /* in the data of its first record */
-		is_int(reopen_count(&rc), 29, "a bad record in the newest segment: 29 of 30 survive");
-		ok(rc.corrupt_bytes > 0 && rc.corrupt_bytes < 200, "counted as corrupt (%llu bytes)",
-		   (unsigned long long)rc.corrupt_bytes);
+		is_int(reopen_count(&rc), 29,
+		       "a bad record in the newest segment: 29 of 30 survive");
+		ok(rc.corrupt_bytes > 0 && rc.corrupt_bytes < 200,
+		   "counted as corrupt (%llu bytes)", (unsigned long long)rc.corrupt_bytes);
 		is_int(rc.torn_bytes, 0, "not as torn");
 		is_int(rc.corrupt_records, 1, "one bad record");
 	}
@@ -317,7 +318,8 @@ int main(void)
 		fresh_spool(200);
 		newest_segment(oldest, sizeof(oldest), -1);
 		flip_byte(oldest, 8 + 8 + 5);
-		is_int(reopen_count(&rc), 199, "a bad record in an older segment: 199 of 200 survive");
+		is_int(reopen_count(&rc), 199,
+		       "a bad record in an older segment: 199 of 200 survive");
 		is_int(rc.corrupt_records, 1, "one bad record");
 	}
 
@@ -332,7 +334,8 @@ int main(void)
 		stat(path, &st);
 		is_int(st.st_mode & 0777, 0600, "a segment is 0600");
 		chmod(dir, 0777);
-		is_int(spool_open(&sp, dir, &opts, &rc), -EPERM, "a world-writable spool is refused");
+		is_int(spool_open(&sp, dir, &opts, &rc), -EPERM,
+		       "a world-writable spool is refused");
 		chmod(dir, 0700);
 		chmod(path, 0622);
 		is_int(spool_open(&sp, dir, &opts, &rc), -EPERM,
