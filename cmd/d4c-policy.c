@@ -201,8 +201,6 @@ static int do_compile(int argc, char **argv)
 		return EXIT_INVALID;
 	}
 	err = write_whole_file(out, blob, len);
-	if (err)
-		error("cannot write '%s': %s", display_name(out), strerror(-err));
 	free(blob);
 	policy_free(p);
 	return err ? EXIT_USAGE : EXIT_OK;

@@ -1230,7 +1230,7 @@ static bool pump_spool(void)
 		if (r < 0)
 			die("spool '%s': cannot read: %s", opt.spool, strerror(-r));
 		if (r == 0)
-			return moved;
+			break;
 		moved = true;
 		if (len < 1 || ((const unsigned char *)data)[0] >= S_MAX) {
 			warning("spool '%s': record with no stream, dead-lettered", opt.spool);
@@ -1242,6 +1242,16 @@ static bool pump_spool(void)
 		}
 		fill->end = end;
 		fill->has_end = true;
+	}
+	/* Dead-lettered records with nothing before them still to deliver
+	 * are done, and no batch will acknowledge them. */
+	if (!fly && fill->n == 0 && fill->has_end) {
+		int r = spool_ack(spool, fill->end);
+
+		if (r)
+			die("spool '%s': cannot record acknowledgement: %s", opt.spool,
+			    strerror(-r));
+		fill->has_end = false;
 	}
 	return moved;
 }
@@ -1581,8 +1591,8 @@ int main(int argc, char **argv)
 	else if (opt.spool) {
 		char *p;
 
-		if (mkdir(opt.spool, 0700) && errno != EEXIST)
-			die("cannot create spool directory '%s': %s", opt.spool, strerror(errno));
+		if (spool_dir(opt.spool))
+			exit(EXIT_USAGE);
 		p = xasprintf("%s/dead-letter.ndjson", opt.spool);
 		out_open(&out_dead, p, -1);
 	} else {
@@ -1605,15 +1615,18 @@ int main(int argc, char **argv)
 
 		if (r == -EBUSY)
 			die("spool '%s' is in use by another process", opt.spool);
+		if (r == -EPERM) /* another user's file: spool_open said which */
+			exit(EXIT_USAGE);
 		if (r)
 			die("cannot open spool '%s': %s", opt.spool, strerror(-r));
 		if (rec.records || rec.torn_bytes || rec.corrupt_bytes)
 			fprintf(stderr,
 				"%s: spool '%s': %" PRIu64 " events (%" PRIu64
 				" bytes) not yet acknowledged, sending them again; %" PRIu64
-				" torn bytes cut, %" PRIu64 " corrupt bytes skipped\n",
+				" torn bytes cut, %" PRIu64 " corrupt bytes skipped (%" PRIu64
+				" bad records)\n",
 				progname, opt.spool, rec.records, rec.bytes, rec.torn_bytes,
-				rec.corrupt_bytes);
+				rec.corrupt_bytes, rec.corrupt_records);
 	}
 	if (es_on)
 		probe();

@@ -56,15 +56,8 @@ int policy_slot_read(const char *path, struct policy_slot *ps)
 			return error("cannot open '%s': %s", path, strerror(errno)), EXIT_USAGE;
 		if (!S_ISREG(st.st_mode))
 			return error("'%s' is not a regular file", path), EXIT_INVALID;
-		if (st.st_uid != 0 && st.st_uid != geteuid())
-			return error("'%s' is owned by uid %u: refusing a policy another user "
-				     "controls",
-				     path, (unsigned)st.st_uid),
-			       EXIT_INVALID;
-		if (st.st_mode & (S_IWGRP | S_IWOTH))
-			return error("'%s' is writable by group or others (mode %04o): refusing it",
-				     path, (unsigned)(st.st_mode & 07777)),
-			       EXIT_INVALID;
+		if (check_owned(path, &st, 1))
+			return EXIT_INVALID;
 	}
 	r = read_whole_file(path, BLOB_MAX_SIZE, &buf, &len);
 	if (r == -EFBIG)

@@ -25,12 +25,20 @@
 #define WBUF_FLUSH (256u << 10)
 #define RBUF_MIN   (1u << 20)
 
+/* Bytes [off, end) of a segment that hold no valid record. */
+struct hole {
+	uint64_t off, end;
+};
+
 struct seg {
 	uint64_t id;
 	uint64_t end; /* bytes of valid records (HDR included); written bytes for the newest */
+	struct hole *holes; /* found and reported by recovery: the reader steps over them */
+	size_t nholes;
 };
 
 struct spool {
+	char *dir;
 	int dirfd, lockfd;
 	struct spool_opts o;
 	struct seg *segs; /* oldest first; the last is the one appended to */
@@ -41,6 +49,7 @@ struct spool {
 	bool unsynced;
 	uint64_t last_sync_ns;
 	struct spool_pos ack, rd;
+	uint64_t skipped_bytes; /* by spool_read, since spool_open */
 	int rfd;
 	uint64_t rfd_seg;
 	char *rbuf;
@@ -98,49 +107,121 @@ static struct seg *find_seg(struct spool *sp, uint64_t id)
 	return NULL;
 }
 
-static void add_seg(struct spool *sp, uint64_t id, uint64_t end)
+static struct seg *add_seg(struct spool *sp, uint64_t id, uint64_t end)
 {
 	if (sp->nsegs == sp->capsegs) {
 		sp->capsegs = sp->capsegs ? 2 * sp->capsegs : 16;
 		sp->segs = xrealloc(sp->segs, sp->capsegs * sizeof(*sp->segs));
 	}
-	sp->segs[sp->nsegs++] = (struct seg){id, end};
+	sp->segs[sp->nsegs] = (struct seg){id, end, NULL, 0};
+	return &sp->segs[sp->nsegs++];
+}
+
+static void add_hole(struct hole **holes, size_t *n, uint64_t off, uint64_t end)
+{
+	if ((*n & (*n - 1)) == 0) /* 0, 1, 2, 4...: grow to the next power of two */
+		*holes = xrealloc(*holes, (*n ? 2 * *n : 1) * sizeof(**holes));
+	(*holes)[(*n)++] = (struct hole){off, end};
+}
+
+/* The length of the valid record at P of BUF[0, N), or 0 when there is
+ * none there (an empty record is never written: 8 zero bytes are not one). */
+static uint64_t frame_at(const unsigned char *buf, uint64_t n, uint64_t p)
+{
+	uint32_t len;
+
+	if (n - p < RECHDR)
+		return 0;
+	len = get_le32(buf + p);
+	if (len == 0 || len > SPOOL_MAX_RECORD || len > n - p - RECHDR)
+		return 0;
+	if ((uint32_t)crc32(0, buf + p + RECHDR, len) != get_le32(buf + p + 4))
+		return 0;
+	return RECHDR + len;
 }
 
 /*
- * Walks the records of an open segment from START: returns the offset
- * where the valid records end, counting them in *RECORDS. Stops at the
- * first short or mismatching record.
+ * Where the next valid record after the bad one at P starts, or N when
+ * none does. A flipped data or checksum byte leaves the length right, so
+ * the record after it by that length is tried first; a damaged length
+ * needs a search, byte by byte (cheap on NDJSON: its bytes read as
+ * lengths far above SPOOL_MAX_RECORD).
  */
-static uint64_t scan_seg(int fd, uint64_t start, uint64_t size, uint64_t *records)
+static uint64_t resync(const unsigned char *buf, uint64_t n, uint64_t p)
 {
-	size_t cap = RBUF_MIN;
-	unsigned char *buf = xmalloc(cap);
-	uint64_t off = start;
+	uint64_t len = n - p >= RECHDR ? get_le32(buf + p) : 0;
 
-	while (off + RECHDR <= size) {
-		unsigned char h[RECHDR];
-		uint32_t len, crc;
+	if (len && len <= SPOOL_MAX_RECORD && len <= n - p - RECHDR &&
+	    (p + RECHDR + len == n || frame_at(buf, n, p + RECHDR + len)))
+		return p + RECHDR + len;
+	for (uint64_t q = p + 1; q < n; q++)
+		if (frame_at(buf, n, q))
+			return q;
+	return n;
+}
 
-		if (pread_all(fd, h, RECHDR, off) != RECHDR)
-			break;
-		len = get_le32(h);
-		crc = get_le32(h + 4);
-		if (len > SPOOL_MAX_RECORD || off + RECHDR + len > size)
-			break;
-		if (len > cap) {
-			cap = len;
-			buf = xrealloc(buf, cap);
+/* Whether the bad record at P of BUF[0, N) is one cut short by the end of
+ * the data, as a writer killed mid-write leaves it. */
+static bool incomplete(const unsigned char *buf, uint64_t n, uint64_t p)
+{
+	return n - p < RECHDR ||
+	       (get_le32(buf + p) <= SPOOL_MAX_RECORD && get_le32(buf + p) > n - p - RECHDR);
+}
+
+/* What scan_seg() found in a segment's bytes. */
+struct scan {
+	uint64_t end;	  /* where the data ends: N, or where an incomplete record starts */
+	uint64_t records; /* valid records at or after FROM */
+	uint64_t bytes;	  /* and their size */
+	bool from_ok;	  /* FROM is where a record, a hole or the data starts or ends */
+	bool torn;	  /* [end, N) is one incomplete last record */
+	struct hole *holes;
+	size_t nholes;
+};
+
+/* Walks the records of a segment's bytes BUF[0, N), from the header on. */
+static void scan_seg(const unsigned char *buf, uint64_t n, uint64_t from, struct scan *sc)
+{
+	uint64_t p = HDR;
+
+	memset(sc, 0, sizeof(*sc));
+	while (p < n) {
+		uint64_t f = frame_at(buf, n, p), q;
+
+		sc->from_ok |= p == from;
+		if (f) {
+			if (p >= from) {
+				sc->records++;
+				sc->bytes += f;
+			}
+			p += f;
+			continue;
 		}
-		if (pread_all(fd, buf, len, off + RECHDR) != (ssize_t)len)
+		q = resync(buf, n, p);
+		if (q == n && incomplete(buf, n, p)) {
+			sc->torn = true;
 			break;
-		if ((uint32_t)crc32(0, buf, len) != crc)
-			break;
-		off += RECHDR + len;
-		(*records)++;
+		}
+		add_hole(&sc->holes, &sc->nholes, p, q);
+		p = q;
 	}
-	free(buf);
-	return off;
+	sc->from_ok |= p == from;
+	sc->end = p;
+}
+
+/* Reads the whole segment open as FD, of SIZE bytes; NULL on a read error
+ * (errno set). */
+static unsigned char *read_seg(int fd, uint64_t size)
+{
+	unsigned char *buf = xmalloc(size ? size : 1);
+	ssize_t n = pread_all(fd, buf, size, 0);
+
+	if (n != (ssize_t)size) {
+		free(buf);
+		errno = n < 0 ? -n : EIO;
+		return NULL;
+	}
+	return buf;
 }
 
 static int write_ack(struct spool *sp)
@@ -149,7 +230,8 @@ static int write_ack(struct spool *sp)
 	int fd, r, n;
 
 	n = snprintf(buf, sizeof(buf), "%" PRIu64 " %" PRIu64 "\n", sp->ack.seg, sp->ack.off);
-	fd = openat(sp->dirfd, "acked.tmp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	fd = openat(sp->dirfd, "acked.tmp", O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+		    0600);
 	if (fd < 0)
 		return -errno;
 	r = write_all(fd, buf, n);
@@ -167,7 +249,8 @@ static int new_segment(struct spool *sp, uint64_t id)
 	int fd, r;
 
 	seg_name(name, sizeof(name), id);
-	fd = openat(sp->dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
+	fd = openat(sp->dirfd, name,
+		    O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
 	r = write_all(fd, MAGIC, HDR);
@@ -191,34 +274,221 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Drops the segments everything of which is acknowledged (never the newest). */
-static int drop_acked(struct spool *sp)
+/*
+ * Drops the segments everything of which is acknowledged (never the
+ * newest). The acked file is written first (always when WRITE): a
+ * segment is deleted only once the file says it is acknowledged, so that
+ * after a crash a segment missing is one acknowledged, never one lost.
+ * Returns 0 or a negative errno value.
+ */
+static int drop_acked(struct spool *sp, bool write)
 {
 	size_t k = 0;
+	int r;
 
 	while (k + 1 < sp->nsegs &&
 	       (sp->segs[k].id < sp->ack.seg ||
-		(sp->segs[k].id == sp->ack.seg && sp->ack.off >= sp->segs[k].end))) {
+		(sp->segs[k].id == sp->ack.seg && sp->ack.off >= sp->segs[k].end)))
+		k++;
+	if (k && sp->ack.seg < sp->segs[k].id) {
+		sp->ack = (struct spool_pos){sp->segs[k].id, HDR};
+		write = true;
+	}
+	if (write && (r = write_ack(sp)))
+		return r;
+	for (size_t i = 0; i < k; i++) {
 		char name[64];
 
-		seg_name(name, sizeof(name), sp->segs[k].id);
+		seg_name(name, sizeof(name), sp->segs[i].id);
 		if (unlinkat(sp->dirfd, name, 0) && errno != ENOENT)
 			return -errno;
-		if (sp->rfd >= 0 && sp->rfd_seg == sp->segs[k].id) {
+		if (sp->rfd >= 0 && sp->rfd_seg == sp->segs[i].id) {
 			close(sp->rfd);
 			sp->rfd = -1;
 		}
-		k++;
+		free(sp->segs[i].holes);
 	}
 	if (k) {
 		memmove(sp->segs, sp->segs + k, (sp->nsegs - k) * sizeof(*sp->segs));
 		sp->nsegs -= k;
-		if (sp->ack.seg < sp->segs[0].id)
-			sp->ack = (struct spool_pos){sp->segs[0].id, HDR};
-		if (sp->rd.seg < sp->ack.seg)
-			sp->rd = sp->ack;
 	}
+	if (sp->rd.seg < sp->ack.seg)
+		sp->rd = sp->ack;
 	return 0;
+}
+
+int spool_dir(const char *dir)
+{
+	struct stat st;
+
+	if (mkdir(dir, 0700) && errno != EEXIST)
+		return error("cannot create spool directory '%s': %s", dir, strerror(errno));
+	if (stat(dir, &st))
+		return error("cannot open spool directory '%s': %s", dir, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return error("spool '%s' is not a directory", dir);
+	return check_owned(dir, &st, 0);
+}
+
+/*
+ * Opens NAME in the spool, refusing what another user could have written:
+ * a spool record becomes a document in the cluster, and a forged alert is
+ * worse than a lost one. Returns the descriptor, -EPERM after printing
+ * why, or another negative errno value.
+ */
+static int open_trusted(struct spool *sp, const char *name, int flags)
+{
+	struct stat st;
+	char *path;
+	int fd, r = 0;
+
+	/* O_NONBLOCK: a FIFO put there must not hang the open. */
+	fd = openat(sp->dirfd, name, flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st)) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	path = xasprintf("%s/%s", sp->dir, name);
+	if (!S_ISREG(st.st_mode))
+		r = error("'%s' is not a regular file: refusing it", path);
+	else
+		r = check_owned(path, &st, 0);
+	free(path);
+	if (r) {
+		close(fd);
+		return -EPERM;
+	}
+	return fd;
+}
+
+/*
+ * Reads the acknowledged position from the acked file into *ACK. Returns
+ * 1 when there is one, 0 when there is no file, -1 (after a warning) when
+ * the file says nothing sensible, -EPERM after printing why the file is
+ * refused, or another negative errno value.
+ */
+static int read_ack(struct spool *sp, struct spool_pos *ack)
+{
+	char buf[128], tail;
+	ssize_t n;
+	int fd = open_trusted(sp, "acked", O_RDONLY);
+
+	if (fd == -ENOENT)
+		return 0;
+	if (fd < 0)
+		return fd;
+	n = pread_all(fd, buf, sizeof(buf) - 1, 0);
+	close(fd);
+	if (n < 0)
+		return n;
+	buf[n] = '\0';
+	/* Digits only: sscanf's %u takes "-1" as 2^64 - 1. */
+	if (strspn(buf, "0123456789 \n") != (size_t)n ||
+	    sscanf(buf, "%" SCNu64 " %" SCNu64 "%c", &ack->seg, &ack->off, &tail) != 3 ||
+	    tail != '\n' || ack->seg > UINT64_MAX / 2) {
+		warning("spool '%s/acked': not \"SEGMENT OFFSET\": sending every segment again",
+			sp->dir);
+		return -1;
+	}
+	return 1;
+}
+
+/*
+ * Whether ACK (from the acked file) is a place in the segments IDS[0, N):
+ * the start or end of a record of segment ACK.seg, or anywhere in a
+ * segment older than all of them (deleted once acknowledged). Returns 1,
+ * 0 (after a warning: nothing will be deleted on its word), or a negative
+ * errno value.
+ */
+static int ack_valid(struct spool *sp, const struct spool_pos *ack, const uint64_t *ids, size_t n)
+{
+	char name[64], magic[HDR];
+	const char *why = NULL;
+	struct stat st;
+	struct scan sc = {0};
+	unsigned char *buf;
+	size_t i;
+	int fd;
+
+	if (n == 0 || ack->seg < ids[0])
+		return 1;
+	for (i = 0; i < n && ids[i] != ack->seg; i++)
+		;
+	if (ack->seg > ids[n - 1])
+		why = "a segment newer than any here";
+	else if (i == n)
+		why = "a segment that is missing";
+	if (why)
+		goto invalid;
+	seg_name(name, sizeof(name), ack->seg);
+	fd = open_trusted(sp, name, O_RDONLY);
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, &st) || !(buf = read_seg(fd, st.st_size))) {
+		int r = -errno;
+
+		close(fd);
+		return r;
+	}
+	close(fd);
+	memcpy(magic, buf, st.st_size < HDR ? st.st_size : HDR);
+	if (ack->off < HDR || ack->off > (uint64_t)st.st_size || st.st_size < HDR ||
+	    memcmp(magic, MAGIC, HDR)) {
+		why = "a place beyond its segment";
+	} else {
+		scan_seg(buf, st.st_size, ack->off, &sc);
+		free(sc.holes);
+		if (!sc.from_ok)
+			why = "a place inside a record";
+	}
+	free(buf);
+	if (!why)
+		return 1;
+invalid:
+	warning("spool '%s/acked' names %s (segment %" PRIu64 ", offset %" PRIu64
+		"): deleting nothing, sending every segment again",
+		sp->dir, why, ack->seg, ack->off);
+	return 0;
+}
+
+/* Warns about the segments FROM..TO that should be there and are not,
+ * unless recovery set them aside (a .bad file) and said so then. */
+static void warn_missing(struct spool *sp, uint64_t from, uint64_t to)
+{
+	char name[80];
+
+	if (from > to)
+		return;
+	if (from == to) {
+		seg_name(name, sizeof(name), from);
+		strcat(name, ".bad");
+		if (!faccessat(sp->dirfd, name, F_OK, 0))
+			return;
+		seg_name(name, sizeof(name), from);
+		warning("spool segment '%s/%s' is missing: its records are lost", sp->dir, name);
+		return;
+	}
+	warning("spool '%s': segments %" PRIu64 " to %" PRIu64
+		" are missing: their records are lost",
+		sp->dir, from, to);
+}
+
+/* Keeps a segment whose header is wrong as NAME.bad: it is nobody's to
+ * delete, and it must not be read again. */
+static void set_aside(struct spool *sp, const char *name, uint64_t size,
+		      struct spool_recovery *rec)
+{
+	char bad[80];
+
+	snprintf(bad, sizeof(bad), "%s.bad", name);
+	warning("spool segment '%s/%s': bad header, %" PRIu64
+		" bytes skipped (kept as '%s')",
+		sp->dir, name, size, bad);
+	rec->corrupt_bytes += size;
+	renameat(sp->dirfd, name, sp->dirfd, bad);
 }
 
 int spool_open(struct spool **out, const char *dir, const struct spool_opts *o,
@@ -227,40 +497,37 @@ int spool_open(struct spool **out, const char *dir, const struct spool_opts *o,
 	struct spool *sp = xcalloc(1, sizeof(*sp));
 	uint64_t *ids = NULL, next_id = 1;
 	size_t nids = 0, capids = 0;
+	bool have_ack;
+	struct stat st;
 	DIR *d;
 	struct dirent *de;
-	char *ackbuf = NULL;
-	size_t acklen;
 	int r;
 
 	memset(rec, 0, sizeof(*rec));
 	sp->o = *o;
-	sp->wfd = sp->rfd = sp->lockfd = -1;
-	if (mkdir(dir, 0700) && errno != EEXIST)
-		goto fail_errno;
+	sp->dir = xstrdup(dir);
+	sp->wfd = sp->rfd = sp->lockfd = sp->dirfd = -1;
+	if (spool_dir(dir)) {
+		r = -EPERM;
+		goto fail;
+	}
 	sp->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (sp->dirfd < 0)
 		goto fail_errno;
-	sp->lockfd = openat(sp->dirfd, "lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (sp->lockfd < 0)
+	/* Checked again through the descriptor: what was checked is what is used. */
+	if (fstat(sp->dirfd, &st))
 		goto fail_errno;
+	if (check_owned(dir, &st, 0)) {
+		r = -EPERM;
+		goto fail;
+	}
+	r = open_trusted(sp, "lock", O_RDWR | O_CREAT);
+	if (r < 0)
+		goto fail;
+	sp->lockfd = r;
 	if (flock(sp->lockfd, LOCK_EX | LOCK_NB)) {
 		r = errno == EWOULDBLOCK ? -EBUSY : -errno;
 		goto fail;
-	}
-
-	/* The acknowledged position; none yet: everything is to be sent. */
-	{
-		char *path = xasprintf("%s/acked", dir);
-
-		r = read_whole_file(path, 128, &ackbuf, &acklen);
-		free(path);
-		if (r == 0 &&
-		    sscanf(ackbuf, "%" SCNu64 " %" SCNu64, &sp->ack.seg, &sp->ack.off) != 2)
-			sp->ack = (struct spool_pos){0, 0};
-		else if (r && r != -ENOENT)
-			goto fail;
-		free(ackbuf);
 	}
 
 	d = fdopendir(dup(sp->dirfd));
@@ -282,65 +549,112 @@ int spool_open(struct spool **out, const char *dir, const struct spool_opts *o,
 	closedir(d);
 	qsort(ids, nids, sizeof(*ids), cmp_u64);
 
+	/* The acknowledged position, checked against the segments before
+	 * anything is deleted on its word; none: everything is to be sent. */
+	r = read_ack(sp, &sp->ack);
+	if (r < -1)
+		goto fail;
+	have_ack = r == 1;
+	if (have_ack) {
+		r = ack_valid(sp, &sp->ack, ids, nids);
+		if (r < 0)
+			goto fail;
+		have_ack = r;
+	}
+	if (!have_ack)
+		sp->ack = (struct spool_pos){0, 0};
+	else if (nids && sp->ack.seg < ids[0])
+		warn_missing(sp, sp->ack.seg + 1, ids[0] - 1);
+
 	for (size_t i = 0; i < nids; i++) {
-		char name[64], magic[HDR];
-		struct stat st;
-		uint64_t start, end, records = 0;
+		char name[64];
+		struct scan sc;
+		unsigned char *buf;
+		uint64_t start;
 		bool newest = i + 1 == nids;
 		int fd;
 
 		seg_name(name, sizeof(name), ids[i]);
 		next_id = ids[i] + 1;
-		if (ids[i] < sp->ack.seg) { /* acknowledged, but not deleted before a crash */
+		if (i > 0)
+			warn_missing(sp, ids[i - 1] + 1, ids[i] - 1);
+		if (have_ack &&
+		    ids[i] < sp->ack.seg) { /* acknowledged, not deleted before a crash */
 			unlinkat(sp->dirfd, name, 0);
 			continue;
 		}
-		fd = openat(sp->dirfd, name, O_RDWR | O_CLOEXEC);
-		if (fd < 0)
-			goto fail_errno;
-		if (fstat(fd, &st) || pread_all(fd, magic, HDR, 0) != HDR ||
-		    memcmp(magic, MAGIC, HDR)) {
-			/* Torn at creation, or not ours: nothing in it can be trusted. */
-			if (!newest && st.st_size > 0) {
-				warning("spool segment '%s/%s': bad header, %lld bytes skipped",
-					dir, name, (long long)st.st_size);
-				rec->corrupt_bytes += st.st_size;
-			} else {
-				rec->torn_bytes += st.st_size;
-			}
+		fd = open_trusted(sp, name, O_RDWR);
+		if (fd < 0) {
+			r = fd;
+			goto fail;
+		}
+		if (fstat(fd, &st) || !(buf = read_seg(fd, st.st_size))) {
 			close(fd);
+			goto fail_errno;
+		}
+		if (st.st_size < HDR && newest) {
+			/* Torn at creation: nothing was ever in it; its number is used again. */
+			if (st.st_size)
+				warning("spool segment '%s/%s': header cut short, %lld bytes cut",
+					dir, name, (long long)st.st_size);
+			rec->torn_bytes += st.st_size;
+			close(fd);
+			free(buf);
 			unlinkat(sp->dirfd, name, 0);
+			next_id = ids[i];
 			continue;
 		}
-		start = ids[i] == sp->ack.seg && sp->ack.off > HDR ? sp->ack.off : HDR;
-		if (start > (uint64_t)st.st_size)
-			start = st.st_size; /* acked past what a power loss left: nothing to send */
-		end = scan_seg(fd, start, st.st_size, &records);
-		if (end < (uint64_t)st.st_size) {
-			if (newest) {
-				rec->torn_bytes += st.st_size - end;
-				if (ftruncate(fd, end)) {
-					close(fd);
-					goto fail_errno;
-				}
-			} else {
-				warning("spool segment '%s/%s': bad record at offset %" PRIu64
-					", %" PRIu64 " bytes skipped",
-					dir, name, end, (uint64_t)st.st_size - end);
-				rec->corrupt_bytes += st.st_size - end;
+		if (st.st_size < HDR || memcmp(buf, MAGIC, HDR)) {
+			close(fd);
+			free(buf);
+			set_aside(sp, name, st.st_size, rec);
+			continue;
+		}
+		start = have_ack && ids[i] == sp->ack.seg ? sp->ack.off : HDR;
+		scan_seg(buf, st.st_size, start, &sc);
+		free(buf);
+		for (size_t k = 0; k < sc.nholes; k++) {
+			const struct hole *h = &sc.holes[k];
+
+			if (h->off < start) /* acknowledged already: nothing lost */
+				continue;
+			warning("spool segment '%s/%s': bad record at offset %" PRIu64
+				", %" PRIu64 " bytes skipped",
+				dir, name, h->off, h->end - h->off);
+			rec->corrupt_bytes += h->end - h->off;
+			rec->corrupt_records++;
+		}
+		if (sc.torn && newest) {
+			warning("spool segment '%s/%s': incomplete last record at offset %" PRIu64
+				" (a write cut short), %" PRIu64 " bytes cut",
+				dir, name, sc.end, (uint64_t)st.st_size - sc.end);
+			rec->torn_bytes += st.st_size - sc.end;
+			if (ftruncate(fd, sc.end)) {
+				close(fd);
+				free(sc.holes);
+				goto fail_errno;
 			}
+		} else if (sc.torn) {
+			warning("spool segment '%s/%s': bad record at offset %" PRIu64
+				", %" PRIu64 " bytes skipped",
+				dir, name, sc.end, (uint64_t)st.st_size - sc.end);
+			rec->corrupt_bytes += st.st_size - sc.end;
+			rec->corrupt_records++;
 		}
 		close(fd);
-		rec->records += records;
-		rec->bytes += end - start;
+		rec->records += sc.records;
+		rec->bytes += sc.bytes;
 		rec->segments++;
-		add_seg(sp, ids[i], end);
-		if (ids[i] == sp->ack.seg)
-			sp->ack.off = start;
+		{
+			struct seg *s = add_seg(sp, ids[i], sc.end);
+
+			s->holes = sc.holes;
+			s->nholes = sc.nholes;
+		}
 	}
 	free(ids);
 	ids = NULL;
-	if (next_id <= sp->ack.seg)
+	if (have_ack && next_id <= sp->ack.seg)
 		next_id = sp->ack.seg + 1;
 	if (sp->nsegs == 0 || sp->ack.seg < sp->segs[0].id)
 		sp->ack = (struct spool_pos){sp->nsegs ? sp->segs[0].id : next_id, HDR};
@@ -348,7 +662,7 @@ int spool_open(struct spool **out, const char *dir, const struct spool_opts *o,
 	if (r)
 		goto fail;
 	sp->rd = sp->ack;
-	r = drop_acked(sp);
+	r = drop_acked(sp, false);
 	if (r)
 		goto fail;
 	sp->wcap = WBUF_FLUSH + 4096;
@@ -367,7 +681,10 @@ fail:
 		close(sp->lockfd);
 	if (sp->dirfd >= 0)
 		close(sp->dirfd);
+	for (size_t i = 0; i < sp->nsegs; i++)
+		free(sp->segs[i].holes);
 	free(sp->segs);
+	free(sp->dir);
 	free(sp);
 	return r;
 }
@@ -384,7 +701,10 @@ void spool_close(struct spool *sp)
 		close(sp->rfd);
 	close(sp->lockfd);
 	close(sp->dirfd);
+	for (size_t i = 0; i < sp->nsegs; i++)
+		free(sp->segs[i].holes);
 	free(sp->segs);
+	free(sp->dir);
 	free(sp->wbuf);
 	free(sp->rbuf);
 	free(sp);
@@ -411,6 +731,8 @@ int spool_append(struct spool *sp, const void *pre, size_t plen, const void *dat
 
 	if (len > SPOOL_MAX_RECORD)
 		return -EFBIG;
+	if (len == 0)
+		return -EINVAL; /* recovery could not tell it from zeroed bytes */
 	if (w->end + sp->wlen > HDR && w->end + sp->wlen + RECHDR + len > sp->o.segment_size) {
 		r = roll(sp);
 		if (r)
@@ -485,6 +807,44 @@ static int fill_rbuf(struct spool *sp, const struct seg *s, uint64_t need)
 	return (uint64_t)n < need;
 }
 
+/*
+ * Moves the read cursor past the bad record at it in segment S: over a
+ * hole recovery found (and reported), else, the segment having changed
+ * since, to the next valid record, with a warning. Returns 0 or a
+ * negative errno value.
+ */
+static int skip_bad(struct spool *sp, struct seg *s)
+{
+	uint64_t from = sp->rd.off, n = s->end - from, to;
+	unsigned char *buf;
+	char name[64];
+	ssize_t got;
+
+	for (size_t k = 0; k < s->nholes; k++)
+		if (s->holes[k].off == from) {
+			sp->rd.off = s->holes[k].end;
+			return 0;
+		}
+	buf = xmalloc(n ? n : 1);
+	got = pread_all(sp->rfd, buf, n, from);
+	if (got < 0) {
+		free(buf);
+		return got;
+	}
+	to = from + resync(buf, got, 0);
+	free(buf);
+	if (to == from) /* cut shorter than recovery saw it: the rest is gone */
+		to = s->end;
+	seg_name(name, sizeof(name), s->id);
+	warning("spool segment '%s/%s': bad record at offset %" PRIu64 ", %" PRIu64
+		" bytes skipped",
+		sp->dir, name, from, to - from);
+	sp->skipped_bytes += to - from;
+	add_hole(&s->holes, &s->nholes, from, to);
+	sp->rd.off = to;
+	return 0;
+}
+
 int spool_read(struct spool *sp, const void **data, size_t *len, struct spool_pos *end)
 {
 	for (;;) {
@@ -532,7 +892,7 @@ int spool_read(struct spool *sp, const void **data, size_t *len, struct spool_po
 		at = sp->rd.off - sp->roff;
 		rlen = get_le32((unsigned char *)sp->rbuf + at);
 		crc = get_le32((unsigned char *)sp->rbuf + at + 4);
-		if (rlen > SPOOL_MAX_RECORD || sp->rd.off + RECHDR + rlen > s->end)
+		if (rlen == 0 || rlen > SPOOL_MAX_RECORD || sp->rd.off + RECHDR + rlen > s->end)
 			goto bad;
 		r = fill_rbuf(sp, s, RECHDR + rlen);
 		if (r < 0)
@@ -548,28 +908,18 @@ int spool_read(struct spool *sp, const void **data, size_t *len, struct spool_po
 		*end = sp->rd;
 		return 1;
 	bad:
-		/* Changed under us (recovery checked it): skip the rest of the segment. */
-		warning("spool segment %" PRIu64 ": bad record at offset %" PRIu64
-			", rest of the segment skipped",
-			s->id, sp->rd.off);
-		if (s == &sp->segs[sp->nsegs - 1])
-			return -EIO;
-		s->end = sp->rd.off;
-		sp->rd = (struct spool_pos){s[1].id, HDR};
+		r = skip_bad(sp, s);
+		if (r < 0)
+			return r;
 	}
 }
 
 int spool_ack(struct spool *sp, struct spool_pos pos)
 {
-	int r;
-
 	if (pos.seg < sp->ack.seg || (pos.seg == sp->ack.seg && pos.off <= sp->ack.off))
 		return 0;
 	sp->ack = pos;
-	r = drop_acked(sp);
-	if (r)
-		return r;
-	return write_ack(sp);
+	return drop_acked(sp, true);
 }
 
 uint64_t spool_bytes(const struct spool *sp)
@@ -592,4 +942,9 @@ uint64_t spool_bytes(const struct spool *sp)
 bool spool_full(const struct spool *sp)
 {
 	return spool_bytes(sp) >= sp->o.max_bytes;
+}
+
+uint64_t spool_skipped_bytes(const struct spool *sp)
+{
+	return sp->skipped_bytes;
 }

@@ -14,10 +14,26 @@
  * process starts a new segment; appends go to it until it reaches the
  * segment size.
  *
- * Recovery (spool_open): every unacknowledged record is checked. In the
- * newest segment a short or mismatching record is a torn tail (the writer
- * died mid-write): the file is truncated there. In an older segment it is
- * corruption: the rest of that segment is skipped, with a warning.
+ * Recovery (spool_open): every unacknowledged record is checked. Only an
+ * incomplete last record at the very end of the newest segment is a torn
+ * write (the writer died mid-write): the file is truncated there. Any
+ * other bad record (a checksum that does not match, a length that cannot
+ * be) is corruption: it is skipped up to the next valid record (found by
+ * its length, else by a search byte by byte), and so is the segment's
+ * end when none follows. A segment with a bad header is renamed NAME.bad,
+ * a segment missing between others is reported. Each of these is one
+ * warning on stderr naming the file, the offset and the bytes skipped.
+ *
+ * Acknowledgement is trusted only when it names the start or end of a
+ * record of a segment there (or a segment older than all of them, deleted
+ * once acknowledged); otherwise a warning names the acked file and every
+ * segment is sent again: nothing unacknowledged is ever deleted. The
+ * acked file is written before the segments it acknowledges are deleted.
+ *
+ * Ownership: the directory and every file in it must be the effective
+ * user's own and writable by nobody else (the directory is created 0700,
+ * files 0600); a record read back becomes a document in the cluster, and
+ * another user's forged record must not.
  *
  * Durability: appends are write()s into the page cache, so a killed
  * process (kill -9) loses nothing that spool_flush() wrote. Surviving a
@@ -53,16 +69,23 @@ struct spool_recovery {
 	uint64_t records;	/* unacknowledged records, to be read again */
 	uint64_t bytes;		/* their size on disk */
 	uint64_t torn_bytes;	/* cut from the end of the newest segment */
-	uint64_t corrupt_bytes; /* skipped in older segments (checksum or length wrong) */
+	uint64_t corrupt_bytes;	  /* skipped: checksum or length wrong, bad header */
+	uint64_t corrupt_records; /* stretches of bad records skipped */
 	unsigned segments;	/* segment files kept */
 };
 
 struct spool;
 
+/* Creates DIR (mode 0700) if needed and checks that it is the effective
+ * user's own and writable by nobody else. Returns 0, or -1 after printing
+ * why. */
+int spool_dir(const char *dir);
+
 /*
  * Opens (creating it, mode 0700, if needed) the spool in DIR and checks
  * it as described above. Returns 0, -EBUSY when another process holds
- * it, or another negative errno value (*SP untouched).
+ * it, -EPERM after printing which file another user could have written,
+ * or another negative errno value (*SP untouched).
  */
 int spool_open(struct spool **sp, const char *dir, const struct spool_opts *o,
 	       struct spool_recovery *rec);
@@ -70,7 +93,7 @@ int spool_open(struct spool **sp, const char *dir, const struct spool_opts *o,
 void spool_close(struct spool *sp);
 
 /* Buffers one record made of PLEN bytes of PRE then LEN bytes of DATA (a
- * small header of the caller's, without a copy; PLEN + LEN at most
+ * small header of the caller's, without a copy; PLEN + LEN from 1 to
  * SPOOL_MAX_RECORD). Returns 0 or a negative errno value (the spool is
  * then unusable). */
 int spool_append(struct spool *sp, const void *pre, size_t plen, const void *data, size_t len);
@@ -90,6 +113,10 @@ int spool_read(struct spool *sp, const void **data, size_t *len, struct spool_po
  * the segments left with nothing to deliver. Returns 0 or a negative
  * errno value. */
 int spool_ack(struct spool *sp, struct spool_pos pos);
+
+/* Bytes spool_read() skipped as corrupt since spool_open() (each also
+ * reported in a warning). */
+uint64_t spool_skipped_bytes(const struct spool *sp);
 
 /* Bytes of unacknowledged records, on disk or buffered. */
 uint64_t spool_bytes(const struct spool *sp);

@@ -245,17 +245,25 @@ uint64_t clock_ns(clockid_t c)
 	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
-int write_whole_file(const char *path, const void *buf, size_t len)
+int check_owned(const char *path, const struct stat *st, int root_ok)
+{
+	if (st->st_uid != geteuid() && !(root_ok && st->st_uid == 0))
+		return error("'%s' is owned by uid %u: refusing what another user controls", path,
+			     (unsigned)st->st_uid);
+	if (st->st_mode & (S_IWGRP | S_IWOTH))
+		return error("'%s' is writable by group or others (mode %04o): refusing it", path,
+			     (unsigned)(st->st_mode & 07777));
+	return 0;
+}
+
+/* Replaces the regular file PATH (or creates it): the bytes are written
+ * beside it and renamed into place, so that a reader (d4c-load) never sees
+ * half a blob. Returns 0 or a negative errno value. */
+static int replace_file(const char *path, const void *buf, size_t len)
 {
 	char *tmp;
 	int fd, err;
 
-	if (!strcmp(path, "-")) {
-		err = write_all(STDOUT_FILENO, buf, len);
-		return err;
-	}
-	/* Write beside the target and rename, so a reader (d4c-load) never
-	 * sees half a blob. */
 	tmp = xasprintf("%s.tmpXXXXXX", path);
 	fd = mkstemp(tmp);
 	if (fd < 0) {
@@ -276,6 +284,77 @@ int write_whole_file(const char *path, const void *buf, size_t len)
 		unlink(tmp);
 	free(tmp);
 	return err;
+}
+
+/* Writes into what PATH already is: a device or a pipe cannot be replaced
+ * (a rename would put a regular file in its place). Returns 0 or a
+ * negative errno value. */
+static int write_through(const char *path, const void *buf, size_t len)
+{
+	struct stat st;
+	int fd, err;
+
+	/* O_NOFOLLOW: a symlink put there since lstat() is not followed. */
+	fd = open(path, O_WRONLY | O_NOCTTY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0)
+		err = -errno;
+	else if (!S_ISCHR(st.st_mode) && !S_ISFIFO(st.st_mode))
+		err = -EAGAIN; /* replaced since lstat(): let the caller look again */
+	else
+		err = write_all(fd, buf, len);
+	if (close(fd) < 0 && !err)
+		err = -errno;
+	return err;
+}
+
+int write_whole_file(const char *path, const void *buf, size_t len)
+{
+	const char *name = strcmp(path, "-") ? path : "<stdout>";
+	char *target = NULL;
+	struct stat st;
+	int err, tries = 0;
+
+	if (!strcmp(path, "-")) {
+		err = write_all(STDOUT_FILENO, buf, len);
+		goto out;
+	}
+again:
+	if (lstat(path, &st) < 0) {
+		if (errno != ENOENT) {
+			err = -errno;
+			goto out;
+		}
+		st.st_mode = S_IFREG; /* created by the rename */
+	}
+	if (S_ISLNK(st.st_mode)) {
+		/* Renaming over the link would replace the link, not what it
+		 * names: replace the regular file it resolves to instead. */
+		target = realpath(path, NULL);
+		if (!target || stat(target, &st) < 0 || !S_ISREG(st.st_mode)) {
+			free(target);
+			return error("'%s' is a symbolic link to something that is not a regular "
+				     "file: refusing it",
+				     path);
+		}
+		err = replace_file(target, buf, len);
+		free(target);
+	} else if (S_ISREG(st.st_mode)) {
+		err = replace_file(path, buf, len);
+	} else if (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode)) {
+		err = write_through(path, buf, len);
+		if ((err == -EAGAIN || err == -ELOOP) && tries++ < 3)
+			goto again;
+	} else {
+		return error("'%s' is not a regular file, a character device or a FIFO: "
+			     "refusing it",
+			     path);
+	}
+out:
+	if (err)
+		return error("cannot write '%s': %s", name, strerror(-err));
+	return 0;
 }
 
 int keep_capabilities(const int *keep, int n)

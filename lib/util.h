@@ -69,8 +69,23 @@ uint64_t clock_ns(clockid_t c);
  */
 int keep_capabilities(const int *keep, int n);
 
-/* Writes LEN bytes to PATH ("-" is stdout), atomically for a regular file
- * (temporary file then rename). Returns 0 or a negative errno value. */
+struct stat;
+/*
+ * Refuses what another user could have written or swapped: PATH (whose
+ * stat is ST) must be owned by the effective uid, or by root when ROOT_OK,
+ * and not writable by group or others. Returns 0, or -1 after printing one
+ * error line naming PATH.
+ */
+int check_owned(const char *path, const struct stat *st, int root_ok);
+
+/*
+ * Writes LEN bytes to PATH: "-" is stdout; a character device or a FIFO
+ * is written to as it is; a regular file, or a path that does not exist,
+ * is replaced atomically (temporary file then rename); a symbolic link to
+ * a regular file has that file replaced, the link kept. Anything else (a
+ * directory, a link to something not a regular file) is refused. Returns
+ * 0, or -1 after printing one error line naming PATH ('<stdout>' for "-").
+ */
 int write_whole_file(const char *path, const void *buf, size_t len);
 
 #endif

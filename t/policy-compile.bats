@@ -128,3 +128,77 @@ YAML
 	assert_failure 1
 	assert_output --partial "not a d4c policy blob"
 }
+
+# Where -o points is not always a file to replace. As root the tests use
+# device nodes of their own (same major and minor as /dev/null and
+# /dev/full), so that a regression cannot replace the machine's /dev/null.
+char_dev() { # NAME MAJOR MINOR: prints the path of such a device
+	if [ "$(id -u)" -eq 0 ] && mknod "$T/$1" c "$2" "$3" 2>/dev/null &&
+		: >"$T/$1" 2>/dev/null; then
+		echo "$T/$1"
+	else
+		echo "/dev/$1"
+	fi
+}
+
+@test "compile -o /dev/null writes through the device and leaves it a device" {
+	null=$(char_dev null 1 3)
+	run d4c-policy compile -o "$null" "$top_srcdir/share/policies/default.yaml"
+	assert_success
+	assert_output ""
+	[ -c "$null" ]
+	[ "$(stat -c %t:%T "$null")" = 1:3 ]
+	[ -z "$(ls "$(dirname "$null")" | grep '\.tmp')" ]
+}
+
+@test "compile -o /dev/full fails with one line and exit 2, and the device stays" {
+	full=$(char_dev full 1 7)
+	run d4c-policy compile -o "$full" "$top_srcdir/share/policies/default.yaml"
+	assert_failure 2
+	assert_one_line
+	assert_output "d4c-policy: error: cannot write '$full': No space left on device"
+	[ -c "$full" ]
+}
+
+@test "compile -o FIFO writes the blob into the pipe" {
+	d4c-policy compile -o "$T/want.d4cp" "$top_srcdir/share/policies/default.yaml"
+	mkfifo "$T/fifo"
+	timeout 10 cat "$T/fifo" >"$T/got.d4cp" &
+	reader=$!
+	run d4c-policy compile -o "$T/fifo" "$top_srcdir/share/policies/default.yaml"
+	assert_success
+	wait "$reader"
+	[ -p "$T/fifo" ]
+	cmp "$T/want.d4cp" "$T/got.d4cp"
+}
+
+@test "compile -o SYMLINK replaces the file it points to and keeps the link" {
+	echo old >"$T/real.d4cp"
+	ln -s real.d4cp "$T/link.d4cp"
+	run d4c-policy compile -o "$T/link.d4cp" "$top_srcdir/share/policies/default.yaml"
+	assert_success
+	[ -L "$T/link.d4cp" ]
+	[ "$(readlink "$T/link.d4cp")" = real.d4cp ]
+	d4c-policy dump "$T/real.d4cp" >/dev/null
+}
+
+@test "compile refuses a symlink to something that is not a regular file" {
+	ln -s missing.d4cp "$T/dangling"
+	run d4c-policy compile -o "$T/dangling" "$top_srcdir/share/policies/default.yaml"
+	assert_failure 2
+	assert_output "d4c-policy: error: '$T/dangling' is a symbolic link to something that is not a regular file: refusing it"
+	[ -L "$T/dangling" ]
+	[ ! -e "$T/missing.d4cp" ]
+	mkdir "$T/dir"
+	ln -s dir "$T/dirlink"
+	run d4c-policy compile -o "$T/dirlink" "$top_srcdir/share/policies/default.yaml"
+	assert_failure 2
+	[ -L "$T/dirlink" ]
+	[ -d "$T/dir" ]
+}
+
+@test "compile to a closed stdout names stdout, not stdin" {
+	run sh -c 'd4c-policy compile "$1" >&-' sh "$top_srcdir/share/policies/default.yaml"
+	assert_failure 2
+	assert_output "d4c-policy: error: cannot write '<stdout>': Bad file descriptor"
+}

@@ -98,6 +98,64 @@ static void newest_segment(char *buf, size_t n, int which)
 	free(list);
 }
 
+/* Writes the acked file by hand, as a bug or a person might. */
+static void write_acked(const char *text)
+{
+	char *p = xasprintf("%s/acked", dir);
+	FILE *f = fopen(p, "w");
+
+	fputs(text, f);
+	fclose(f);
+	free(p);
+}
+
+/* A fresh spool holding records 0..N-1 over several segments, none
+ * acknowledged; returns how many segment files hold them. */
+static int fresh_spool(int n)
+{
+	struct spool *sp;
+	struct spool_recovery rc;
+	char *cmd = xasprintf("rm -rf '%s'/*", dir);
+
+	if (system(cmd))
+		diag("could not empty %s", dir);
+	free(cmd);
+	if (spool_open(&sp, dir, &opts, &rc) || append_range(sp, 0, n))
+		return -1;
+	spool_close(sp);
+	return count_segments();
+}
+
+/* Opens the spool and reads everything: the number of records. */
+static long reopen_count(struct spool_recovery *rc)
+{
+	struct spool *sp;
+	const void *data;
+	size_t len;
+	struct spool_pos end;
+	long n = 0;
+
+	if (spool_open(&sp, dir, &opts, rc))
+		return -1;
+	while (spool_read(sp, &data, &len, &end) == 1)
+		n++;
+	spool_close(sp);
+	return n;
+}
+
+static void flip_byte(const char *path, off_t at)
+{
+	int fd = open(path, O_RDWR);
+	char c;
+
+	if (fd < 0 || pread(fd, &c, 1, at) != 1)
+		diag("cannot read '%s'", path);
+	c ^= 0x20;
+	if (pwrite(fd, &c, 1, at) != 1)
+		diag("cannot write '%s'", path);
+	close(fd);
+}
+
 int main(void)
 {
 	struct spool *sp, *sp2;
@@ -211,6 +269,85 @@ int main(void)
 		ok(spool_full(sp), "full after 40 records (%llu bytes)",
 		   (unsigned long long)spool_bytes(sp));
 		spool_close(sp);
+	}
+
+
+	/* An acked file that names no place in the segments there deletes
+	 * nothing: every record is sent again (Elasticsearch drops the
+	 * duplicates by _id). */
+	{
+		static const char *const bad[] = {
+		    "99 8\n",		     /* a segment newer than any */
+		    "1 999999\n",	     /* past the end of its segment */
+		    "1 13\n",		     /* inside a record */
+		    "-1 8\n",		     /* negative */
+		    "2 -8\n", "junk\n", "", /* not a position at all */
+		};
+		int segs = fresh_spool(200);
+
+		for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+			write_acked(bad[i]);
+			is_int(reopen_count(&rc), 200, "acked '%.*s': all 200 records come back",
+			       (int)strcspn(bad[i], "\n"), bad[i]);
+			ok(count_segments() >= segs, "and no segment is deleted (%d, were %d)",
+			   count_segments(), segs);
+			segs = count_segments();
+		}
+	}
+
+	/* A flipped byte in the newest segment is corruption, not a torn
+	 * write: that record alone is skipped, the ones after it survive. */
+	{
+		char newest[512];
+
+		fresh_spool(30);
+		newest_segment(newest, sizeof(newest), 0);
+		flip_byte(newest, 8 + 8 + 5); /* in the data of its first record */
+		is_int(reopen_count(&rc), 29,
+		       "a bad record in the newest segment: 29 of 30 survive");
+		ok(rc.corrupt_bytes > 0 && rc.corrupt_bytes < 200,
+		   "counted as corrupt (%llu bytes)", (unsigned long long)rc.corrupt_bytes);
+		is_int(rc.torn_bytes, 0, "not as torn");
+		is_int(rc.corrupt_records, 1, "one bad record");
+	}
+
+	/* In an older segment too, only the bad record is skipped. */
+	{
+		char oldest[512];
+
+		fresh_spool(200);
+		newest_segment(oldest, sizeof(oldest), -1);
+		flip_byte(oldest, 8 + 8 + 5);
+		is_int(reopen_count(&rc), 199,
+		       "a bad record in an older segment: 199 of 200 survive");
+		is_int(rc.corrupt_records, 1, "one bad record");
+	}
+
+	/* Another user's spool is refused: its records would be indexed as ours. */
+	{
+		struct stat dst;
+
+		fresh_spool(10);
+		stat(dir, &dst);
+		is_int(dst.st_mode & 0777, 0700, "the spool directory is 0700");
+		newest_segment(path, sizeof(path), -1);
+		stat(path, &st);
+		is_int(st.st_mode & 0777, 0600, "a segment is 0600");
+		chmod(dir, 0777);
+		is_int(spool_open(&sp, dir, &opts, &rc), -EPERM,
+		       "a world-writable spool is refused");
+		chmod(dir, 0700);
+		chmod(path, 0622);
+		is_int(spool_open(&sp, dir, &opts, &rc), -EPERM,
+		       "a segment others can write is refused");
+		chmod(path, 0600);
+		if (geteuid() == 0) {
+			ok(chown(path, 65534, 65534) == 0, "a segment given to nobody");
+			is_int(spool_open(&sp, dir, &opts, &rc), -EPERM,
+			       "a segment another user owns is refused");
+			ok(chown(path, 0, 0) == 0, "given back");
+		}
+		is_int(reopen_count(&rc), 10, "once put right, the 10 records are there");
 	}
 
 	{
