@@ -332,6 +332,7 @@ struct out {
 	uint64_t size; /* of the file so far */
 	uint64_t max;  /* rotate past this (0: never) */
 	unsigned keep;
+	bool regular; /* a regular file: cut back to whole lines when a write fails */
 	/*
 	 * --file's writer thread: the kernel's copy of each buffer into the
 	 * page cache (a third of d4c-ship's time to a file, tmpfs or not)
@@ -348,6 +349,25 @@ struct out {
 	int werr; /* errno of the first failed write */
 };
 
+/*
+ * Writes LEN bytes (whole lines), then TLEN of TAIL, to FD; FILE: FD is a
+ * regular file (appended to). A file that cannot take it all (a full disk,
+ * a size limit) is cut back to where it was: it must never end in part of a
+ * line, which the next run would append to, leaving invalid JSON in the
+ * middle. Returns 0 or a negative errno value.
+ */
+static int write_lines(int fd, bool file, const char *p, size_t len, const char *tail, size_t tlen)
+{
+	off_t start = file ? lseek(fd, 0, SEEK_END) : -1;
+	int r = write_all(fd, p, len);
+
+	if (!r && tlen)
+		r = write_all(fd, tail, tlen);
+	if (r && start >= 0 && ftruncate(fd, start))
+		warning("cannot cut a partly written line: %s", strerror(errno));
+	return r;
+}
+
 static void *out_writer(void *arg)
 {
 	struct out *o = arg;
@@ -363,7 +383,7 @@ static void *out_writer(void *arg)
 		p = o->wbuf;
 		n = o->wlen;
 		pthread_mutex_unlock(&o->mu);
-		r = o->werr ? 0 : write_all(o->fd, p, n);
+		r = o->werr ? 0 : write_lines(o->fd, o->regular, p, n, NULL, 0);
 		pthread_mutex_lock(&o->mu);
 		if (r && !o->werr)
 			o->werr = -r;
@@ -401,6 +421,45 @@ static void out_wait(struct out *o)
 	}
 }
 
+/*
+ * A file that ends in part of a line (a crash, or a full disk under an
+ * older d4c-ship) is cut back to its last whole line before anything is
+ * appended: a line written after the torn one would be invalid with it.
+ */
+static void cut_torn_line(struct out *o)
+{
+	char buf[4096];
+	off_t end = o->size;
+	int rfd = open(o->path, O_RDONLY | O_CLOEXEC);
+
+	if (rfd < 0)
+		return; /* write-only: appended to as it is */
+	while (end > 0) {
+		size_t n = end < (off_t)sizeof(buf) ? (size_t)end : sizeof(buf);
+		ssize_t got = pread(rfd, buf, n, end - n);
+		char *nl;
+
+		if (got != (ssize_t)n) {
+			close(rfd);
+			return;
+		}
+		nl = memrchr(buf, '\n', n);
+		if (nl) {
+			end -= n - (nl + 1 - buf);
+			break;
+		}
+		end -= n;
+	}
+	close(rfd);
+	if ((uint64_t)end == o->size)
+		return;
+	if (ftruncate(o->fd, end))
+		die("cannot cut the partial last line of '%s': %s", o->path, strerror(errno));
+	warning("'%s' ended in part of a line: %" PRIu64 " bytes cut", o->path,
+		(uint64_t)(o->size - end));
+	o->size = end;
+}
+
 static void out_open(struct out *o, const char *path, int fd)
 {
 	struct stat st;
@@ -411,8 +470,12 @@ static void out_open(struct out *o, const char *path, int fd)
 		o->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 		if (o->fd < 0)
 			die("cannot open '%s': %s", path, strerror(errno));
-		if (!fstat(o->fd, &st))
+		if (!fstat(o->fd, &st)) {
 			o->size = st.st_size;
+			o->regular = S_ISREG(st.st_mode);
+		}
+		if (o->regular && o->size > 0)
+			cut_torn_line(o);
 	}
 	o->buf = xmalloc(OUT_FLUSH + 4096);
 }
@@ -433,7 +496,8 @@ static int out_start_writer(struct out *o)
 	return 0;
 }
 
-static void write_all_or_die(struct out *o, const char *p, size_t len);
+static void write_all_or_die(struct out *o, const char *p, size_t len, const char *tail,
+			     size_t tlen);
 
 static void out_flush(struct out *o)
 {
@@ -453,7 +517,7 @@ static void out_flush(struct out *o)
 		return;
 	}
 	o->len = 0;
-	write_all_or_die(o, o->buf, n);
+	write_all_or_die(o, o->buf, n, NULL, 0);
 }
 
 /* Renames PATH to PATH.1, PATH.1 to PATH.2 ..., dropping PATH.KEEP. */
@@ -478,21 +542,14 @@ static void out_rotate(struct out *o)
 	o->size = 0;
 }
 
-static void write_all_or_die(struct out *o, const char *p, size_t len)
+static void write_all_or_die(struct out *o, const char *p, size_t len, const char *tail,
+			     size_t tlen)
 {
-	while (len) {
-		ssize_t n = write(o->fd, p, len);
+	int r = write_lines(o->fd, o->regular, p, len, tail, tlen);
 
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			die("cannot write to '%s': %s", o->path ? o->path : "stdout",
-			    strerror(errno));
-		}
-		p += n;
-		len -= n;
-		o->size += n;
-	}
+	if (r)
+		die("cannot write to '%s': %s", o->path ? o->path : "stdout", strerror(-r));
+	o->size += len + tlen;
 }
 
 /* Appends LEN bytes and a newline. */
@@ -504,8 +561,7 @@ static void out_line(struct out *o, const char *line, size_t len)
 		out_flush(o);
 		if (len + 1 > OUT_FLUSH + 4096) { /* a long line goes straight out */
 			out_wait(o);
-			write_all_or_die(o, line, len);
-			write_all_or_die(o, "\n", 1);
+			write_all_or_die(o, line, len, "\n", 1);
 			return;
 		}
 	}

@@ -432,6 +432,32 @@ ship_bg() {
 	done
 }
 
+@test "--file on a full disk keeps whole lines: the failed write is cut back, a re-run appends valid JSON" {
+	/usr/bin/python3 "$GEN" 3000 >"$T/in"
+	# A file-size limit stands in for a full disk: writes past 512 KiB fail
+	# (EFBIG, SIGXFSZ ignored) after part of a buffer went out.
+	run sh -c "trap '' XFSZ; ulimit -f 1024; exec d4c-ship --file '$T/out' --metrics-interval 0 <'$T/in'"
+	assert_failure 2
+	assert_output "d4c-ship: cannot write to '$T/out': File too large"
+	assert_equal "$(tail -c 1 "$T/out" | od -An -c | tr -d ' ')" '\n'
+	jq -c . "$T/out" >/dev/null
+	local first
+	first=$(wc -l <"$T/out")
+	run d4c-ship --file "$T/out" --metrics-interval 0 <"$T/in"
+	assert_success
+	jq -c . "$T/out" >/dev/null
+	assert_equal "$(wc -l <"$T/out")" $((first + 3001)) # and the final metric record
+}
+
+@test "--file that ends in part of a line (a crash) is cut back to its last whole line before appending" {
+	printf '{"n":1}\n{"n":2' >"$T/out"
+	run sh -c "echo '{\"n\":3}' | d4c-ship --file '$T/out' --metrics-interval 0"
+	assert_success
+	assert_output "d4c-ship: warning: '$T/out' ended in part of a line: 6 bytes cut"
+	run jq -c 'select(.n) | .n' "$T/out"
+	assert_output $'1\n3'
+}
+
 @test "SIGUSR1 prints the counters on stderr" {
 	mkfifo "$T/pipe"
 	d4c-ship --stdout <"$T/pipe" >/dev/null 2>"$T/err" &
