@@ -333,6 +333,29 @@ ship_bg() {
 	assert_output '[9,4,4]'
 }
 
+@test "a line with a key twice is dead-lettered with its reason, indexed into no stream" {
+	# Routed by its first event.kind, the first line would have landed
+	# among the alerts while jq and d4c-enrich read it as a process event.
+	esd_start --api-key id1:s3cret
+	/usr/bin/python3 "$GEN" 5 >"$T/good"
+	{
+		head -n 2 "$T/good"
+		echo '{"@timestamp":"2026-11-25T10:00:00Z","event":{"kind":"alert","dataset":"cloud_defend.alerts"},"event":{"kind":"event","dataset":"cloud_defend.process"}}'
+		echo '{"@timestamp":"2026-11-25T10:00:00Z","event":{"kind":"alert","kind":"event","dataset":"cloud_defend.process"}}'
+		tail -n 3 "$T/good"
+	} >"$T/in"
+	run ship --dead-letter "$T/dead" <"$T/in"
+	assert_failure 1
+	assert_all_indexed "$T/good"
+	# nothing sent but the five events and the metric record; no alert
+	assert_equal "$(stats '[.items, .docs["logs-cloud_defend.alerts-default"] // 0] | tostring')" '[6,0]'
+	run jq -c '[.line_number, .error.type, .error.reason]' "$T/dead"
+	assert_output - <<-EOF
+	[3,"invalid_json","not a JSON object: duplicate key at byte 95"]
+	[4,"invalid_json","not a JSON object: duplicate key at byte 62"]
+	EOF
+}
+
 @test "a 413 splits the batch until it fits; a document too large alone is dead-lettered" {
 	esd_start --api-key id1:s3cret --faults '{"max_body":60000}'
 	/usr/bin/python3 "$GEN" 300 >"$T/in"
