@@ -8,6 +8,9 @@
 #   file        --file to a file on the build directory's disk
 #   es          --es to t/es-double/esd.py, the Elasticsearch TEST DOUBLE
 #   es+spool    the same with --spool (fsync every second, the default)
+#   es+faults   --es to a struggling double: 20% of items answered 429 and
+#               10% of requests 503 (default backoff); its events/s is then
+#               given as a share of the fault-free es row's (goal: >= 70%)
 # and prints, per run: wall time, events/s, d4c-ship's CPU time (user+sys)
 # and events per CPU second, and peak RSS (/usr/bin/time -v's "Maximum
 # resident set size"). The double is a Python process on the same machine:
@@ -50,6 +53,7 @@ run() {
 		exit 1
 	}
 	read -r wall user sys rss <"$tmp/time"
+	echo "$wall" >"$tmp/wall.$name"
 	awk -v name="$name" -v n="$n" -v w="$wall" -v u="$user" -v s="$sys" -v r="$rss" 'BEGIN {
 		cpu = u + s; if (w <= 0) w = 0.01; if (cpu <= 0) cpu = 0.01
 		printf "%-10s %9.2f %10.0f %9.2f %12.0f %9.1f\n", name, w, n / w, cpu, n / cpu, r / 1024
@@ -61,6 +65,13 @@ rm -f "$tmp/out"
 run es "$ship" --es "$url" --namespace bench1 --batch-events 5000 --metrics-interval 0
 run es+spool "$ship" --es "$url" --namespace bench2 --batch-events 5000 --metrics-interval 0 \
 	--spool "$tmp/spool"
-got=$(curl -sS "$url/_d4c/stats" | jq '[.docs["logs-cloud_defend.process-bench1"], .docs["logs-cloud_defend.file-bench1"], .docs["logs-cloud_defend.alerts-bench1"]] | add')
-[ "$got" -eq "$n" ] || { echo "ship-bench.sh: the double holds $got documents, not $n" >&2; exit 1; }
+curl -sS -X POST "$url/_d4c/faults" -d '{"item_429_rate":0.2,"request_503_rate":0.1}' >/dev/null
+run es+faults "$ship" --es "$url" --namespace bench3 --batch-events 5000 --metrics-interval 0
+curl -sS -X POST "$url/_d4c/faults" -d '{"item_429_rate":0,"request_503_rate":0}' >/dev/null
+for ns in bench1 bench3; do
+	got=$(curl -sS "$url/_d4c/stats" | jq "[.docs[\"logs-cloud_defend.process-$ns\"], .docs[\"logs-cloud_defend.file-$ns\"], .docs[\"logs-cloud_defend.alerts-$ns\"]] | add")
+	[ "$got" -eq "$n" ] || { echo "ship-bench.sh: the double holds $got documents of $ns, not $n" >&2; exit 1; }
+done
+awk -v a="$(cat "$tmp/wall.es")" -v b="$(cat "$tmp/wall.es+faults")" \
+	'BEGIN { printf "es+faults delivers %.0f%% of the fault-free es rate\n", 100 * a / b }'
 echo "commands: d4c-ship --file F | --es URL --batch-events 5000 [--spool DIR] < events"

@@ -3,15 +3,18 @@
  * API), to files and to stdout, losing none.
  *
  * One thread, one poll loop (curl_multi_poll over stdin, a signalfd and
- * the HTTP connection). Lines are checked and routed with the ndjson
+ * the HTTP connections). Lines are checked and routed with the ndjson
  * scanner (no JSON tree per event), appended to the on-disk spool when
- * there is one, and read back from it into batches: one batch in flight,
- * one filling. A batch is done when every item is acknowledged (2xx, or
- * 409 on create: already there) or dead-lettered; only then does the
- * spool's acknowledged position move past it. Items that fail for load
- * (429, 5xx) are sent again, alone, after an exponential backoff with
- * jitter. Each document's _id is a hash of its bytes, so what is sent
- * twice is indexed once.
+ * there is one, and read back from it into a window of events not yet
+ * acknowledged, bounded in events and bytes. Up to REQ_MAX requests are
+ * in flight, each of the oldest events queued. An event is done when
+ * acknowledged (2xx, or 409 on create: already there) or dead-lettered;
+ * the spool's acknowledged position moves past the events at the front
+ * of the window that are all done. Items that fail for load (429, 5xx)
+ * are queued again and go with the next request; only a request that
+ * moves nothing makes the next one wait (exponential backoff, jitter).
+ * Each document's _id is a hash of its bytes, so what is sent twice is
+ * indexed once.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -54,6 +57,9 @@ enum {
 };
 
 #define OUT_FLUSH (256u << 10)
+/* Requests in flight at most: while one waits for the cluster, the next
+ * is already sent (_id makes the order irrelevant to what is indexed). */
+#define REQ_MAX 4
 #define ID_BYTES  16 /* of SHA-256, as 22 base64url characters */
 #define ID_LEN	  22
 
@@ -332,6 +338,7 @@ struct out {
 	uint64_t size; /* of the file so far */
 	uint64_t max;  /* rotate past this (0: never) */
 	unsigned keep;
+	bool regular; /* a regular file: cut back to whole lines when a write fails */
 	/*
 	 * --file's writer thread: the kernel's copy of each buffer into the
 	 * page cache (a third of d4c-ship's time to a file, tmpfs or not)
@@ -348,6 +355,25 @@ struct out {
 	int werr; /* errno of the first failed write */
 };
 
+/*
+ * Writes LEN bytes (whole lines), then TLEN of TAIL, to FD; FILE: FD is a
+ * regular file (appended to). A file that cannot take it all (a full disk,
+ * a size limit) is cut back to where it was: it must never end in part of a
+ * line, which the next run would append to, leaving invalid JSON in the
+ * middle. Returns 0 or a negative errno value.
+ */
+static int write_lines(int fd, bool file, const char *p, size_t len, const char *tail, size_t tlen)
+{
+	off_t start = file ? lseek(fd, 0, SEEK_END) : -1;
+	int r = write_all(fd, p, len);
+
+	if (!r && tlen)
+		r = write_all(fd, tail, tlen);
+	if (r && start >= 0 && ftruncate(fd, start))
+		warning("cannot cut a partly written line: %s", strerror(errno));
+	return r;
+}
+
 static void *out_writer(void *arg)
 {
 	struct out *o = arg;
@@ -363,7 +389,7 @@ static void *out_writer(void *arg)
 		p = o->wbuf;
 		n = o->wlen;
 		pthread_mutex_unlock(&o->mu);
-		r = o->werr ? 0 : write_all(o->fd, p, n);
+		r = o->werr ? 0 : write_lines(o->fd, o->regular, p, n, NULL, 0);
 		pthread_mutex_lock(&o->mu);
 		if (r && !o->werr)
 			o->werr = -r;
@@ -401,6 +427,45 @@ static void out_wait(struct out *o)
 	}
 }
 
+/*
+ * A file that ends in part of a line (a crash, or a full disk under an
+ * older d4c-ship) is cut back to its last whole line before anything is
+ * appended: a line written after the torn one would be invalid with it.
+ */
+static void cut_torn_line(struct out *o)
+{
+	char buf[4096];
+	off_t end = o->size;
+	int rfd = open(o->path, O_RDONLY | O_CLOEXEC);
+
+	if (rfd < 0)
+		return; /* write-only: appended to as it is */
+	while (end > 0) {
+		size_t n = end < (off_t)sizeof(buf) ? (size_t)end : sizeof(buf);
+		ssize_t got = pread(rfd, buf, n, end - n);
+		char *nl;
+
+		if (got != (ssize_t)n) {
+			close(rfd);
+			return;
+		}
+		nl = memrchr(buf, '\n', n);
+		if (nl) {
+			end -= n - (nl + 1 - buf);
+			break;
+		}
+		end -= n;
+	}
+	close(rfd);
+	if ((uint64_t)end == o->size)
+		return;
+	if (ftruncate(o->fd, end))
+		die("cannot cut the partial last line of '%s': %s", o->path, strerror(errno));
+	warning("'%s' ended in part of a line: %" PRIu64 " bytes cut", o->path,
+		(uint64_t)(o->size - end));
+	o->size = end;
+}
+
 static void out_open(struct out *o, const char *path, int fd)
 {
 	struct stat st;
@@ -411,8 +476,12 @@ static void out_open(struct out *o, const char *path, int fd)
 		o->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 		if (o->fd < 0)
 			die("cannot open '%s': %s", path, strerror(errno));
-		if (!fstat(o->fd, &st))
+		if (!fstat(o->fd, &st)) {
 			o->size = st.st_size;
+			o->regular = S_ISREG(st.st_mode);
+		}
+		if (o->regular && o->size > 0)
+			cut_torn_line(o);
 	}
 	o->buf = xmalloc(OUT_FLUSH + 4096);
 }
@@ -433,7 +502,8 @@ static int out_start_writer(struct out *o)
 	return 0;
 }
 
-static void write_all_or_die(struct out *o, const char *p, size_t len);
+static void write_all_or_die(struct out *o, const char *p, size_t len, const char *tail,
+			     size_t tlen);
 
 static void out_flush(struct out *o)
 {
@@ -453,7 +523,7 @@ static void out_flush(struct out *o)
 		return;
 	}
 	o->len = 0;
-	write_all_or_die(o, o->buf, n);
+	write_all_or_die(o, o->buf, n, NULL, 0);
 }
 
 /* Renames PATH to PATH.1, PATH.1 to PATH.2 ..., dropping PATH.KEEP. */
@@ -478,21 +548,14 @@ static void out_rotate(struct out *o)
 	o->size = 0;
 }
 
-static void write_all_or_die(struct out *o, const char *p, size_t len)
+static void write_all_or_die(struct out *o, const char *p, size_t len, const char *tail,
+			     size_t tlen)
 {
-	while (len) {
-		ssize_t n = write(o->fd, p, len);
+	int r = write_lines(o->fd, o->regular, p, len, tail, tlen);
 
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			die("cannot write to '%s': %s", o->path ? o->path : "stdout",
-			    strerror(errno));
-		}
-		p += n;
-		len -= n;
-		o->size += n;
-	}
+	if (r)
+		die("cannot write to '%s': %s", o->path ? o->path : "stdout", strerror(-r));
+	o->size += len + tlen;
 }
 
 /* Appends LEN bytes and a newline. */
@@ -504,8 +567,7 @@ static void out_line(struct out *o, const char *line, size_t len)
 		out_flush(o);
 		if (len + 1 > OUT_FLUSH + 4096) { /* a long line goes straight out */
 			out_wait(o);
-			write_all_or_die(o, line, len);
-			write_all_or_die(o, "\n", 1);
+			write_all_or_die(o, line, len, "\n", 1);
 			return;
 		}
 	}
@@ -517,6 +579,7 @@ static void out_line(struct out *o, const char *line, size_t len)
 }
 
 static struct out out_file, out_stdout, out_dead;
+static struct spool *spool;
 static struct jsonw dlw; /* builds dead-letter records */
 
 /* At exit, however it comes: what the file's writer was given is written
@@ -531,13 +594,93 @@ static void out_file_wait(void)
 	}
 }
 
+/* Dead letters by reason, for the summary at exit. */
+static const char *const dl_types[] = {"invalid_json", "line_too_long", "no_data_stream",
+				       "request_too_large", "spool_record"};
+#define DL_TYPES (sizeof(dl_types) / sizeof(*dl_types))
+static uint64_t dl_count[DL_TYPES + 1]; /* the last: refused by the cluster (4xx) */
+
+/* A line that is not JSON goes into its record as a string of at most this many bytes. */
+#define DL_LINE_MAX 4096
+/* ... and never more than its own size plus this once escaped. */
+#define DL_LINE_SLACK 64
+
+/* Length of the well-formed UTF-8 sequence at P (before END), 0 if none. */
+static size_t utf8_seq(const unsigned char *p, const unsigned char *end)
+{
+	size_t n = p[0] >= 0xf0 && p[0] <= 0xf4 ? 4 : p[0] >= 0xe0 ? 3 : p[0] >= 0xc2 ? 2 : 0;
+
+	if (!n || n > (size_t)(end - p))
+		return 0;
+	for (size_t i = 1; i < n; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	return n;
+}
+
+/*
+ * How many bytes of LINE go into a dead-letter record: escaped as jsonw
+ * escapes strings (control characters as \u00XX, bytes that are not UTF-8
+ * as U+FFFD), random bytes would grow three times; the record keeps what
+ * fits in the line's own size plus DL_LINE_SLACK, at most DL_LINE_MAX.
+ */
+static size_t dl_line_fit(const char *line, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)line, *end = p + len;
+	size_t budget = (len < DL_LINE_MAX ? len : DL_LINE_MAX) + DL_LINE_SLACK, used = 0;
+	const unsigned char *q = p;
+
+	while (q < end) {
+		size_t n = 1, cost;
+
+		if (*q == '"' || *q == '\\' || *q == '\n' || *q == '\t' || *q == '\r' || *q == '\b' ||
+		    *q == '\f')
+			cost = 2;
+		else if (*q < 0x20)
+			cost = 6;
+		else if (*q < 0x80)
+			cost = 1;
+		else if ((n = utf8_seq(q, end)))
+			cost = n;
+		else
+			n = 1, cost = 3;
+		if (used + cost > budget || (size_t)(q + n - p) > DL_LINE_MAX)
+			break;
+		used += cost;
+		q += n;
+	}
+	return q - p;
+}
+
+/* One warning line per dead letter, the first ten and then at powers of two. */
+static void dl_warn(const char *type, const char *reason, const char *index, const char *id,
+		    uint64_t lineno)
+{
+	uint64_t n = cnt.dead_lettered;
+
+	if (n > 10 && (n & (n - 1)))
+		return;
+	if (lineno)
+		warning("line %" PRIu64 ": %s (%s; dead-lettered, %" PRIu64 " so far)", lineno,
+			reason, type, n);
+	else
+		warning("document '%s' for '%s': %s (%s; dead-lettered, %" PRIu64 " so far)",
+			id ? id : "-", index ? index : "-", reason, type, n);
+}
+
 /*
  * One dead-letter record: the error, where it was going, and the event
- * (as JSON when it is a valid object, else as a string under "line").
+ * (as JSON when it is a valid object, else as a string under "line",
+ * cut as dl_line_fit() says, with line_truncated and line_bytes when cut).
  */
 static void dead_letter(const char *line, size_t len, bool is_json, int status, const char *type,
 			const char *reason, const char *index, const char *id, uint64_t lineno)
 {
+	size_t t;
+
+	for (t = 0; t < DL_TYPES && strcmp(dl_types[t], type); t++)
+		;
+	dl_count[t]++;
 	jsonw_obj_begin(&dlw);
 	jsonw_kv_time(&dlw, "@timestamp", clock_ns(CLOCK_REALTIME));
 	jsonw_key(&dlw, "error");
@@ -557,7 +700,14 @@ static void dead_letter(const char *line, size_t len, bool is_json, int status, 
 		jsonw_key(&dlw, "document");
 		jsonw_raw(&dlw, line, len);
 	} else {
-		jsonw_kv_strn(&dlw, "line", line, len);
+		size_t keep = dl_line_fit(line, len);
+
+		jsonw_kv_strn(&dlw, "line", line, keep);
+		if (keep < len) {
+			jsonw_key(&dlw, "line_truncated");
+			jsonw_bool(&dlw, true);
+			jsonw_kv_u64(&dlw, "line_bytes", len);
+		}
 	}
 	jsonw_obj_end(&dlw);
 	if (jsonw_end_line(&dlw))
@@ -566,6 +716,7 @@ static void dead_letter(const char *line, size_t len, bool is_json, int status, 
 	jsonw_reset(&dlw);
 	out_flush(&out_dead);
 	cnt.dead_lettered++;
+	dl_warn(type, reason, index, id, lineno);
 }
 
 /* ---- streams ------------------------------------------------------------------- */
@@ -600,61 +751,141 @@ static int pick_stream(const struct ndjson_str f[2])
 	return -1;
 }
 
-/* ---- batches ------------------------------------------------------------------- */
+/* ---- the window: events taken and not yet acknowledged, in order -------------- */
+
+/*
+ * Every event goes into the window when it is taken (or read back from the
+ * spool) and leaves it, from the front, once it and all before it are
+ * acknowledged or dead-lettered: the spool's acknowledged position is the
+ * end of the last event that left. Requests take the oldest queued events,
+ * those to be sent again first, so a retried item travels with new ones.
+ */
+enum { IT_QUEUED, IT_FLYING, IT_DONE };
 
 struct item {
-	size_t off, len; /* the line in batch->data */
+	char *line;
+	size_t len;
 	char id[ID_LEN + 1];
-	unsigned char stream;
-	bool pending;
-};
-
-struct batch {
-	char *data;
-	size_t len, cap;
-	struct item *items;
-	size_t n, cap_items, pending;
-	struct spool_pos end; /* spool position after the last item */
+	unsigned char stream, state;
 	bool has_end;
-	uint64_t first_ns; /* when the first item came */
-	size_t req_max;	   /* items per request (halved on 413) */
+	uint64_t queued_ns;   /* when it was taken: --batch-wait counts from here */
+	struct spool_pos end; /* spool position after it */
 };
 
-static bool batch_full(const struct batch *b)
+static struct {
+	struct item *it;
+	size_t cap;		  /* a power of two */
+	uint64_t head, tail;	  /* item numbers: [head, tail) are in the window */
+	uint64_t first_queued;	  /* no queued item before this one */
+	size_t queued, retries;	  /* items queued, and of them sent before */
+	size_t live;		  /* items not done: they hold their line */
+	uint64_t bytes, qbytes;	  /* of the lines held, and of the queued */
+} win;
+
+static struct item *win_at(uint64_t k)
 {
-	return b->n >= opt.batch_events || b->len >= opt.batch_bytes;
+	return &win.it[k & (win.cap - 1)];
 }
 
-static void batch_add(struct batch *b, int stream, const char *line, size_t len)
+/*
+ * Room for more: REQ_MAX requests in flight and one more being filled. A
+ * done item frees its line at once and only its slot waits for the front:
+ * an old item retried again and again must not stop the rest (the span is
+ * bounded too, sixteen times wider).
+ */
+static bool window_full(void)
+{
+	return win.live >= (REQ_MAX + 1) * opt.batch_events ||
+	       win.bytes >= (REQ_MAX + 1) * opt.batch_bytes ||
+	       win.tail - win.head >= 16 * (REQ_MAX + 1) * opt.batch_events;
+}
+
+static struct item *window_push(void)
 {
 	struct item *it;
 
-	if (b->n == 0)
-		b->first_ns = now_ns();
-	if (b->len + len > b->cap) {
-		b->cap = b->len + len > 2 * b->cap ? b->len + len : 2 * b->cap;
-		b->data = xrealloc(b->data, b->cap);
+	if (win.tail - win.head == win.cap) {
+		size_t cap = win.cap ? 2 * win.cap : 1024;
+		struct item *n = xmalloc(cap * sizeof(*n));
+
+		for (uint64_t k = win.head; k < win.tail; k++)
+			n[k & (cap - 1)] = *win_at(k);
+		free(win.it);
+		win.it = n;
+		win.cap = cap;
 	}
-	if (b->n == b->cap_items) {
-		b->cap_items = b->cap_items ? 2 * b->cap_items : 1024;
-		b->items = xrealloc(b->items, b->cap_items * sizeof(*b->items));
-	}
-	it = &b->items[b->n++];
-	memcpy(b->data + b->len, line, len);
-	it->off = b->len;
-	it->len = len;
-	it->stream = stream;
-	it->pending = true;
-	doc_id(line, len, it->id);
-	b->len += len;
-	b->pending++;
+	it = win_at(win.tail++);
+	memset(it, 0, sizeof(*it));
+	return it;
 }
 
-static void batch_clear(struct batch *b)
+static void window_add(int stream, const char *line, size_t len)
 {
-	b->len = b->n = b->pending = 0;
-	b->has_end = false;
-	b->req_max = 0;
+	struct item *it = window_push();
+
+	it->line = xmalloc(len ? len : 1);
+	memcpy(it->line, line, len);
+	it->len = len;
+	it->stream = stream;
+	it->state = IT_QUEUED;
+	it->queued_ns = now_ns();
+	doc_id(line, len, it->id);
+	win.queued++;
+	win.live++;
+	win.bytes += len;
+	win.qbytes += len;
+}
+
+/*
+ * The spool position after the record just read: the last item's when the
+ * record became one, else (a record dead-lettered on reading) an item of
+ * its own, already done, that carries the position.
+ */
+static void window_end(struct spool_pos end)
+{
+	struct item *it = win.tail > win.head ? win_at(win.tail - 1) : NULL;
+
+	if (!it || it->has_end) {
+		it = window_push();
+		it->state = IT_DONE;
+	}
+	it->end = end;
+	it->has_end = true;
+}
+
+static void item_requeue(struct item *it, uint64_t k)
+{
+	it->state = IT_QUEUED;
+	win.queued++;
+	win.retries++;
+	win.qbytes += it->len;
+	if (k < win.first_queued)
+		win.first_queued = k;
+}
+
+/* Lets the acknowledged front of the window go, and tells the spool. */
+static void window_advance(void)
+{
+	struct spool_pos end;
+	bool has_end = false;
+
+	while (win.head < win.tail && win_at(win.head)->state == IT_DONE) {
+		struct item *it = win_at(win.head++);
+
+		if (it->has_end) {
+			end = it->end;
+			has_end = true;
+		}
+	}
+	if (win.first_queued < win.head)
+		win.first_queued = win.head;
+	if (spool && has_end) {
+		int r = spool_ack(spool, end);
+
+		if (r)
+			die("spool '%s': cannot record acknowledgement: %s", opt.spool,
+			    strerror(-r));
+	}
 }
 
 /* ---- HTTP ---------------------------------------------------------------------- */
@@ -747,21 +978,29 @@ static bool is_cluster_block(const struct resp *r)
 
 /* ---- the shipper --------------------------------------------------------------- */
 
-static CURL *easy;
+static CURL *easy; /* for the probe and --setup */
 static CURLM *multi;
 static struct resp resp;
 static z_stream zs;
-static char *body, *gz;
-static size_t body_cap, gz_cap;
-static size_t *req_items; /* batch indexes of the items in the request */
-static size_t req_n, req_cap;
-static size_t url_i; /* the URL in use */
+
+/* One _bulk request: its own handle, body and answer, and its items. */
+struct req {
+	CURL *easy;
+	struct resp resp;
+	char *body, *gz;
+	size_t body_cap, gz_cap;
+	uint64_t *items; /* item numbers in the window */
+	size_t n, cap;
+	bool busy;
+};
+
+static struct req reqs[REQ_MAX];
+static unsigned nflying;
+static size_t req_max;	/* items per request at most, after a 413 (0: no limit) */
+static size_t url_i;	/* the URL in use */
 static char *bulk_url;
-static unsigned fail_streak; /* requests failed in a row: the backoff's exponent */
-static bool in_flight_request;
-static uint64_t retry_at; /* 0: not waiting */
-static struct batch batches[2], *fill = &batches[0], *fly;
-static struct spool *spool;
+static unsigned fail_streak; /* requests in a row that moved nothing: the backoff's exponent */
+static uint64_t retry_at;    /* no new request before this (0: none) */
 static int exit_code;
 
 static sigset_t handled_signals; /* blocked from the start, read from a signalfd */
@@ -785,63 +1024,104 @@ static void set_bulk_url(void)
 			     opt.urls[url_i]);
 }
 
-static void body_put(size_t *len, const void *p, size_t n)
+static void body_put(struct req *q, size_t *len, const void *p, size_t n)
 {
-	if (*len + n > body_cap) {
-		body_cap = (*len + n) * 2;
-		body = xrealloc(body, body_cap);
+	if (*len + n > q->body_cap) {
+		q->body_cap = (*len + n) * 2;
+		q->body = xrealloc(q->body, q->body_cap);
 	}
-	memcpy(body + *len, p, n);
+	memcpy(q->body + *len, p, n);
 	*len += n;
 }
 
-/* Builds the request for the pending items of FLY and hands it to curl. */
+/* Whether a request should go now: a full one's worth queued, items to send
+ * again, the oldest queued past --batch-wait, or the input ended. */
+static bool request_due(bool flush, uint64_t now)
+{
+	if (!win.queued || nflying == REQ_MAX || (retry_at && now < retry_at))
+		return false;
+	if (flush || win.retries || win.queued >= opt.batch_events || win.qbytes >= opt.batch_bytes)
+		return true;
+	while (win_at(win.first_queued)->state != IT_QUEUED)
+		win.first_queued++;
+	return now - win_at(win.first_queued)->queued_ns >= sec_ns(opt.batch_wait);
+}
+
+/* When request_due() may next say yes (UINT64_MAX: not by the clock). */
+static uint64_t request_wake(void)
+{
+	uint64_t t = 0;
+
+	if (!win.queued || nflying == REQ_MAX)
+		return UINT64_MAX;
+	if (!win.retries) {
+		while (win_at(win.first_queued)->state != IT_QUEUED)
+			win.first_queued++;
+		t = win_at(win.first_queued)->queued_ns + sec_ns(opt.batch_wait);
+	}
+	return retry_at > t ? retry_at : t;
+}
+
+/* Builds a request of the oldest queued items and hands it to curl. */
 static void start_request(void)
 {
-	size_t len = 0, max = fly->req_max ? fly->req_max : fly->n;
+	struct req *q = NULL;
+	size_t len = 0, max = req_max ? req_max : opt.batch_events;
 
-	req_n = 0;
-	if (req_cap < fly->n) {
-		req_cap = fly->n;
-		req_items = xrealloc(req_items, req_cap * sizeof(*req_items));
-	}
-	for (size_t i = 0; i < fly->n && req_n < max; i++) {
-		struct item *it = &fly->items[i];
+	for (unsigned r = 0; r < REQ_MAX && !q; r++)
+		if (!reqs[r].busy)
+			q = &reqs[r];
+	if (!q->easy && !(q->easy = curl_easy_init()))
+		die("cannot initialize libcurl");
+	q->n = 0;
+	for (uint64_t k = win.first_queued; k < win.tail && q->n < max && len < opt.batch_bytes;
+	     k++) {
+		struct item *it = win_at(k);
 
-		if (!it->pending)
+		if (it->state != IT_QUEUED)
 			continue;
-		req_items[req_n++] = i;
-		body_put(&len, stream_action[it->stream], stream_action_len[it->stream]);
-		body_put(&len, it->id, ID_LEN);
-		body_put(&len, "\"}}\n", 4);
-		body_put(&len, fly->data + it->off, it->len);
-		body_put(&len, "\n", 1);
+		if (q->n == q->cap) {
+			q->cap = q->cap ? 2 * q->cap : 1024;
+			q->items = xrealloc(q->items, q->cap * sizeof(*q->items));
+		}
+		q->items[q->n++] = k;
+		it->state = IT_FLYING;
+		win.queued--;
+		win.qbytes -= it->len;
+		body_put(q, &len, stream_action[it->stream], stream_action_len[it->stream]);
+		body_put(q, &len, it->id, ID_LEN);
+		body_put(q, &len, "\"}}\n", 4);
+		body_put(q, &len, it->line, it->len);
+		body_put(q, &len, "\n", 1);
 	}
-	http_common(easy, &resp);
-	curl_easy_setopt(easy, CURLOPT_URL, bulk_url);
-	curl_easy_setopt(easy, CURLOPT_HTTPHEADER, hdrs_bulk);
+	win.retries = 0; /* all of them went, or will be first in the next request */
+	http_common(q->easy, &q->resp);
+	curl_easy_setopt(q->easy, CURLOPT_PRIVATE, q);
+	curl_easy_setopt(q->easy, CURLOPT_URL, bulk_url);
+	curl_easy_setopt(q->easy, CURLOPT_HTTPHEADER, hdrs_bulk);
 	if (opt.gzip_level > 0) {
 		size_t bound = deflateBound(&zs, len);
 
-		if (bound > gz_cap) {
-			gz_cap = bound;
-			gz = xrealloc(gz, gz_cap);
+		if (bound > q->gz_cap) {
+			q->gz_cap = bound;
+			q->gz = xrealloc(q->gz, q->gz_cap);
 		}
 		deflateReset(&zs);
-		zs.next_in = (unsigned char *)body;
+		zs.next_in = (unsigned char *)q->body;
 		zs.avail_in = len;
-		zs.next_out = (unsigned char *)gz;
-		zs.avail_out = gz_cap;
+		zs.next_out = (unsigned char *)q->gz;
+		zs.avail_out = q->gz_cap;
 		if (deflate(&zs, Z_FINISH) != Z_STREAM_END)
 			die("internal error: gzip of a request failed");
-		curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)zs.total_out);
-		curl_easy_setopt(easy, CURLOPT_POSTFIELDS, gz);
+		curl_easy_setopt(q->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)zs.total_out);
+		curl_easy_setopt(q->easy, CURLOPT_POSTFIELDS, q->gz);
 	} else {
-		curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
-		curl_easy_setopt(easy, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(q->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+		curl_easy_setopt(q->easy, CURLOPT_POSTFIELDS, q->body);
 	}
-	curl_multi_add_handle(multi, easy);
-	in_flight_request = true;
+	curl_multi_add_handle(multi, q->easy);
+	q->busy = true;
+	nflying++;
 	cnt.requests++;
 }
 
@@ -863,52 +1143,54 @@ static void fatal_refused(int code, const char *fmt, ...)
 	exit(code);
 }
 
-/* The whole request failed for a reason worth retrying: back off. */
-static void request_retry(const char *why)
+/*
+ * A request is over: PROGRESS, whether the cluster took any of its items.
+ * Only a request that moved nothing makes the next one wait, longer each
+ * time; any progress ends the waiting: a cluster that takes 80% of every
+ * request is slow, not down, and waiting would only make it slower.
+ */
+static void request_over(bool progress)
 {
-	uint64_t wait;
-
-	fail_streak++;
-	wait = backoff_ns();
-	set_last_error("%s", why);
-	warning("'%s': %s; retrying in %.1f s", opt.urls[url_i], why, wait / 1e9);
-	if (opt.nurls > 1) {
-		url_i = (url_i + 1) % opt.nurls;
-		set_bulk_url();
-	}
-	retry_at = now_ns() + wait;
-}
-
-/* Items were handled: acknowledges the batch in the spool when it is done. */
-static void batch_progress(bool item_failures)
-{
-	if (fly->pending == 0) {
-		int r;
-
-		if (spool && fly->has_end && (r = spool_ack(spool, fly->end)))
-			die("spool '%s': cannot record acknowledgement: %s", opt.spool,
-			    strerror(-r));
-		cnt.batches++;
-		batch_clear(fly);
-		fly = NULL;
+	if (progress) {
 		fail_streak = 0;
 		retry_at = 0;
 		return;
 	}
-	if (item_failures) {
-		fail_streak++;
-		retry_at = now_ns() + backoff_ns();
-	} else {
-		retry_at = now_ns(); /* the rest of a split batch: no wait */
+	fail_streak++;
+	retry_at = now_ns() + backoff_ns();
+}
+
+/* The whole request failed for a reason worth retrying: its items are
+ * queued again, and the next request waits. */
+static void request_retry(struct req *q, const char *why)
+{
+	for (size_t k = 0; k < q->n; k++)
+		item_requeue(win_at(q->items[k]), q->items[k]);
+	request_over(false);
+	set_last_error("%s", why);
+	warning("'%s': %s; retrying in %.1f s", opt.urls[url_i], why,
+		(retry_at - now_ns()) / 1e9);
+	if (opt.nurls > 1) {
+		url_i = (url_i + 1) % opt.nurls;
+		set_bulk_url();
 	}
 }
 
-static void handle_items(json_t *items)
+static void item_done(struct item *it)
 {
-	bool failures = false;
+	it->state = IT_DONE;
+	win.live--;
+	win.bytes -= it->len;
+	free(it->line);
+	it->line = NULL;
+}
 
-	for (size_t k = 0; k < req_n; k++) {
-		struct item *it = &fly->items[req_items[k]];
+static void handle_items(struct req *q, json_t *items)
+{
+	bool failures = false, progress = false;
+
+	for (size_t k = 0; k < q->n; k++) {
+		struct item *it = win_at(q->items[k]);
 		json_t *obj = json_array_get(items, k), *res;
 		const char *key;
 		long status;
@@ -928,6 +1210,7 @@ static void handle_items(json_t *items)
 			cnt.retried++;
 			failures = true;
 			set_last_error("item status %ld", status);
+			item_requeue(it, q->items[k]);
 			continue;
 		} else {
 			json_t *e = json_object_get(res, "error");
@@ -935,81 +1218,84 @@ static void handle_items(json_t *items)
 			const char *reason = json_string_value(json_object_get(e, "reason"));
 
 			set_last_error("%s: %s", type ?: "error", reason ?: "");
-			dead_letter(fly->data + it->off, it->len, true, (int)status,
-				    type ?: "error", reason ?: "", stream_index[it->stream], it->id,
-				    0);
+			dead_letter(it->line, it->len, true, (int)status, type ?: "error",
+				    reason ?: "", stream_index[it->stream], it->id, 0);
 		}
-		it->pending = false;
-		fly->pending--;
+		progress = true;
+		item_done(it);
 	}
-	batch_progress(failures);
+	if (!failures)
+		cnt.batches++;
+	request_over(progress);
 }
 
-static void request_done(CURLcode c)
+static void request_done(struct req *q, CURLcode c)
 {
 	long status = 0;
 
-	curl_multi_remove_handle(multi, easy);
-	in_flight_request = false;
+	curl_multi_remove_handle(multi, q->easy);
+	q->busy = false;
+	nflying--;
 	if (c != CURLE_OK) {
 		if (tls_refused(c))
 			fatal_refused(EXIT_REFUSED_AUTH, "'%s': TLS: %s", opt.urls[url_i],
 				      curl_msg(c));
-		request_retry(curl_msg(c));
+		request_retry(q, curl_msg(c));
 		return;
 	}
-	curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_getinfo(q->easy, CURLINFO_RESPONSE_CODE, &status);
 	if (status == 200) {
 		json_error_t je;
-		json_t *j = json_loadb(resp.buf ? resp.buf : "", resp.len, 0, &je);
+		json_t *j = json_loadb(q->resp.buf ? q->resp.buf : "", q->resp.len, 0, &je);
 		json_t *items = json_object_get(j, "items");
 
 		if (j && json_is_false(json_object_get(j, "errors"))) {
-			cnt.acked += req_n;
-			for (size_t k = 0; k < req_n; k++)
-				fly->items[req_items[k]].pending = false;
-			fly->pending -= req_n;
+			cnt.acked += q->n;
+			for (size_t k = 0; k < q->n; k++)
+				item_done(win_at(q->items[k]));
 			json_decref(j);
-			batch_progress(false);
+			cnt.batches++;
+			request_over(true);
 			return;
 		}
-		if (!j || !json_is_array(items) || json_array_size(items) != req_n) {
+		if (!j || !json_is_array(items) || json_array_size(items) != q->n) {
 			json_decref(j);
-			request_retry("bad _bulk response");
+			request_retry(q, "bad _bulk response");
 			return;
 		}
-		handle_items(items);
+		handle_items(q, items);
 		json_decref(j);
 		return;
 	}
 	if (status == 413) {
-		if (req_n <= 1) {
-			struct item *it = &fly->items[req_items[0]];
+		if (q->n <= 1) {
+			struct item *it = win_at(q->items[0]);
 
-			dead_letter(fly->data + it->off, it->len, true, 413, "request_too_large",
+			dead_letter(it->line, it->len, true, 413, "request_too_large",
 				    "the document alone is larger than the cluster accepts",
 				    stream_index[it->stream], it->id, 0);
-			it->pending = false;
-			fly->pending--;
+			item_done(it);
 		} else {
-			fly->req_max = req_n / 2;
+			/* Smaller requests from now on; these items go first, at once. */
+			req_max = q->n / 2;
 			cnt.split++;
+			for (size_t k = 0; k < q->n; k++)
+				item_requeue(win_at(q->items[k]), q->items[k]);
 		}
-		batch_progress(false);
 		return;
 	}
 	{
 		char why[300];
 
-		es_error(&resp, why, sizeof(why));
-		if (status == 401 || (status == 403 && !is_cluster_block(&resp)))
+		es_error(&q->resp, why, sizeof(why));
+		if (status == 401 || (status == 403 && !is_cluster_block(&q->resp)))
 			fatal_refused(EXIT_REFUSED_AUTH, "'%s' refused the credentials (%ld): %s",
 				      opt.urls[url_i], status, why);
 		if (status == 429 || status >= 500 || status == 403 || status == 408) {
 			char m[340];
 
 			snprintf(m, sizeof(m), "HTTP %ld: %s", status, why);
-			request_retry(m);
+			request_retry(q, m);
 			return;
 		}
 		fatal_refused(EXIT_REFUSED, "'%s' refused the bulk request (%ld): %s",
@@ -1171,9 +1457,6 @@ static void take_line(const char *line, size_t len, int flags, uint64_t lineno)
 		snprintf(reason, sizeof(reason), "not a JSON object: %s at byte %zu", emsg,
 			 eoff + 1);
 		cnt.invalid++;
-		if (cnt.invalid <= 10 || (cnt.invalid & (cnt.invalid - 1)) == 0)
-			warning("line %" PRIu64 ": %s (%" PRIu64 " such lines so far)", lineno,
-				reason, cnt.invalid);
 		dead_letter(line, len, false, 0, "invalid_json", reason, NULL, NULL, lineno);
 		return;
 	}
@@ -1202,7 +1485,7 @@ static void take_line(const char *line, size_t len, int flags, uint64_t lineno)
 		if (r)
 			die("spool '%s': cannot append: %s", opt.spool, strerror(-r));
 	} else {
-		batch_add(fill, s, line, len);
+		window_add(s, line, len);
 	}
 }
 
@@ -1213,15 +1496,15 @@ static bool can_take(void)
 		return true;
 	if (spool)
 		return !spool_full(spool);
-	return !batch_full(fill);
+	return !window_full();
 }
 
-/* Moves spooled records into the filling batch; returns whether it moved any. */
+/* Moves spooled records into the window; returns whether it moved any. */
 static bool pump_spool(void)
 {
 	bool moved = false;
 
-	while (!batch_full(fill)) {
+	while (!window_full()) {
 		const void *data;
 		size_t len;
 		struct spool_pos end;
@@ -1237,11 +1520,10 @@ static bool pump_spool(void)
 			dead_letter((const char *)data, len, false, 0, "spool_record",
 				    "spool record with no stream", NULL, NULL, 0);
 		} else {
-			batch_add(fill, ((const unsigned char *)data)[0], (const char *)data + 1,
-				  len - 1);
+			window_add(((const unsigned char *)data)[0], (const char *)data + 1,
+				   len - 1);
 		}
-		fill->end = end;
-		fill->has_end = true;
+		window_end(end);
 	}
 	/* Dead-lettered records with nothing before them still to deliver
 	 * are done, and no batch will acknowledge them. */
@@ -1283,6 +1565,34 @@ static void metric_record(bool final)
 	/* Counted as read like any event: it is one. */
 	take_line(jsonw_data(&mw), jsonw_len(&mw) - 1, 0, 0);
 	jsonw_reset(&mw);
+}
+
+/* The line at exit: what became of everything read. */
+static void print_summary(void)
+{
+	char by[256] = "";
+	size_t o = 0;
+	uint64_t left = spool ? 0 : win.live;
+
+	for (size_t t = 0; t <= DL_TYPES; t++)
+		if (dl_count[t] && o < sizeof(by))
+			o += snprintf(by + o, sizeof(by) - o, "%s%s=%" PRIu64, o ? " " : " (",
+				      t < DL_TYPES ? dl_types[t] : "refused", dl_count[t]);
+	if (o && o < sizeof(by))
+		snprintf(by + o, sizeof(by) - o, ")");
+	if (es_on)
+		fprintf(stderr,
+			"%s: read=%" PRIu64 " sent=%" PRIu64 " duplicates=%" PRIu64
+			" dead_lettered=%" PRIu64 "%s retried=%" PRIu64 " requests=%" PRIu64
+			" spooled_bytes=%" PRIu64 " lost=%" PRIu64 "\n",
+			progname, cnt.read, cnt.acked, cnt.duplicates, cnt.dead_lettered, by,
+			cnt.retried, cnt.requests, spool ? spool_bytes(spool) : 0, left);
+	else
+		fprintf(stderr,
+			"%s: read=%" PRIu64 " written_file=%" PRIu64 " written_stdout=%" PRIu64
+			" dead_lettered=%" PRIu64 "%s lost=0\n",
+			progname, cnt.read, cnt.written_file, cnt.written_stdout, cnt.dead_lettered,
+			by);
 }
 
 static void print_counters(void)
@@ -1671,7 +1981,7 @@ int main(int argc, char **argv)
 		}
 		if ((!input_open || stopping) && !final_sent) {
 			bool drained =
-			    !es_on || (!fly && fill->n == 0 && (!spool || spool_bytes(spool) == 0));
+			    !es_on || (win.head == win.tail && (!spool || spool_bytes(spool) == 0));
 
 			/* The last record: once everything else is handled, or on a stop. */
 			if (drained || stopping) {
@@ -1690,6 +2000,7 @@ int main(int argc, char **argv)
 				die("spool '%s': cannot write: %s", opt.spool, strerror(-r));
 			if (stopping) {
 				/* Everything read is on disk: the spool delivers it next time. */
+				print_summary();
 				spool_close(spool);
 				exit(exit_code		 ? exit_code
 				     : cnt.dead_lettered ? EXIT_DEAD_LETTERED
@@ -1699,37 +2010,33 @@ int main(int argc, char **argv)
 		}
 
 		/* Send. */
-		if (es_on && !fly && fill->n > 0 &&
-		    (batch_full(fill) || !input_open || stopping ||
-		     now - fill->first_ns >= sec_ns(opt.batch_wait))) {
-			fly = fill;
-			fill = fly == &batches[0] ? &batches[1] : &batches[0];
-			retry_at = now;
-			progress = true;
-		}
-		if (fly && !in_flight_request && retry_at && now >= retry_at) {
-			retry_at = 0;
+		while (es_on && request_due(!input_open || stopping, now)) {
 			start_request();
 			progress = true;
 		}
-		if (in_flight_request) {
+		if (nflying) {
 			CURLMsg *m;
 			int left;
 
 			curl_multi_perform(multi, &running);
 			while ((m = curl_multi_info_read(multi, &left)))
 				if (m->msg == CURLMSG_DONE) {
-					request_done(m->data.result);
+					struct req *q;
+
+					curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &q);
+					request_done(q, m->data.result);
 					progress = true;
 				}
 		}
+		if (es_on)
+			window_advance();
 
 		/* Done? */
-		if ((!input_open || stopping) && final_sent && !fly && fill->n == 0 &&
+		if ((!input_open || stopping) && final_sent && win.head == win.tail &&
 		    (!spool || spool_bytes(spool) == 0))
 			break;
 		if (stopping && now_ns() >= stop_deadline) {
-			uint64_t left = (fly ? fly->pending : 0) + fill->n;
+			uint64_t left = win.tail - win.head;
 
 			error("stopped with %" PRIu64 " events read but not delivered", left);
 			exit(EXIT_UNDELIVERED);
@@ -1740,10 +2047,8 @@ int main(int argc, char **argv)
 		wfd[nwfd++] = (struct curl_waitfd){sigfd, CURL_WAIT_POLLIN, 0};
 		if (want_input)
 			wfd[nwfd++] = (struct curl_waitfd){STDIN_FILENO, CURL_WAIT_POLLIN, 0};
-		if (fly && !in_flight_request && retry_at)
-			wake = retry_at;
-		if (es_on && !fly && fill->n > 0)
-			wake = fill->first_ns + sec_ns(opt.batch_wait);
+		if (es_on)
+			wake = request_wake();
 		if (opt.metrics_interval > 0 && next_metrics < wake)
 			wake = next_metrics;
 		if (spool && opt.spool_fsync > 0)
@@ -1801,5 +2106,6 @@ int main(int argc, char **argv)
 		out_flush(&out_stdout);
 	if (spool)
 		spool_close(spool);
+	print_summary();
 	return cnt.dead_lettered ? EXIT_DEAD_LETTERED : EXIT_OK;
 }

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jkeys.h"
 #include "jscan.h"
 #include "util.h"
 
@@ -96,7 +97,8 @@ struct st {
 	struct jscan_span *sp;
 	const char *why;
 	int depth;
-	int escaped; /* the last string had a backslash */
+	int escaped;	    /* the last string had a backslash */
+	struct jkeys *keys; /* of the objects open: duplicates make a line invalid */
 };
 
 static inline void ws(struct st *t)
@@ -300,9 +302,11 @@ static size_t unescape_key(const char *k, size_t n, char *out)
 static int object(struct st *t, int node, uint32_t *nmembers)
 {
 	uint32_t n = 0;
+	struct jkeys_frame kf;
 
 	if (++t->depth > JSCAN_MAX_DEPTH)
 		return fail(t, "nested too deep");
+	jkeys_open(t->keys, &kf);
 	t->p++;
 	ws(t);
 	if (*t->p == '}') {
@@ -320,6 +324,10 @@ static int object(struct st *t, int node, uint32_t *nmembers)
 		t->escaped = 0;
 		if (string(t))
 			return -1;
+		if (jkeys_add(t->keys, &kf, (const char *)k + 1, t->p - k - 2, t->escaped)) {
+			t->p = k;
+			return fail(t, "duplicate key");
+		}
 		if (node >= 0) {
 			const char *kb = (const char *)k + 1;
 			size_t kl = t->p - k - 2;
@@ -356,6 +364,8 @@ static int object(struct st *t, int node, uint32_t *nmembers)
 			continue;
 		}
 		if (*t->p == '}') {
+			if (jkeys_close(t->keys, &kf))
+				return fail(t, "duplicate key");
 			t->p++;
 			break;
 		}
@@ -424,13 +434,16 @@ static int value(struct st *t, int node, uint32_t *nmembers)
 int jscan_line(const struct jscan_schema *s, const char *line, size_t len, struct jscan_span *spans,
 	       const char **why, size_t *at)
 {
+	struct jkeys keys;
 	struct st t = {.base = (const unsigned char *)line,
 		       .p = (const unsigned char *)line,
 		       .end = (const unsigned char *)line + len,
 		       .s = s,
-		       .sp = spans};
+		       .sp = spans,
+		       .keys = &keys};
 	uint32_t nm = 0;
 
+	jkeys_init(&keys);
 	for (int i = 0; i < s->np; i++)
 		spans[i].kstart = -1;
 	ws(&t);
@@ -457,8 +470,10 @@ int jscan_line(const struct jscan_schema *s, const char *line, size_t len, struc
 		t.why = t.p > t.end ? "unexpected end of line" : "text after the object";
 		goto bad;
 	}
+	jkeys_free(&keys);
 	return 0;
 bad:
+	jkeys_free(&keys);
 	if (t.p > t.end)
 		t.p = t.end;
 	*why = t.why;

@@ -6,8 +6,9 @@
  *
  * Members are chosen by dotted paths of object keys ("process.parent.pid");
  * arrays are not entered. Keys are compared as JSON readers see them: a key
- * written with escapes ("\u0070id") is "pid" (schema keys are ASCII). When
- * a key appears twice in one object, the last one is recorded.
+ * written with escapes ("\u0070id") is "pid" (schema keys are ASCII). An
+ * object with a key twice makes the line invalid ("duplicate key",
+ * lib/jkeys.h: the rule every d4c reader follows).
  *
  * The line must be followed by one readable byte that is '\n' or '\0' (a
  * sentinel that stops the string loop without bounds checks); the scanner

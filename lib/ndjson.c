@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "jkeys.h"
 #include "ndjson.h"
 #include "util.h"
 
@@ -117,6 +118,7 @@ struct scan {
 	const char *const *paths;
 	struct ndjson_str *out;
 	const char *msg;
+	struct jkeys *keys; /* of the objects open: duplicates make a line invalid */
 };
 
 /* 1 for the bytes that stop the fast walk through a string. */
@@ -319,7 +321,9 @@ static int scan_value(struct scan *s, unsigned depth, unsigned mask, const size_
 static int scan_object(struct scan *s, unsigned depth, unsigned mask, const size_t *used)
 {
 	size_t child_used[NDJSON_MAX_PATHS];
+	struct jkeys_frame kf;
 
+	jkeys_open(s->keys, &kf);
 	s->p++;
 	skip_ws(s);
 	if (s->p < s->end && *s->p == '}') {
@@ -337,6 +341,10 @@ static int scan_object(struct scan *s, unsigned depth, unsigned mask, const size
 			return fail(s, "key expected");
 		if (scan_string(s, &key, &klen, &kesc))
 			return -1;
+		if (jkeys_add(s->keys, &kf, key, klen, kesc)) {
+			s->p = key - 1;
+			return fail(s, "duplicate key");
+		}
 		skip_ws(s);
 		if (s->p >= s->end || *s->p != ':')
 			return fail(s, "':' expected");
@@ -378,6 +386,8 @@ static int scan_object(struct scan *s, unsigned depth, unsigned mask, const size
 		if (s->p >= s->end)
 			return fail(s, "unterminated object");
 		if (*s->p == '}') {
+			if (jkeys_close(s->keys, &kf))
+				return fail(s, "duplicate key");
 			s->p++;
 			return 0;
 		}
@@ -390,10 +400,12 @@ static int scan_object(struct scan *s, unsigned depth, unsigned mask, const size
 int ndjson_scan(const char *line, size_t len, const char *const *paths, size_t n,
 		struct ndjson_str *out, size_t *err_off, const char **err_msg)
 {
-	struct scan s = {line, line + len, paths, out, NULL};
+	struct jkeys keys;
+	struct scan s = {line, line + len, paths, out, NULL, &keys};
 	size_t used[NDJSON_MAX_PATHS] = {0};
 	unsigned mask;
 
+	jkeys_init(&keys);
 	if (n > NDJSON_MAX_PATHS)
 		n = NDJSON_MAX_PATHS;
 	mask = n == 32 ? ~0u : (1u << n) - 1;
@@ -407,6 +419,7 @@ int ndjson_scan(const char *line, size_t len, const char *const *paths, size_t n
 		if (s.p < s.end)
 			fail(&s, "characters after the object");
 	}
+	jkeys_free(&keys);
 	if (!s.msg)
 		return 0;
 	*err_off = s.p - line;

@@ -8,8 +8,9 @@
  * thousands of lines per second without allocating: it walks the bytes
  * once, checks the JSON grammar (RFC 8259: strings, escapes, numbers,
  * literals, nesting at most NDJSON_MAX_DEPTH deep), and records where the
- * wanted values are. It does not check UTF-8, does not unescape, and
- * ignores duplicate keys after the first.
+ * wanted values are. It does not check UTF-8 and does not unescape values;
+ * an object with a key twice makes the line invalid (lib/jkeys.h: the rule
+ * every d4c reader follows).
  */
 #ifndef D4C_NDJSON_H
 #define D4C_NDJSON_H

@@ -549,6 +549,26 @@ d4c-enrich"
 	assert_equal "$(tail -n 1 "$T/out" | jq -c '[.d4c.read, .d4c.written, .d4c.invalid_passed]')" '[9,9,7]'
 }
 
+@test "a line with a key twice is invalid: dropped and reported, never passed on as if valid" {
+	# jq reads the last "event" of such a line, d4c-ship routed by the
+	# first: no reader may choose, so every d4c program refuses it
+	{
+		event_line 7001 ""
+		echo '{"@timestamp":"2026-11-25T10:00:00Z","event":{"kind":"alert","dataset":"cloud_defend.alerts"},"event":{"kind":"event","dataset":"cloud_defend.process"}}'
+		event_line 7002 ""
+	} >"$T/in"
+	d4c-enrich --no-kubelet <"$T/in" >"$T/out" 2>"$T/err"
+	assert_equal "$(jq -r '.process.pid // .d4c.stage' "$T/out")" "7001
+7002
+d4c-enrich"
+	assert_equal "$(tail -n 1 "$T/out" | jq -c '[.d4c.read, .d4c.written, .d4c.invalid, .d4c.dropped]')" '[3,2,1,1]'
+	assert_equal "$(cat "$T/err")" "d4c-enrich: warning: 1 invalid input line dropped (first: line 2, byte 95: duplicate key)"
+	# passed on only when asked, untouched and counted as invalid
+	d4c-enrich --no-kubelet --pass-invalid <"$T/in" >"$T/out" 2>/dev/null
+	diff <(sed -n 2p "$T/out") <(sed -n 2p "$T/in")
+	assert_equal "$(tail -n 1 "$T/out" | jq -c .d4c.invalid_passed)" 1
+}
+
 @test "usage errors exit 2" {
 	run d4c-enrich --wait-context abc
 	assert_failure 2

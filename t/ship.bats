@@ -175,6 +175,22 @@ ship_bg() {
 	assert_equal "$(indexed)" 1000000
 }
 
+@test "a struggling cluster (20% of items 429, 10% of requests 503): every event indexed once, promptly" {
+	# With the default backoff (1 s to 60 s): only a request that moves
+	# nothing may make d4c-ship wait. Backing off on every partial failure,
+	# one request at a time, the last items of each batch sent alone, it
+	# delivered about 2,000 of 20,000 events a minute.
+	esd_start --api-key id1:s3cret --faults '{"item_429_rate":0.2,"request_503_rate":0.1}'
+	/usr/bin/python3 "$GEN" 20000 >"$T/in"
+	run timeout 60 env D4C_ES_API_KEY=id1:s3cret d4c-ship --es "$URL" --metrics-interval 0 \
+		--file "$T/out" <"$T/in"
+	assert_success
+	assert_all_indexed "$T/in"
+	assert_equal "$(stats '.item_429 > 0 and .request_503 > 0')" true
+	run jq -c 'select(.d4c.final) | .d4c | [.read, .acked + .duplicates, .dead_lettered, .retried > 0]' "$T/out"
+	assert_output '[20000,20000,0,true]'
+}
+
 @test "the server down for 30 seconds mid-stream: every event arrives once it is back, without spinning" {
 	esd_start --api-key id1:s3cret
 	/usr/bin/python3 "$GEN" 40000 >"$T/in"
@@ -333,6 +349,72 @@ ship_bg() {
 	assert_output '[9,4,4]'
 }
 
+@test "a line with a key twice is dead-lettered with its reason, indexed into no stream" {
+	# Routed by its first event.kind, the first line would have landed
+	# among the alerts while jq and d4c-enrich read it as a process event.
+	esd_start --api-key id1:s3cret
+	/usr/bin/python3 "$GEN" 5 >"$T/good"
+	{
+		head -n 2 "$T/good"
+		echo '{"@timestamp":"2026-11-25T10:00:00Z","event":{"kind":"alert","dataset":"cloud_defend.alerts"},"event":{"kind":"event","dataset":"cloud_defend.process"}}'
+		echo '{"@timestamp":"2026-11-25T10:00:00Z","event":{"kind":"alert","kind":"event","dataset":"cloud_defend.process"}}'
+		tail -n 3 "$T/good"
+	} >"$T/in"
+	run ship --dead-letter "$T/dead" <"$T/in"
+	assert_failure 1
+	assert_all_indexed "$T/good"
+	# nothing sent but the five events and the metric record; no alert
+	assert_equal "$(stats '[.items, .docs["logs-cloud_defend.alerts-default"] // 0] | tostring')" '[6,0]'
+	run jq -c '[.line_number, .error.type, .error.reason]' "$T/dead"
+	assert_output - <<-EOF
+	[3,"invalid_json","not a JSON object: duplicate key at byte 95"]
+	[4,"invalid_json","not a JSON object: duplicate key at byte 62"]
+	EOF
+}
+
+@test "every dead letter is reported on stderr (rate-limited), and a summary line ends the run" {
+	esd_start --api-key id1:s3cret --faults '{"mapping_error_substring":"\"pid\":\"not-a-number\""}'
+	/usr/bin/python3 "$GEN" 3 >"$T/good"
+	{
+		cat "$T/good"
+		echo 'not json'
+		printf '{"pad":"%02000d"}\n' 0
+		echo '{"@timestamp":"2026-11-25T10:00:00Z","event":{"dataset":"elsewhere"}}'
+		echo '{"@timestamp":"2026-11-25T10:00:00Z","event":{"kind":"event","dataset":"cloud_defend.process"},"process":{"pid":"not-a-number"}}'
+	} >"$T/in"
+	run ship --dead-letter "$T/dead" --max-line 1500 <"$T/in"
+	assert_failure 1
+	assert_line --partial 'line 4: not a JSON object'
+	assert_line --partial 'line 5: line longer than 1500 bytes (first bytes kept) (line_too_long; dead-lettered, 2 so far)'
+	assert_line --partial 'line 6: event.kind and event.dataset name no cloud_defend data stream (no_data_stream'
+	assert_line --regexp "^d4c-ship: warning: document '[A-Za-z0-9_-]{22}' for 'logs-cloud_defend.process-default': .*failed to parse field \[process.pid\].*document_parsing_exception; dead-lettered, 4 so far"
+	assert_line --index $((${#lines[@]} - 1)) --regexp '^d4c-ship: read=8 sent=4 duplicates=0 dead_lettered=4 \(invalid_json=1 line_too_long=1 no_data_stream=1 refused=1\) retried=0 requests=[0-9]+ spooled_bytes=0 lost=0$'
+	# random bytes: a warning for the first ten and then at powers of two
+	head -c 300000 /dev/urandom | tr -d '\n' | fold -w 100 >"$T/noise"
+	run ship --dead-letter "$T/dead2" <"$T/noise"
+	assert_failure 1
+	[ "${#lines[@]}" -le 25 ] || fail "${#lines[@]} lines on stderr for 3000 bad lines"
+}
+
+@test "a dead letter holds the line, cut to at most its own size plus 64 bytes once escaped, and flagged" {
+	head -c 200000 /dev/urandom >"$T/noise"
+	run sh -c "d4c-ship --stdout --metrics-interval 0 --dead-letter '$T/dead' <'$T/noise' >/dev/null 2>&1"
+	assert_failure 1
+	jq -c . "$T/dead" >/dev/null
+	local lines bytes
+	lines=$(wc -l <"$T/noise")
+	bytes=$(stat -c %s "$T/dead")
+	# 64 bytes of escapes at most, and the record's own fields (time,
+	# reason, line number, flags) under 256 bytes, per line
+	[ "$bytes" -le $((200000 + (lines + 1) * (64 + 256))) ] || fail "$bytes bytes of dead letters for 200000 of input"
+	jq -e 'select(.line_truncated) | .line_bytes > 0' "$T/dead" >/dev/null
+	# a line that escapes into little more is kept whole
+	echo '{"event":{"kind":"event"},' >"$T/short"
+	d4c-ship --stdout --metrics-interval 0 --dead-letter "$T/dead" <"$T/short" >/dev/null 2>&1 || true
+	run jq -r 'select(.line_number == 1) | .line' <(tail -n 1 "$T/dead")
+	assert_output '{"event":{"kind":"event"},'
+}
+
 @test "a 413 splits the batch until it fits; a document too large alone is dead-lettered" {
 	esd_start --api-key id1:s3cret --faults '{"max_body":60000}'
 	/usr/bin/python3 "$GEN" 300 >"$T/in"
@@ -430,6 +512,32 @@ ship_bg() {
 		assert_failure 2
 		assert_output "d4c-ship: cannot write to '/dev/full': No space left on device"
 	done
+}
+
+@test "--file on a full disk keeps whole lines: the failed write is cut back, a re-run appends valid JSON" {
+	/usr/bin/python3 "$GEN" 3000 >"$T/in"
+	# A file-size limit stands in for a full disk: writes past 512 KiB fail
+	# (EFBIG, SIGXFSZ ignored) after part of a buffer went out.
+	run sh -c "trap '' XFSZ; ulimit -f 1024; exec d4c-ship --file '$T/out' --metrics-interval 0 <'$T/in'"
+	assert_failure 2
+	assert_output "d4c-ship: cannot write to '$T/out': File too large"
+	assert_equal "$(tail -c 1 "$T/out" | od -An -c | tr -d ' ')" '\n'
+	jq -c . "$T/out" >/dev/null
+	local first
+	first=$(wc -l <"$T/out")
+	run d4c-ship --file "$T/out" --metrics-interval 0 <"$T/in"
+	assert_success
+	jq -c . "$T/out" >/dev/null
+	assert_equal "$(wc -l <"$T/out")" $((first + 3001)) # and the final metric record
+}
+
+@test "--file that ends in part of a line (a crash) is cut back to its last whole line before appending" {
+	printf '{"n":1}\n{"n":2' >"$T/out"
+	run sh -c "echo '{\"n\":3}' | d4c-ship --file '$T/out' --metrics-interval 0"
+	assert_success
+	assert_line --index 0 "d4c-ship: warning: '$T/out' ended in part of a line: 6 bytes cut"
+	run jq -c 'select(.n) | .n' "$T/out"
+	assert_output $'1\n3'
 }
 
 @test "SIGUSR1 prints the counters on stderr" {

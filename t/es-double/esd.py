@@ -25,7 +25,8 @@ Test controls (no authentication), under /_d4c/:
   POST /_d4c/faults          JSON merged into the fault settings:
       item_429_rate, item_500_rate   per-item rejection probability (item
                                      not indexed)
-      request_429_rate, request_500_rate  whole-request rejection
+      request_429_rate, request_500_rate, request_503_rate
+                                     whole-request rejection
       mapping_error_substring  a source line containing it gets a 400
                                mapper_parsing_exception (not indexed)
       max_body                 request bodies (as sent) above this many
@@ -66,7 +67,8 @@ class State:
         self.rng = random.Random(seed)
         self.stats = {'requests': 0, 'bulk_requests': 0, 'gzip_requests': 0, 'items': 0,
                       'created': 0, 'duplicates': 0, 'item_429': 0, 'item_500': 0,
-                      'request_429': 0, 'request_500': 0, 'mapping_errors': 0,
+                      'request_429': 0, 'request_500': 0, 'request_503': 0,
+                      'mapping_errors': 0,
                       'too_large': 0, 'dropped': 0, 'auth_failures': 0, 'bad_requests': 0,
                       'not_create': 0, 'no_timestamp': 0, 'bulk_seconds': 0.0}
         self.digest = {}  # index -> sum of crc32 of the stored sources, mod 2^64
@@ -253,6 +255,12 @@ class Handler(BaseHTTPRequestHandler):
                 S.stats['request_500'] += 1
             return self.reply(500, es_error(500, 'internal_server_error',
                                             'injected by the test double'))
+        if r < (f.get('request_429_rate', 0) + f.get('request_500_rate', 0) +
+                f.get('request_503_rate', 0)):
+            with S.lock:
+                S.stats['request_503'] += 1
+            return self.reply(503, es_error(503, 'unavailable_shards_exception',
+                                            'primary shard is not active (test double)'))
         if self.headers.get('Content-Encoding', '') == 'gzip':
             try:
                 raw = gzip.decompress(raw)

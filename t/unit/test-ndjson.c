@@ -121,8 +121,49 @@ int main(void)
 	ok(is_val(&f[0], NULL) && is_val(&f[1], NULL), "values that are not strings are absent");
 	scan("{\"event\":{\"kind\":\"a\\\"b\"}}", f, &msg);
 	ok(is_val(&f[0], "a\\\"b") && f[0].escaped, "escaped values are raw and flagged");
-	scan("{\"event\":{\"kind\":\"first\"},\"event\":{\"kind\":\"second\"}}", f, &msg);
-	ok(is_val(&f[0], "first"), "the first of duplicate keys wins");
+	/*
+	 * Duplicate keys: routed by the first here but read with the last by
+	 * d4c-enrich and jq, an alert could land in the process stream. One
+	 * rule for every reader: the line is invalid, whichever object has
+	 * them and however the keys are written.
+	 */
+	ok(scan("{\"event\":{\"kind\":\"first\"},\"event\":{\"kind\":\"second\"}}", f, &msg) ==
+		   -1 &&
+	       !strcmp(msg, "duplicate key") && is_val(&f[0], "first"),
+	   "duplicate keys make the line invalid (what was found before is kept)");
+	{
+		static const char *const dup[] = {
+		    "{\"event\":{\"kind\":\"alert\",\"kind\":\"event\"}}",
+		    "{\"event.kind\":\"alert\",\"event.kind\":\"event\"}",
+		    "{\"a\":[{\"x\":1,\"y\":2,\"x\":3}]}",
+		    "{\"kind\":1,\"\\u006bind\":2}",
+		    "{\"\\u00e9\":1,\"\xc3\xa9\":2}",
+		    "{\"\":1,\"\":2}",
+		};
+		static const char *const distinct[] = {
+		    "{\"k\":1,\"K\":2,\"k \":3,\"kk\":4}",
+		    "{\"a\":{\"x\":1},\"b\":{\"x\":1}}",
+		    "{\"a\":[{\"x\":1},{\"x\":2}]}",
+		};
+		char big[4096];
+		size_t n, off;
+
+		for (size_t i = 0; i < sizeof(dup) / sizeof(*dup); i++)
+			ok(scan(dup[i], f, &msg) == -1 && !strcmp(msg, "duplicate key"),
+			   "duplicate keys refused: %s", dup[i]);
+		for (size_t i = 0; i < sizeof(distinct) / sizeof(*distinct); i++)
+			ok(scan(distinct[i], f, &msg) == 0, "distinct keys accepted: %s",
+			   distinct[i]);
+		ok(ndjson_scan(dup[0], strlen(dup[0]), paths, 2, f, &off, &msg) == -1 && off == 25,
+		   "the offset is the second key's");
+		n = sprintf(big, "{");
+		for (int i = 0; i < 300; i++)
+			n += sprintf(big + n, "\"key%d\":%d,", i, i);
+		n += sprintf(big + n, "\"last\":0}");
+		ok(scan(big, f, &msg) == 0, "300 distinct keys accepted");
+		sprintf(big + n - 1, ",\"key17\":0}");
+		ok(scan(big, f, &msg) == -1, "the 302nd key the same as the 18th: refused");
+	}
 	scan("{\"eventx\":{\"kind\":\"no\"},\"event\":{\"kindx\":\"no\"}}", f, &msg);
 	ok(is_val(&f[0], NULL), "prefixes of keys do not match");
 
