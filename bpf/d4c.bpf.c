@@ -613,6 +613,12 @@ static __always_inline __u64 candidates(__u32 type, __u32 ops, struct decision *
 	if (cv) {
 		m = cv->mask[d->slot][IDX(type, 1)];
 		d->flags = cv->flags;
+	} else if (BPF_CORE_READ((struct task_struct *)bpf_get_current_task_btf(), thread_pid,
+				 level) > 0) {
+		/* membership is decided here, not by user space having read
+		 * the cgroup's record in time */
+		m = cfg->ctr_mask[d->slot][IDX(type, 1)] | cfg->host_mask[d->slot][IDX(type, 1)];
+		d->flags = D4C_EF_IN_CONTAINER | D4C_EF_CONTAINER_PENDING;
 	} else {
 		m = cfg->host_mask[d->slot][IDX(type, 1)];
 		d->flags = 0;

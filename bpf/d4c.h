@@ -209,6 +209,11 @@ struct d4c_config {
 	__u64 revision[D4C_SLOTS];
 	/* selectors that apply to processes outside known containers: 0 unless --host */
 	__u64 host_mask[D4C_SLOTS][D4C_NTYPES];
+	/* selectors without container conditions: for a process in a pid
+	 * namespace of its own whose cgroup d4c-load has not recognised (a
+	 * lost record, a cgroup named like no runtime's), which is still a
+	 * container's */
+	__u64 ctr_mask[D4C_SLOTS][D4C_NTYPES];
 	/* selectors named by a response that blocks: the hooks that only
 	 * ever refuse (a write on a descriptor opened earlier, code mapped
 	 * by ld.so) stop at once unless one of these is a candidate */

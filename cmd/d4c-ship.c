@@ -1525,16 +1525,9 @@ static bool pump_spool(void)
 		}
 		window_end(end);
 	}
-	/* Dead-lettered records with nothing before them still to deliver
-	 * are done, and no batch will acknowledge them. */
-	if (!fly && fill->n == 0 && fill->has_end) {
-		int r = spool_ack(spool, fill->end);
-
-		if (r)
-			die("spool '%s': cannot record acknowledgement: %s", opt.spool,
-			    strerror(-r));
-		fill->has_end = false;
-	}
+	/* dead-lettered records with nothing before them still to deliver
+	 * are done, and no request will acknowledge them */
+	window_advance();
 	return moved;
 }
 

@@ -541,6 +541,7 @@ static int activate(struct loader *L, unsigned s)
 		const struct blob *b = &L->slot[s].b;
 
 		cfg.host_mask[s][t] = L->opt.host ? match_container_mask(b, t, NULL) : 0;
+		cfg.ctr_mask[s][t] = match_container_mask(b, t, NULL);
 		cfg.block_sel[s][t] = 0;
 		for (unsigned i = 0; i < b->types[t].nresponses; i++) {
 			const struct d4c_response *r = &b->resp[b->types[t].first_response + i];
@@ -1540,6 +1541,27 @@ int loader_start(struct loader *L, const struct loader_opts *o, struct policy_sl
 	return 0;
 }
 
+/*
+ * The ring buffer lost records: one may have been a new container's
+ * cgroup. Its processes are enforced meanwhile with the selectors that
+ * apply to every container (the kernel knows them for a container); the
+ * rest wait for this walk of the hierarchy, once a second at most.
+ */
+static void rescan_after_loss(struct loader *L)
+{
+	uint64_t c[D4C_C_MAX], now = clock_ns(CLOCK_MONOTONIC);
+
+	if (now < L->lost_checked + 1000000000ull)
+		return;
+	L->lost_checked = now;
+	loader_counters(L, c);
+	if (c[D4C_C_LOST] == L->lost_seen)
+		return;
+	L->lost_seen = c[D4C_C_LOST];
+	if (container_cgroup_walk(L->cctx, walk_one, L) < 0)
+		warning("cannot walk the cgroup v2 hierarchy: containers are not recognized");
+}
+
 int loader_poll(struct loader *L, int timeout_ms)
 {
 	int n = ring_buffer__poll(L->rb, L->cg.npending && timeout_ms > 5 ? 5 : timeout_ms);
@@ -1550,6 +1572,7 @@ int loader_poll(struct loader *L, int timeout_ms)
 		n = ring_buffer__consume(L->rb);
 	if (L->cg.npending)
 		retry_pending(L);
+	rescan_after_loss(L);
 	return n;
 }
 

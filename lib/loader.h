@@ -105,6 +105,7 @@ struct loader {
 	uint64_t boot_to_real; /* add to boot-time ns for Unix ns */
 	char boot_id[40];
 	uint64_t received; /* records read from the ring buffer */
+	uint64_t lost_seen, lost_checked; /* rescan_after_loss() */
 	loader_emit_fn emit;
 	void *emit_arg;
 	struct {

@@ -9,7 +9,10 @@
 #   t/vm/run bash t/vm/differential.sh [SEED] [NFILE] [NEXEC]
 #
 # Operations: create, write to and delete files in a small tree, and exec
-# binaries of assorted names and paths. Selectors draw their paths
+# binaries of assorted names and paths; and other ways to make the same
+# changes, which the kernel must decide the same: a symlink or a FIFO is
+# a created file, a file moved in from outside the tree too, and a
+# program run through a symlink of its own name is the program. Selectors draw their paths
 # (exact, /*, /**), operations and names (exact, trailing '*') from the
 # same vocabulary, so that matches, misses and excludes all happen.
 set -eu
@@ -45,10 +48,10 @@ pick() { # one of the arguments
 ops=()   # "create|modify|delete PATH" or "exec PATH"
 for i in $(seq 1 "$nfile"); do
 	d=$(pick "${dirs[@]}")
-	ops+=("$(pick create modify delete) $d/f$i")
+	ops+=("$(pick create modify delete create modify delete symlink fifo movein) $d/f$i")
 done
 for i in $(seq 1 "$nexec"); do
-	ops+=("exec $(pick "$W/bin/$(pick "${names[@]}")" "$W/bin/$(pick "${names[@]}")" "$W/c/x/sbin/nginx")")
+	ops+=("$(pick exec exec execlink) $(pick "$W/bin/$(pick "${names[@]}")" "$W/bin/$(pick "${names[@]}")" "$W/c/x/sbin/nginx")")
 done
 
 fpaths=("$W/a/*" "$W/a/x/*" "$W/b/**" "$W/**" "$W/c/y/**" "$W/c/**" "$W/a/y/*" "$W/b/z/*")
@@ -113,9 +116,12 @@ d4c-policy compile -o "$D/policy.d4cp" "$D/policy.yaml" 2>"$D/compile.err" || {
 chmod 600 "$D/policy.d4cp"
 
 # Files to modify and delete exist before d4c-load starts.
+mkdir -p "$D/outside" "$D/alt"
 for op in "${ops[@]}"; do
 	case $op in
 	modify* | delete*) echo original >"${op#* }" ;;
+	movein*) echo moved >"$D/outside/${op##*/}" ;;
+	execlink*) ln -sf "${op#* }" "$D/alt/${op##*/}" ;;
 	esac
 done
 
@@ -132,6 +138,10 @@ for op in "${ops[@]}"; do
 	create*) : >"$p" ;;
 	modify*) echo more >>"$p" ;;
 	delete*) rm -f "$p" ;;
+	symlink*) ln -s /etc/hostname "$p" ;;
+	fifo*) mkfifo "$p" ;;
+	movein*) mv "$D/outside/${p##*/}" "$p" ;;
+	execlink*) "$D/alt/${p##*/}" ;;
 	exec*) "$p" ;;
 	esac
 done 2>/dev/null || true
@@ -148,10 +158,10 @@ jq -c 'select(.event.kind != "metric") |
 for op in "${ops[@]}"; do
 	p=${op#* }
 	case $op in
-	create*) echo "file createFile f$p" ;;
+	create* | symlink* | fifo* | movein*) echo "file createFile f$p" ;;
 	modify*) echo "file modifyFile f$p" ;;
 	delete*) echo "file deleteFile f$p" ;;
-	exec*) echo "process exec x$p" ;;
+	exec* | execlink*) echo "process exec x$p" ;;
 	esac
 done | jq -R -c --slurpfile seen "$D/seen.json" '
 	split(" ") as [$type, $op, $key] |
