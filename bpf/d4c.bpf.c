@@ -511,11 +511,11 @@ static __always_inline __u64 leaf_name_mask(struct scratch *s, __u32 slot,
 
 	if (!w->ncomp || w->pseudo || w->truncated)
 		return tm->no_name;
-	len = s->comp[0][0];
-	if (len > 15)
-		len = 15;
+	/* the walk ends at D4C_PATH_MAX: the leaf is its last component */
+	len = s->comp[0][0] & 255;
 	__builtin_memset(s->name, 0, sizeof(s->name));
-	bpf_probe_read_kernel(s->name, len & 15, &s->walk[0][IDX((w->off + 1), (D4C_PATH_MAX - 1))]);
+	bpf_probe_read_kernel(s->name, (len > 15 ? 15 : len) & 15,
+			      &s->walk[0][IDX((D4C_PATH_MAX - len), (D4C_PATH_MAX - 1))]);
 	return name_mask_of(s, slot, tm);
 }
 

@@ -988,6 +988,14 @@ static void parse_response(struct ctx *c, unsigned type, const struct ynode *m,
 			else if (path_is_everything(s))
 				WARN(c, at, "broad-block",
 				     "selector '%s' blocks under '/**', that is on every path", s->name);
+			else if (type == D4C_TYPE_PROCESS && s->cond[PC_PROCESS_NAME].present &&
+				 !s->cond[PC_PROCESS_EXECUTABLE].present)
+				WARN(c, at, "block-by-name",
+				     "selector '%s' blocks by processName only: a copy or hard link of "
+				     "the program under another name is not that name (a "
+				     "selector with processExecutable blocks the file wherever it is "
+				     "linked)",
+				     s->name);
 		}
 	}
 	free(msel);
