@@ -336,8 +336,10 @@ static long walk_step(__u32 i, struct walk_ctx *c)
 		s->comp[IDX(c->which, 1)][IDX(c->ncomp, (D4C_PATH_DEPTH - 1))] = len;
 	c->ncomp++;
 	c->dentry = parent;
-	c->done = c->pseudo;
-	return c->pseudo;
+	if (!c->pseudo)
+		return 0;
+	c->done = 1;
+	return 1; /* newer verifiers want a callback's 0 or 1 as a constant */
 }
 
 
@@ -1558,6 +1560,24 @@ int BPF_PROG(inode_removexattr, void *idmap, struct dentry *dentry, const char *
 	if (ret)
 		return ret;
 	return xattr_op(dentry, D4C_HOOK_INODE_SETXATTR);
+}
+
+/*
+ * A recorded object that is deleted frees its inode number for a new file
+ * (ext4 reuses them): forget it then. An inode dropped from memory while
+ * its file still has a name is still the object the policy named.
+ */
+SEC("lsm/inode_free_security")
+int BPF_PROG(inode_free_security, struct inode *inode)
+{
+	struct d4c_obj_key k;
+
+	if (BPF_CORE_READ(inode, __i_nlink))
+		return 0;
+	k.dev = BPF_CORE_READ(inode, i_sb, s_dev);
+	k.ino = BPF_CORE_READ(inode, i_ino);
+	bpf_map_delete_elem(&objects, &k);
+	return 0;
 }
 
 SEC("lsm/path_truncate")
