@@ -779,6 +779,30 @@ static __always_inline void proc_event(struct scratch *s, const struct decision 
 	s->ev.ops = 1u << op;
 }
 
+/*
+ * Sends the refusal of process operation OP (record KIND) at HOOK by task
+ * T, with the executable walked in W (NULL: none) and, when given, the
+ * name COMM the process would have had. Returns -EPERM.
+ */
+static __always_inline int proc_refuse(struct scratch *s, struct task_struct *t,
+				       const struct decision *d, __u64 sel, __u32 actions,
+				       __u32 kind, __u32 op, __u32 hook, const struct walked *w,
+				       const char *comm)
+{
+	__u32 cur = 0;
+
+	ev_init(s, kind, hook, t);
+	proc_event(s, d, sel, actions, op);
+	if (comm)
+		__builtin_memcpy(s->ev.task.comm, comm, sizeof(s->ev.task.comm));
+	s->ev.flags |= D4C_EF_DENIED;
+	if (w)
+		ev_put_walked(s, &cur, D4C_S_PATH, 0, w);
+	ev_send(s, cur);
+	count(D4C_C_DENIED);
+	return -EPERM;
+}
+
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(sched_fork, struct task_struct *parent, struct task_struct *child)
 {
@@ -963,7 +987,7 @@ int BPF_PROG(bprm_check, struct linux_binprm *bprm, int ret)
 	const char *fn;
 	char comm[16] = {};
 	__u64 sel = 0;
-	__u32 actions, cur = 0;
+	__u32 actions;
 	int r;
 
 	mark_seen(D4C_HOOK_BPRM_CHECK);
@@ -987,14 +1011,8 @@ int BPF_PROG(bprm_check, struct linux_binprm *bprm, int ret)
 	actions = decide_process(s, t, f, &w, comm, &d, &sel);
 	if (!(actions & D4C_ACTION_BLOCK))
 		return 0;
-	ev_init(s, D4C_REC_EXEC, D4C_HOOK_BPRM_CHECK, t);
-	proc_event(s, &d, sel, actions, D4C_OP_EXEC);
-	__builtin_memcpy(s->ev.task.comm, comm, sizeof(comm));
-	s->ev.flags |= D4C_EF_DENIED;
-	ev_put_walked(s, &cur, D4C_S_PATH, 0, &w);
-	ev_send(s, cur);
-	count(D4C_C_DENIED);
-	return -EPERM;
+	return proc_refuse(s, t, &d, sel, actions, D4C_REC_EXEC, D4C_OP_EXEC, D4C_HOOK_BPRM_CHECK,
+			   &w, comm);
 }
 
 SEC("lsm/task_alloc")
@@ -1006,7 +1024,7 @@ int BPF_PROG(task_alloc, struct task_struct *task, unsigned long clone_flags, in
 	struct walked w = {};
 	struct file *exe;
 	__u64 sel = 0;
-	__u32 actions, cur = 0;
+	__u32 actions;
 
 	mark_seen(D4C_HOOK_TASK_ALLOC);
 	if (ret || (clone_flags & CLONE_THREAD))
@@ -1020,14 +1038,8 @@ int BPF_PROG(task_alloc, struct task_struct *task, unsigned long clone_flags, in
 	actions = decide_process(s, t, exe, &w, s->ev.task.comm, &d, &sel);
 	if (!(actions & D4C_ACTION_BLOCK))
 		return 0;
-	ev_init(s, D4C_REC_FORK, D4C_HOOK_TASK_ALLOC, t);
-	proc_event(s, &d, sel, actions, D4C_OP_FORK);
-	s->ev.flags |= D4C_EF_DENIED;
-	if (exe)
-		ev_put_walked(s, &cur, D4C_S_PATH, 0, &w);
-	ev_send(s, cur);
-	count(D4C_C_DENIED);
-	return -EPERM;
+	return proc_refuse(s, t, &d, sel, actions, D4C_REC_FORK, D4C_OP_FORK, D4C_HOOK_TASK_ALLOC,
+			   exe ? &w : NULL, NULL);
 }
 
 /* ---- file hooks --------------------------------------------------------- */
@@ -1297,7 +1309,7 @@ static __always_inline int mmap_exec(struct file *f)
 	struct decision d = {};
 	struct walked w = {};
 	__u64 sel = 0;
-	__u32 actions, cur = 0;
+	__u32 actions;
 	int r;
 
 	if (!s)
@@ -1313,13 +1325,8 @@ static __always_inline int mmap_exec(struct file *f)
 	actions = decide_process(s, t, f, &w, NULL, &d, &sel);
 	if (!(actions & D4C_ACTION_BLOCK))
 		return 0;
-	ev_init(s, D4C_REC_EXEC, D4C_HOOK_MMAP_FILE, t);
-	proc_event(s, &d, sel, actions, D4C_OP_EXEC);
-	s->ev.flags |= D4C_EF_DENIED;
-	ev_put_walked(s, &cur, D4C_S_PATH, 0, &w);
-	ev_send(s, cur);
-	count(D4C_C_DENIED);
-	return -EPERM;
+	return proc_refuse(s, t, &d, sel, actions, D4C_REC_EXEC, D4C_OP_EXEC, D4C_HOOK_MMAP_FILE,
+			   &w, NULL);
 }
 
 SEC("lsm/mmap_file")

@@ -235,6 +235,18 @@ static void ct_from_info(struct loader *L, struct d4c_container *ct,
 	}
 }
 
+/* The selectors of every installed policy that container CT allows. */
+static void container_masks(struct loader *L, const struct d4c_container *ct,
+			    struct d4c_cgroup_val *v)
+{
+	for (unsigned s = 0; s < D4C_SLOTS; s++) {
+		if (!L->slot[s].mem)
+			continue;
+		for (unsigned t = 0; t < D4C_NTYPES; t++)
+			v->mask[s][t] = match_container_mask(&L->slot[s].b, t, ct);
+	}
+}
+
 /* Computes and installs the masks of cgroup ID at PATH, a container's. */
 static void install_cgroup(struct loader *L, uint64_t id, const char *path, int verbose)
 {
@@ -251,12 +263,7 @@ static void install_cgroup(struct loader *L, uint64_t id, const char *path, int 
 		return;
 	}
 	ct_from_info(L, &ct, &info, &labels);
-	for (unsigned s = 0; s < D4C_SLOTS; s++) {
-		if (!L->slot[s].mem)
-			continue;
-		for (unsigned t = 0; t < D4C_NTYPES; t++)
-			v.mask[s][t] = match_container_mask(&L->slot[s].b, t, &ct);
-	}
+	container_masks(L, &ct, &v);
 	v.flags = D4C_EF_IN_CONTAINER | (r ? D4C_EF_CONTAINER_PENDING : 0);
 	if (bpf_map_update_elem(bpf_map__fd(L->skel->maps.cgroups), &id, &v, BPF_ANY))
 		warning("cannot install container '%s': %s", info.id, strerror(errno));
@@ -314,12 +321,7 @@ static void install_helper_cgroup(struct loader *L, uint64_t id)
 	char **labels;
 
 	ct_from_info(L, &ct, &info, &labels);
-	for (unsigned s = 0; s < D4C_SLOTS; s++) {
-		if (!L->slot[s].mem)
-			continue;
-		for (unsigned t = 0; t < D4C_NTYPES; t++)
-			v.mask[s][t] = match_container_mask(&L->slot[s].b, t, &ct);
-	}
+	container_masks(L, &ct, &v);
 	v.flags = D4C_EF_IN_CONTAINER;
 	if (bpf_map_update_elem(bpf_map__fd(L->skel->maps.cgroups), &id, &v, BPF_ANY))
 		warning("cannot install cgroup %llu: %s", (unsigned long long)id, strerror(errno));

@@ -107,3 +107,18 @@ capability_lines() {
 	printf '%s\n' 'CapInh: 0000000000000000' "CapPrm: $1" "CapEff: $1" "CapBnd: $1" \
 		'CapAmb: 0000000000000000' 'NoNewPrivs: 1'
 }
+
+# Starts the Elasticsearch test double (t/es-double/esd.py) with ARGS in
+# the background, as $ESD_PID, and sets URL once it listens.
+esd_start() {
+	rm -f "$T/esd.port"
+	/usr/bin/python3 "$top_srcdir/t/es-double/esd.py" --port-file "$T/esd.port" "$@" \
+		>"$T/esd.log" 2>&1 &
+	ESD_PID=$!
+	for _ in $(seq 1 100); do
+		[ -s "$T/esd.port" ] && break
+		sleep 0.1
+	done
+	[ -s "$T/esd.port" ] || { cat "$T/esd.log" >&2; return 1; }
+	URL="${ESD_SCHEME:-http}://127.0.0.1:$(cat "$T/esd.port")"
+}

@@ -11,7 +11,6 @@ load helpers
 
 bats_require_minimum_version 1.5.0
 
-ESD="$top_srcdir/t/es-double/esd.py"
 DIGEST="$top_srcdir/t/es-double/digest.py"
 
 setup() {
@@ -20,15 +19,7 @@ setup() {
 	PIPELINE="$top_builddir/contrib/systemd/d4c-pipeline"
 	[ -x "$PIPELINE" ] || fail "contrib/systemd/d4c-pipeline is not built (make)"
 	ESD_PID= PIPE_PID=
-	rm -f "$T/esd.port"
-	/usr/bin/python3 "$ESD" --port-file "$T/esd.port" --api-key id1:s3cret >"$T/esd.log" 2>&1 &
-	ESD_PID=$!
-	for _ in $(seq 1 100); do
-		[ -s "$T/esd.port" ] && break
-		sleep 0.1
-	done
-	[ -s "$T/esd.port" ] || fail "the Elasticsearch test double did not start: $(cat "$T/esd.log")"
-	URL=http://127.0.0.1:$(cat "$T/esd.port")
+	esd_start --api-key id1:s3cret || fail "the Elasticsearch test double did not start"
 	printf 'id1:s3cret\n' >"$T/api-key"
 	chmod 600 "$T/api-key"
 	cp "$top_srcdir/share/policies/default.yaml" "$T/policy.yaml"

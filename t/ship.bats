@@ -9,7 +9,6 @@
 
 load helpers
 
-ESD="$top_srcdir/t/es-double/esd.py"
 GEN="$top_srcdir/bench/ship-gen.py"
 DIGEST="$top_srcdir/t/es-double/digest.py"
 EVENT_STREAMS='logs-cloud_defend.process-default logs-cloud_defend.file-default logs-cloud_defend.alerts-default'
@@ -22,19 +21,6 @@ setup() {
 teardown() {
 	[ -z "$SHIP_PID" ] || kill -9 "$SHIP_PID" 2>/dev/null || true
 	[ -z "$ESD_PID" ] || kill "$ESD_PID" 2>/dev/null || true
-}
-
-# Starts the double with ARGS; sets URL.
-esd_start() {
-	rm -f "$T/esd.port"
-	/usr/bin/python3 "$ESD" --port-file "$T/esd.port" "$@" >"$T/esd.log" 2>&1 &
-	ESD_PID=$!
-	for _ in $(seq 1 100); do
-		[ -s "$T/esd.port" ] && break
-		sleep 0.1
-	done
-	[ -s "$T/esd.port" ] || { cat "$T/esd.log" >&2; return 1; }
-	URL="${ESD_SCHEME:-http}://127.0.0.1:$(cat "$T/esd.port")"
 }
 
 # jq FILTER over the double's statistics.

@@ -7,29 +7,17 @@
 
 load helpers
 
-ESD="$top_srcdir/t/es-double/esd.py"
 GEN="$top_srcdir/bench/ship-gen.py"
 EVENT_STREAMS='logs-cloud_defend.process-default logs-cloud_defend.file-default logs-cloud_defend.alerts-default'
 
 setup() {
 	common_setup
 	ESD_PID=
-	esd_start
+	esd_start --api-key id1:s3cret
 }
 
 teardown() {
 	[ -z "$ESD_PID" ] || kill "$ESD_PID" 2>/dev/null || true
-}
-
-esd_start() {
-	/usr/bin/python3 "$ESD" --port-file "$T/esd.port" --api-key id1:s3cret >"$T/esd.log" 2>&1 &
-	ESD_PID=$!
-	for _ in $(seq 1 100); do
-		[ -s "$T/esd.port" ] && break
-		sleep 0.1
-	done
-	[ -s "$T/esd.port" ] || { cat "$T/esd.log" >&2; return 1; }
-	URL="http://127.0.0.1:$(cat "$T/esd.port")"
 }
 
 # Documents the double holds in the event data streams.
