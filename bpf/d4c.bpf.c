@@ -1350,6 +1350,20 @@ int BPF_PROG(mmap_file, struct file *file, unsigned long reqprot, unsigned long 
 	return 0;
 }
 
+/* Code made executable after it was mapped (mmap PROT_READ, then
+ * mprotect PROT_EXEC) is decided as if it had been mapped so. */
+SEC("lsm/file_mprotect")
+int BPF_PROG(file_mprotect, struct vm_area_struct *vma, unsigned long reqprot,
+	     unsigned long prot, int ret)
+{
+	struct file *f;
+
+	if (ret || !(prot & PROT_EXEC))
+		return ret;
+	f = BPF_CORE_READ(vma, vm_file);
+	return f ? mmap_exec(f) : 0;
+}
+
 SEC("lsm/path_unlink")
 int BPF_PROG(path_unlink, const struct path *dir, struct dentry *dentry, int ret)
 {

@@ -6,6 +6,9 @@
  *   exec-via procfd FILE [ARGS...]      execve("/proc/self/fd/N")
  *   exec-via ldso-memfd FILE [ARGS...]  FILE copied into a memfd named
  *                                       "d4c-test", run by the dynamic loader
+ *   exec-via mprotect FILE ARG          FILE mapped readable, then made
+ *                                       executable with mprotect(): prints
+ *                                       "mapped executable" when allowed
  *
  * ARGS[0] is the new program's argv[0]. When exec fails: exit 126 with
  * "exec-via: <strerror>" on stderr.
@@ -65,7 +68,7 @@ int main(int argc, char **argv)
 	int fd, mfd;
 
 	if (argc < 4) {
-		fprintf(stderr, "usage: exec-via execveat|procfd|ldso-memfd FILE ARGS...\n");
+		fprintf(stderr, "usage: exec-via execveat|procfd|ldso-memfd|mprotect FILE ARGS...\n");
 		return 2;
 	}
 	fd = open(argv[2], O_RDONLY);
@@ -78,6 +81,19 @@ int main(int argc, char **argv)
 	} else if (!strcmp(argv[1], "procfd")) {
 		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 		execve(path, argv + 3, environ);
+	} else if (!strcmp(argv[1], "mprotect")) {
+		void *p = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, fd, 0);
+
+		if (p == MAP_FAILED) {
+			fprintf(stderr, "exec-via: mmap: %s\n", strerror(errno));
+			return 2;
+		}
+		if (mprotect(p, 4096, PROT_READ | PROT_EXEC)) {
+			fprintf(stderr, "exec-via: mprotect: %s\n", strerror(errno));
+			return 1;
+		}
+		printf("mapped executable\n");
+		return 0;
 	} else if (!strcmp(argv[1], "ldso-memfd")) {
 		mfd = to_memfd(fd);
 		if (mfd < 0) {

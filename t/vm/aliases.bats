@@ -354,6 +354,15 @@ held_write_is_refused() {
 	assert_denied - memfd:d4c-test
 }
 
+@test "a program blocked by its path cannot be made executable with mprotect" {
+	load_start --host "$T/policy.d4cp"
+	run "$PROGS/exec-via" mprotect "$T/bin/d4cblocked" x
+	refute_output --partial "mapped executable"
+	assert_eperm
+	load_stop
+	assert_denied - "$T/bin/d4cblocked"
+}
+
 @test "a symbolic link to a program blocked by its path does not run it" {
 	ln -s "$T/bin/d4cblocked" "$T/free/alias"
 	load_start --host "$T/policy.d4cp"
@@ -553,8 +562,9 @@ held_write_is_refused() {
 		echo original >f)
 	fs_snapshot
 	load_start --host "$T/policy.d4cp"
-	run sh -c 'cd "$1" && for _ in $(seq 1 17); do cd "$2" || exit; done && echo attack >>f' \
-		sh "$T/prot" "$name"
+	# bash, not dash: dash's cd joins the names into one path past PATH_MAX
+	run bash -c 'cd "$1" && for _ in $(seq 1 17); do cd "$2" || exit; done && echo attack >>f' \
+		bash "$T/prot" "$name"
 	assert_eperm
 	assert_fs_unchanged
 	load_stop
