@@ -223,6 +223,19 @@ YAML
 	[[ $stderr == *"unknown command 'chekc'"* ]]
 }
 
+@test "a misspelled command is answered with the closest one (exit 2)" {
+	run --separate-stderr d4c-policy chek "$T/bad.yaml"
+	assert_failure 2
+	assert_output ""
+	assert_equal "${stderr_lines[0]}" "d4c-policy: unknown command 'chek' (did you mean 'check'?)"
+	run --separate-stderr d4c-policy compil "$T/bad.yaml"
+	assert_equal "${stderr_lines[0]}" "d4c-policy: unknown command 'compil' (did you mean 'compile'?)"
+	# nothing close: no guess
+	run --separate-stderr d4c-policy frobnicate "$T/bad.yaml"
+	assert_failure 2
+	assert_equal "${stderr_lines[0]}" "d4c-policy: unknown command 'frobnicate'"
+}
+
 @test "no command at all prints the usage on stderr and exits 2" {
 	run --separate-stderr d4c-policy
 	assert_failure 2
