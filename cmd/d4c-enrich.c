@@ -516,7 +516,7 @@ int main(int argc, char **argv)
 			if (kubelet_status(S.kp, why, sizeof(why), &changed) < 0 && changed)
 				error("kubelet '%s': %s", opt.kubelet, why);
 			else if (changed)
-				warning("kubelet '%s': answering again", opt.kubelet);
+				info("kubelet '%s': answering again", opt.kubelet);
 		}
 		if (pfd.revents) {
 			if (start > 0 && start == len) {

@@ -298,7 +298,7 @@ int main(int argc, char **argv)
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	loader_drop_privileges();
-	warning("policy revision %" PRIu64 " (%.12s) in force, %s%s",
+	info("policy revision %" PRIu64 " (%.12s) in force, %s%s",
 		(uint64_t)L.slot[0].b.hdr->revision, L.slot[0].digest_hex,
 		L.lsm ? "enforcing with BPF LSM" : "observing (no BPF LSM)",
 		opt.host ? ", host processes included" : "");

@@ -23,6 +23,7 @@
 #include "diag.h"
 #include "match.h"
 #include "policy.h"
+#include "suggest.h"
 #include "util.h"
 
 #define BLOB_MAX_FILE_SIZE (64u << 20)
@@ -440,6 +441,22 @@ static const struct cmd {
 	{ NULL, NULL },
 };
 
+/* A typo ("chek") is the usual way to get here: name the command meant,
+ * as the policy checks do for keys, but never run it for the user. */
+static __attribute__((noreturn)) void unknown_command(const char *name)
+{
+	const char *names[sizeof(cmds) / sizeof(cmds[0])];
+	const char *near;
+	size_t n = 0;
+
+	for (const struct cmd *c = cmds; c->name; c++)
+		names[n++] = c->name;
+	near = suggest(name, names, n);
+	if (near)
+		usage_error("unknown command '%s' (did you mean '%s'?)", name, near);
+	usage_error("unknown command '%s'", name);
+}
+
 int main(int argc, char **argv)
 {
 	set_progname(argv[0]);
@@ -456,5 +473,5 @@ int main(int argc, char **argv)
 	for (const struct cmd *c = cmds; c->name; c++)
 		if (!strcmp(argv[1], c->name))
 			return c->fn(argc - 1, argv + 1);
-	usage_error("unknown command '%s'", argv[1]);
+	unknown_command(argv[1]);
 }

@@ -1574,29 +1574,24 @@ static void print_summary(void)
 	if (o && o < sizeof(by))
 		snprintf(by + o, sizeof(by) - o, ")");
 	if (es_on)
-		fprintf(stderr,
-			"%s: read=%" PRIu64 " sent=%" PRIu64 " duplicates=%" PRIu64
-			" dead_lettered=%" PRIu64 "%s retried=%" PRIu64 " requests=%" PRIu64
-			" spooled_bytes=%" PRIu64 " lost=%" PRIu64 "\n",
-			progname, cnt.read, cnt.acked, cnt.duplicates, cnt.dead_lettered, by,
-			cnt.retried, cnt.requests, spool ? spool_bytes(spool) : 0, left);
+		info("read=%" PRIu64 " sent=%" PRIu64 " duplicates=%" PRIu64 " dead_lettered=%" PRIu64
+		     "%s retried=%" PRIu64 " requests=%" PRIu64 " spooled_bytes=%" PRIu64
+		     " lost=%" PRIu64,
+		     cnt.read, cnt.acked, cnt.duplicates, cnt.dead_lettered, by, cnt.retried,
+		     cnt.requests, spool ? spool_bytes(spool) : 0, left);
 	else
-		fprintf(stderr,
-			"%s: read=%" PRIu64 " written_file=%" PRIu64 " written_stdout=%" PRIu64
-			" dead_lettered=%" PRIu64 "%s lost=0\n",
-			progname, cnt.read, cnt.written_file, cnt.written_stdout, cnt.dead_lettered,
-			by);
+		info("read=%" PRIu64 " written_file=%" PRIu64 " written_stdout=%" PRIu64
+		     " dead_lettered=%" PRIu64 "%s lost=0",
+		     cnt.read, cnt.written_file, cnt.written_stdout, cnt.dead_lettered, by);
 }
 
 static void print_counters(void)
 {
-	fprintf(stderr,
-		"%s: read=%" PRIu64 " invalid=%" PRIu64 " acked=%" PRIu64 " duplicates=%" PRIu64
-		" retried=%" PRIu64 " dead_lettered=%" PRIu64 " spooled_bytes=%" PRIu64
-		" batches=%" PRIu64 " requests=%" PRIu64 " last_error=\"%s\"\n",
-		progname, cnt.read, cnt.invalid, cnt.acked, cnt.duplicates, cnt.retried,
-		cnt.dead_lettered, spool ? spool_bytes(spool) : 0, cnt.batches, cnt.requests,
-		cnt.last_error);
+	info("read=%" PRIu64 " invalid=%" PRIu64 " acked=%" PRIu64 " duplicates=%" PRIu64
+	     " retried=%" PRIu64 " dead_lettered=%" PRIu64 " spooled_bytes=%" PRIu64
+	     " batches=%" PRIu64 " requests=%" PRIu64 " last_error=\"%s\"",
+	     cnt.read, cnt.invalid, cnt.acked, cnt.duplicates, cnt.retried, cnt.dead_lettered,
+	     spool ? spool_bytes(spool) : 0, cnt.batches, cnt.requests, cnt.last_error);
 }
 
 /* ---- set-up -------------------------------------------------------------------- */
@@ -1923,13 +1918,12 @@ int main(int argc, char **argv)
 		if (r)
 			die("cannot open spool '%s': %s", opt.spool, strerror(-r));
 		if (rec.records || rec.torn_bytes || rec.corrupt_bytes)
-			fprintf(stderr,
-				"%s: spool '%s': %" PRIu64 " events (%" PRIu64
-				" bytes) not yet acknowledged, sending them again; %" PRIu64
-				" torn bytes cut, %" PRIu64 " corrupt bytes skipped (%" PRIu64
-				" bad records)\n",
-				progname, opt.spool, rec.records, rec.bytes, rec.torn_bytes,
-				rec.corrupt_bytes, rec.corrupt_records);
+			info("spool '%s': %" PRIu64 " events (%" PRIu64
+			     " bytes) not yet acknowledged, sending them again; %" PRIu64
+			     " torn bytes cut, %" PRIu64 " corrupt bytes skipped (%" PRIu64
+			     " bad records)",
+			     opt.spool, rec.records, rec.bytes, rec.torn_bytes, rec.corrupt_bytes,
+			     rec.corrupt_records);
 	}
 	if (es_on)
 		probe();

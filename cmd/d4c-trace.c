@@ -899,10 +899,9 @@ int main(int argc, char **argv)
 	}
 	loader_counters(&L, c_before);
 	loader_drop_privileges();
-	fprintf(stderr, "%s: tracing %s%s, %s; Ctrl-C to stop\n", progname,
-		want_process() ? "processes" : "",
-		opt.kinds & K_FILE ? (want_process() ? " and files" : "files") : "",
-		L.lsm ? "file events at the LSM hooks" : "file events from syscall tracepoints");
+	info("tracing %s%s, %s; Ctrl-C to stop", want_process() ? "processes" : "",
+	     opt.kinds & K_FILE ? (want_process() ? " and files" : "files") : "",
+	     L.lsm ? "file events at the LSM hooks" : "file events from syscall tracepoints");
 	print_header();
 	if (child) {
 		if (write(go, "g", 1) != 1)
@@ -940,8 +939,8 @@ int main(int argc, char **argv)
 	loader_stop(&L);
 	flush_out();
 	loader_counters(&L, c_after);
-	fprintf(stderr, "%s: %" PRIu64 " events shown, %" PRIu64 " lost\n", progname, out.shown,
-		c_after[D4C_C_LOST] - c_before[D4C_C_LOST]);
+	info("%" PRIu64 " events shown, %" PRIu64 " lost", out.shown,
+	     c_after[D4C_C_LOST] - c_before[D4C_C_LOST]);
 	if (!err && child)
 		err = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 

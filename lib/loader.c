@@ -1434,8 +1434,8 @@ int loader_reload(struct loader *L, const char *path)
 	if (install_policy(L, idle) || activate(L, idle))
 		return error("cannot install the new policy: keeping revision %" PRIu64,
 			     (uint64_t)L->slot[L->active].b.hdr->revision);
-	warning("policy revision %" PRIu64 " (%.12s) in force", (uint64_t)fresh.b.hdr->revision,
-		fresh.digest_hex);
+	info("policy revision %" PRIu64 " (%.12s) in force", (uint64_t)fresh.b.hdr->revision,
+	     fresh.digest_hex);
 	return 0;
 }
 
@@ -1591,9 +1591,8 @@ void loader_stop(struct loader *L)
 	if (!L->opt.pin_dir)
 		d4c_bpf__detach(L->skel);
 	else
-		warning(
-		    "programs stay attached, pinned in '%s': 'd4c-load --unpin %s' removes them",
-		    L->opt.pin_dir, L->opt.pin_dir);
+		info("programs stay attached, pinned in '%s': 'd4c-load --unpin %s' removes them",
+		     L->opt.pin_dir, L->opt.pin_dir);
 	if (L->rb)
 		ring_buffer__consume(L->rb);
 }

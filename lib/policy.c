@@ -1128,7 +1128,7 @@ int policy_parse(const char *text, size_t len, const char *file, struct diag_lis
 	struct ctx c = { .file = file, .dl = dl };
 	struct ynode *root;
 	char sb[96];
-	int empty;
+	int empty, misspelled = 0;
 
 	if (ytree_check_text(text, len, file, dl))
 		return -1;
@@ -1164,9 +1164,21 @@ int policy_parse(const char *text, size_t len, const char *file, struct diag_lis
 		else if (!strcmp(k->str, "process"))
 			type = D4C_TYPE_PROCESS;
 		else {
+			const char *near = suggest(k->str, top_keys, ARRAY_SIZE(top_keys));
+
 			ERR(&c, k, "unknown-key", "unknown top-level key '%s'%s", k->str,
 			    did_you_mean(sb, sizeof(sb), k->str, top_keys, ARRAY_SIZE(top_keys)));
-			continue;
+			/* 'proccess:' is nearly always 'process:' mistyped: check what is
+			 * under it as that section, so that its other errors are found
+			 * in this run and not the next. Not when the real key is there
+			 * too (the two would be mixed) or a typo already stands for it. */
+			if (!near || !strcmp(near, "version") || ytree_get(root, near) ||
+			    v->type != Y_MAP)
+				continue;
+			type = strcmp(near, "file") ? D4C_TYPE_PROCESS : D4C_TYPE_FILE;
+			if (c.p->t[type].present)
+				continue;
+			misspelled = 1;
 		}
 		if (v->type != Y_MAP) {
 			ERR(&c, v->type == Y_SCALAR && v->len == 0 ? k : v, "type",
@@ -1177,7 +1189,8 @@ int policy_parse(const char *text, size_t len, const char *file, struct diag_lis
 		c.p->t[type].present = 1;
 		parse_type_selectors(&c, type, k, v, &resps[type]);
 	}
-	if (!ytree_get(root, "file") && !ytree_get(root, "process"))
+	/* a misspelled section already has its error, naming the key meant */
+	if (!ytree_get(root, "file") && !ytree_get(root, "process") && !misspelled)
 		ERR(&c, root, "missing-key", "a policy needs 'file' or 'process' (or both)");
 	/* Responses after every selector of both types is known, so that a
 	 * name of the other type gets its own message. */

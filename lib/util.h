@@ -1,6 +1,6 @@
 /*
  * util.h - the few helpers every d4c program needs: git-style messages
- * (die/error/warning), allocation that cannot return NULL, and reading a
+ * (die/error/warning/info), allocation that cannot return NULL, and reading a
  * whole file with a size cap.
  */
 #ifndef D4C_UTIL_H
@@ -28,7 +28,11 @@ __attribute__((noreturn, format(printf, 1, 2))) void die(const char *fmt, ...);
 __attribute__((noreturn, format(printf, 1, 2))) void usage_error(const char *fmt, ...);
 /* Prints "PROG: error: MESSAGE"; returns -1 so callers can "return error(...)". */
 __attribute__((format(printf, 1, 2))) int error(const char *fmt, ...);
+/* Prints "PROG: warning: MESSAGE": a problem that does not stop the program. */
 __attribute__((format(printf, 1, 2))) void warning(const char *fmt, ...);
+/* Prints "PROG: MESSAGE": a status line (what is in force, what was done),
+ * not a problem, so it carries no level word that log scanners would flag. */
+__attribute__((format(printf, 1, 2))) void info(const char *fmt, ...);
 
 void *xmalloc(size_t n);
 void *xcalloc(size_t nmemb, size_t size);

@@ -171,7 +171,171 @@ static int check_duplicate_keys(const struct ynode *map, const char *file, struc
 	return bad ? -1 : 0;
 }
 
-static void parser_error(yaml_parser_t *p, const char *file, struct diag_list *dl)
+/* A line of TEXT (1-based): its start and end (the newline or the end). */
+static int line_span(const char *text, size_t len, int line, const char **b, const char **e)
+{
+	const char *p = text, *end = text + len;
+
+	for (int l = 1; l < line; l++) {
+		p = memchr(p, '\n', (size_t)(end - p));
+		if (!p)
+			return -1;
+		p++;
+	}
+	*b = p;
+	*e = memchr(p, '\n', (size_t)(end - p));
+	if (!*e)
+		*e = end;
+	return 0;
+}
+
+/* The byte at 1-based column COL (in characters, as libyaml counts) of
+ * [B, E), or NULL past the end. */
+static const char *at_col(const char *b, const char *e, int col)
+{
+	for (int c = 1; c < col && b < e; c++)
+		for (b++; b < e && (*b & 0xc0) == 0x80; b++)
+			;
+	return b < e ? b : NULL;
+}
+
+/*
+ * libyaml names its own state ("did not find expected key"), which says
+ * little to someone who wrote the file: the usual mistake behind it is a
+ * tab, or a line indented a step too far or too short. Adds a diagnostic
+ * saying that at the line to fix and returns 0; returns -1 when the
+ * problem is none of those, for the caller to give libyaml's words.
+ */
+static int explain(const yaml_parser_t *p, const char *text, size_t len, const char *file,
+		   struct diag_list *dl)
+{
+	int line = (int)p->problem_mark.line + 1, col = (int)p->problem_mark.column + 1;
+	int cline = (int)p->context_mark.line + 1, ccol = (int)p->context_mark.column + 1;
+	const char *problem = p->problem, *context = p->context ? p->context : "";
+	const char *b, *e, *c, *cb, *ce;
+
+	if (!problem || line_span(text, len, line, &b, &e))
+		return -1;
+	c = at_col(b, e, col);
+
+	if (strstr(problem, "tab character") ||
+	    (!strcmp(problem, "found character that cannot start any token") && c && *c == '\t')) {
+		/* point at the first tab of the indentation, which is the one to
+		 * replace, even when libyaml noticed a later one */
+		const char *q = b;
+		int qcol = 1;
+
+		while (q < e && *q == ' ')
+			q++, qcol++;
+		if (q < e && *q == '\t') {
+			diag_add(dl, file, line, qcol, DIAG_ERROR, "yaml-syntax",
+				 "tab character in indentation (YAML indents with spaces)");
+			return 0;
+		}
+		return -1;
+	}
+	if (!strcmp(problem, "found character that cannot start any token") && c &&
+	    (*c == '@' || *c == '`')) {
+		diag_add(dl, file, line, col, DIAG_ERROR, "yaml-syntax",
+			 "'%c' cannot start a plain value (quote it)", *c);
+		return 0;
+	}
+	if (!strcmp(problem, "did not find expected '-' indicator") &&
+	    !strcmp(context, "while parsing a block collection") &&
+	    !line_span(text, len, cline, &cb, &ce)) {
+		/* where the first item's content starts: the column its keys
+		 * and continuation lines must use */
+		const char *q = at_col(cb, ce, ccol);
+		int icol = ccol + 1;
+
+		if (q && *q == '-') {
+			for (q++; q < ce && *q == ' '; q++)
+				icol++;
+			if (q < ce && *q != '#' && icol > ccol + 1) {
+				diag_add(dl, file, line, col, DIAG_ERROR, "yaml-syntax",
+					 "bad indentation: in the list begun at line %d, a line "
+					 "starts with '-' at column %d or is indented to column %d "
+					 "under its item (YAML: did not find expected '-' indicator)",
+					 cline, ccol, icol);
+				return 0;
+			}
+		}
+		diag_add(dl, file, line, col, DIAG_ERROR, "yaml-syntax",
+			 "bad indentation: in the list begun at line %d, a line starts with '-' "
+			 "at column %d or is indented under its item "
+			 "(YAML: did not find expected '-' indicator)",
+			 cline, ccol);
+		return 0;
+	}
+	if (!strcmp(problem, "did not find expected key") &&
+	    !strcmp(context, "while parsing a block mapping")) {
+		if (col == ccol && c && *c == '-')
+			diag_add(dl, file, line, col, DIAG_ERROR, "yaml-syntax",
+				 "bad indentation: a list item at column %d, where the mapping "
+				 "begun at line %d has its keys; the items of one list are "
+				 "indented alike (YAML: did not find expected key)",
+				 col, cline);
+		else
+			diag_add(dl, file, line, col, DIAG_ERROR, "yaml-syntax",
+				 "bad indentation: column %d lines up with no open mapping or "
+				 "list; the keys of the mapping begun at line %d are at column %d "
+				 "(YAML: did not find expected key)",
+				 col, cline, ccol);
+		return 0;
+	}
+	if (!strcmp(problem, "could not find expected ':'") &&
+	    !strcmp(context, "while scanning a simple key")) {
+		diag_add(dl, file, cline, ccol, DIAG_ERROR, "yaml-syntax",
+			 "missing ':' after a key (a mapping entry is 'key: value')");
+		return 0;
+	}
+	if (!strcmp(problem, "mapping values are not allowed in this context") && c &&
+	    *c == ':') {
+		/* the line's first ':' after its indentation and any '- ': a key
+		 * that YAML took for more of the plain value above; a later one
+		 * is a ': ' inside a value */
+		const char *k = b, *first;
+		int kcol = 1;
+
+		while (k < e && (*k == ' ' || (*k == '-' && k + 1 < e && k[1] == ' ')))
+			k++, kcol++;
+		first = memchr(k, ':', (size_t)(e - k));
+		if (first == c) {
+			diag_add(dl, file, line, kcol, DIAG_ERROR, "yaml-syntax",
+				 "bad indentation: this key is indented deeper than the line "
+				 "above, so YAML reads it as more of that value (mapping values "
+				 "are not allowed here)");
+			return 0;
+		}
+		/* the value: from after the first ": " to the end of the line,
+		 * less a comment */
+		if (first && first + 1 < e && first[1] == ' ') {
+			const char *v = first + 1, *ve = e;
+			char *val, *safe;
+
+			while (v < ve && *v == ' ')
+				v++;
+			for (const char *h = v; h < ve; h++)
+				if (*h == '#' && h[-1] == ' ') {
+					ve = h;
+					break;
+				}
+			while (ve > v && (ve[-1] == ' ' || ve[-1] == '\r'))
+				ve--;
+			val = xstrndup(v, (size_t)(ve - v));
+			safe = diag_sanitize(val);
+			diag_add(dl, file, line, col, DIAG_ERROR, "yaml-syntax",
+				 "a plain value cannot contain ': ' (quote it: '%s')", safe);
+			free(safe);
+			free(val);
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static void parser_error(yaml_parser_t *p, const char *text, size_t len, const char *file,
+			 struct diag_list *dl)
 {
 	const char *problem = p->problem ? p->problem : "malformed YAML";
 	int line = (int)p->problem_mark.line + 1, col = (int)p->problem_mark.column + 1;
@@ -185,6 +349,8 @@ static void parser_error(yaml_parser_t *p, const char *file, struct diag_list *d
 		diag_add(dl, file, 0, 0, DIAG_ERROR, "yaml-syntax", "YAML: %s", problem);
 		return;
 	}
+	if (!explain(p, text, len, file, dl))
+		return;
 	if (p->context)
 		diag_add(dl, file, line, col, DIAG_ERROR, "yaml-syntax", "YAML syntax: %s %s (line %d)",
 			 problem, p->context, (int)p->context_mark.line + 1);
@@ -209,7 +375,7 @@ struct ynode *ytree_parse(const char *text, size_t len, const char *file, struct
 		struct ynode *n = NULL;
 
 		if (!yaml_parser_parse(&p, &ev)) {
-			parser_error(&p, file, dl);
+			parser_error(&p, text, len, file, dl);
 			failed = 1;
 			break;
 		}

@@ -161,6 +161,14 @@ exec_policy() {
 	assert_equal "$(progs_left "$ids")" ""
 }
 
+@test "the policy in force is told on one status line, not as a warning" {
+	exec_policy
+	load_start --host "$T/policy.d4cp"
+	load_stop
+	run grep 'in force' "$T/load.err"
+	assert_output --regexp '^d4c-load: policy revision 0 \([0-9a-f]{12}\) in force, (enforcing with BPF LSM|observing \(no BPF LSM\)), host processes included$'
+}
+
 @test "a blob that others can write is refused" {
 	exec_policy
 	chmod 666 "$T/policy.d4cp"
@@ -250,6 +258,9 @@ exec_policy() {
 	for _ in $(seq 1 50); do grep -q 'revision 2 .* in force' "$T/load.err" && break; sleep 0.1; done
 	load_stop
 	grep -q 'revision 2 .* in force' "$T/load.err" || fail "no swap: $(cat "$T/load.err")"
+	# the swap is news, not a problem: a status line without "warning:"
+	run grep 'revision 2 .* in force' "$T/load.err"
+	assert_output --regexp '^d4c-load: policy revision 2 \([0-9a-f]{12}\) in force$'
 	# every exec is there, decided by one policy or the other, old ones first
 	run events '.event.action == "exec"'
 	assert_equal "${#lines[@]}" "$n"

@@ -223,6 +223,19 @@ YAML
 	[[ $stderr == *"unknown command 'chekc'"* ]]
 }
 
+@test "a misspelled command is answered with the closest one (exit 2)" {
+	run --separate-stderr d4c-policy chek "$T/bad.yaml"
+	assert_failure 2
+	assert_output ""
+	assert_equal "${stderr_lines[0]}" "d4c-policy: unknown command 'chek' (did you mean 'check'?)"
+	run --separate-stderr d4c-policy compil "$T/bad.yaml"
+	assert_equal "${stderr_lines[0]}" "d4c-policy: unknown command 'compil' (did you mean 'compile'?)"
+	# nothing close: no guess
+	run --separate-stderr d4c-policy frobnicate "$T/bad.yaml"
+	assert_failure 2
+	assert_equal "${stderr_lines[0]}" "d4c-policy: unknown command 'frobnicate'"
+}
+
 @test "no command at all prints the usage on stderr and exits 2" {
 	run --separate-stderr d4c-policy
 	assert_failure 2
@@ -432,4 +445,25 @@ YAML
 	run d4c-policy -V
 	assert_success
 	assert_output --regexp '^d4c-policy [0-9]'
+}
+
+# Seen as a user sees it: `d4c-policy check` run in a terminal (tmux, a
+# pane 200 columns wide so that nothing wraps), then the screen read back.
+@test "in a terminal, a tab in the indentation is one line that names the tab" {
+	command -v tmux >/dev/null || skip "tmux is not installed (apt-get install tmux)"
+	printf 'process:\n  selectors:\n    - name: shells\n\t  operation: [exec]\n' >"$T/tab.yaml"
+	sock=$(mktemp -u /tmp/d4c-tmux.XXXXXX) # $T can be too long for a socket path
+	tmux -S "$sock" new-session -d -x 200 -y 10 \
+		"cd '$T' && '$(command -v d4c-policy)' check tab.yaml; echo \"exit \$?\"; sleep 60"
+	for _ in $(seq 1 50); do
+		screen=$(tmux -S "$sock" capture-pane -p)
+		[[ $screen == *"exit "* ]] && break
+		sleep 0.1
+	done
+	tmux -S "$sock" kill-server
+	rm -f "$sock"
+	run sed '/^$/d' <<<"$screen"
+	assert_line --index 0 "tab.yaml:4:1: error: tab character in indentation (YAML indents with spaces)"
+	assert_line --index 1 "exit 1"
+	assert_equal "${#lines[@]}" 2
 }

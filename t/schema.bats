@@ -104,6 +104,14 @@ CLASSES='
 073|semantic|blocking file writes through a selector without targetFilePath: depends on the selectors a response names
 074|schema|misspelled operation (enum)|'"'"'createExecutabel'"'"' is not one of
 075|schema|misspelled selectors key|'"'"'selectors'"'"' is a required property
+076|yaml|tab in indentation|cannot start any token
+077|yaml|key one space short in a list item|expected <block end>
+078|yaml|key indented too far|mapping values are not allowed here
+079|yaml|key at a column no mapping has|expected <block end>
+080|yaml|list item at the column of its mapping'"'"'s keys|expected <block end>
+081|yaml|key without '"'"':'"'"'|could not find expected '"'"':'"'"'
+082|yaml|'"'"': '"'"' in a plain value|mapping values are not allowed here
+083|schema|misspelled section keys|Additional properties are not allowed
 '
 
 classified() { # the corpus file for number $1

@@ -166,6 +166,67 @@ static void test_duplicates(void)
 	parsed_free(&p);
 }
 
+/* Checks that TEXT is refused with one YAML syntax error at LINE:COL saying MSG. */
+static void explained(const char *what, const char *text, int line, int col, const char *msg)
+{
+	struct parsed p;
+
+	parse(&p, text, strlen(text));
+	if (!is_int((long long)p.dl.nerrors, 1, "%s: one error", what) || p.dl.n == 0) {
+		parsed_free(&p);
+		return;
+	}
+	is_str(p.dl.v[0].code, "yaml-syntax", "%s: code", what);
+	ok(p.dl.v[0].line == line && p.dl.v[0].col == col, "%s: at %d:%d (got %d:%d)", what, line,
+	   col, p.dl.v[0].line, p.dl.v[0].col);
+	is_str(p.dl.v[0].msg, msg, "%s: message", what);
+	parsed_free(&p);
+}
+
+/* libyaml names its own state ("did not find expected key"); the common
+ * mistakes behind those words are a tab or a line indented one step too
+ * far or too short, and the message says so, at that line. */
+static void test_explained(void)
+{
+	explained("a tab before a list item", "a:\n  b:\n\t- c\n", 3, 1,
+		  "tab character in indentation (YAML indents with spaces)");
+	explained("a tab after spaces", "a:\n  b:\n  \t- c\n", 3, 3,
+		  "tab character in indentation (YAML indents with spaces)");
+	explained("a tab before a key", "a:\n  - b: 1\n\t  c: 2\n", 3, 1,
+		  "tab character in indentation (YAML indents with spaces)");
+	explained("a tab in a block scalar", "a: |\n\tb\n", 2, 1,
+		  "tab character in indentation (YAML indents with spaces)");
+	explained("a key one space short in a list item", "a:\n  - b: 1\n   c: 2\n", 3, 4,
+		  "bad indentation: in the list begun at line 2, a line starts with '-' at "
+		  "column 3 or is indented to column 5 under its item "
+		  "(YAML: did not find expected '-' indicator)");
+	explained("a key outdented to the list's column", "a:\n  - b: 1\n  c: 2\n", 3, 3,
+		  "bad indentation: in the list begun at line 2, a line starts with '-' at "
+		  "column 3 or is indented to column 5 under its item "
+		  "(YAML: did not find expected '-' indicator)");
+	explained("a key one space too far", "a:\n  b: 1\n   c: 2\n", 3, 4,
+		  "bad indentation: this key is indented deeper than the line above, so YAML "
+		  "reads it as more of that value (mapping values are not allowed here)");
+	explained("a key indented less than its mapping", "a:\n   b: 1\n  c: 2\n", 3, 3,
+		  "bad indentation: column 3 lines up with no open mapping or list; the keys "
+		  "of the mapping begun at line 1 are at column 1 "
+		  "(YAML: did not find expected key)");
+	explained("a list item at its mapping's column", "a:\n  b:\n    - 1\n  - 2\n", 4, 3,
+		  "bad indentation: a list item at column 3, where the mapping begun at line 2 "
+		  "has its keys; the items of one list are indented alike "
+		  "(YAML: did not find expected key)");
+	explained("a key without ':'", "a:\n  b: 1\n  c\n  d: 2\n", 3, 3,
+		  "missing ':' after a key (a mapping entry is 'key: value')");
+	explained("': ' inside a plain value", "a:\n  b: x: y\n", 2, 7,
+		  "a plain value cannot contain ': ' (quote it: 'x: y')");
+	explained("'@' starting a value", "a: @b\n", 1, 4,
+		  "'@' cannot start a plain value (quote it)");
+	/* what has no plainer words keeps libyaml's */
+	explained("an unclosed flow list", "a: [b, c\nd: e\n", 2, 2,
+		  "YAML syntax: did not find expected ',' or ']' while parsing a flow sequence "
+		  "(line 1)");
+}
+
 int main(void)
 {
 	plan(NO_PLAN);
@@ -174,5 +235,6 @@ int main(void)
 	test_empty();
 	test_refused();
 	test_duplicates();
+	test_explained();
 	return done_testing();
 }
