@@ -1532,6 +1532,9 @@ found:
 		out->runtime = hint;
 	if (!out->type)
 		out->type = CTR_TYPE_CONTAINER;
+	/* "runc run web": the id is the only name the user gave */
+	if (!out->name && out->runtime == CTR_RT_RUNC && !is_hex_id(id, strlen(id)))
+		out->name = xstrdup(id);
 	if (out->image)
 		ctr_image_split(out->image, &out->img);
 	return 0;

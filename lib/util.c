@@ -72,6 +72,15 @@ void warning(const char *fmt, ...)
 	va_end(ap);
 }
 
+void info(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreport("", fmt, ap);
+	va_end(ap);
+}
+
 void *xmalloc(size_t n)
 {
 	void *p = malloc(n ? n : 1);

@@ -29,6 +29,8 @@ __attribute__((noreturn, format(printf, 1, 2))) void usage_error(const char *fmt
 /* Prints "PROG: error: MESSAGE"; returns -1 so callers can "return error(...)". */
 __attribute__((format(printf, 1, 2))) int error(const char *fmt, ...);
 __attribute__((format(printf, 1, 2))) void warning(const char *fmt, ...);
+/* Prints "PROG: MESSAGE": a status line, neither error nor warning. */
+__attribute__((format(printf, 1, 2))) void info(const char *fmt, ...);
 
 void *xmalloc(size_t n);
 void *xcalloc(size_t nmemb, size_t size);
