@@ -1576,7 +1576,10 @@ int loader_start(struct loader *L, const struct loader_opts *o, struct policy_sl
 	}
 	if (install_policy(L, 0) || activate(L, 0))
 		return EXIT_KERNEL;
-	say_containers(L);
+	/* only when containers are all the policy sees: with --host it
+	 * sees everything anyway, and the line would be noise */
+	if (!L->opt.host)
+		say_containers(L);
 	if (d4c_bpf__attach(L->skel))
 		return error("cannot attach the BPF programs: %s", strerror(errno)), EXIT_KERNEL;
 	if (wait_live(L))
