@@ -1351,7 +1351,8 @@ static int cent_pod_from_proc(struct enrich *E, struct cent *c, uint32_t pid)
 	    container_ident(E->cctx, cg, &ident) || strcmp(ident.id, c->id))
 		return 0;
 	c->pod_tries = 8;
-	if (c->info.runtime == CTR_RT_UNKNOWN)
+	/* a runtime guessed from the path's depth would overrule the files */
+	if (c->info.runtime == CTR_RT_UNKNOWN && !ident.guessed)
 		c->info.runtime = ident.runtime;
 	if (!ident.pod_uid[0])
 		return 0;
