@@ -197,8 +197,8 @@ int container_id_from_cgroup_path(const char *path, struct ctr_ident *out);
  * name is whatever the user called the container ("/web", or any
  * linux.cgroupsPath), is runc's when a component of the path names a
  * directory of runc's state (CTR_STORE_RUNC: DIR/<name>, which runc makes
- * before the cgroup), or when a state.json there lists the cgroup among
- * its cgroup_paths; and a "machine-<name>.scope" is no container when
+ * before the cgroup; a cgroupsPath that does not name the container is
+ * not recognised); and a "machine-<name>.scope" is no container when
  * systemd's /run/systemd/machines/<name> says it is a virtual machine.
  * Returns 0 with OUT filled, or -1 when the cgroup is no container's.
  */
