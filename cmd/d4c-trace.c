@@ -655,7 +655,7 @@ static int container_matches(const char *ctr, const char *cname)
 {
 	size_t n = strlen(opt.container);
 
-	if (cname && !strcmp(cname, opt.container))
+	if ((cname && !strcmp(cname, opt.container)) || (ctr && !strcmp(ctr, opt.container)))
 		return 1;
 	return ctr && n >= 4 && !strncmp(ctr, opt.container, n);
 }
@@ -884,6 +884,12 @@ int main(int argc, char **argv)
 	lo.host = !opt.containers_only && !opt.container && !opt.pod && !opt.namespace;
 	lo.ringbuf_size = opt.ringbuf_size;
 	err = loader_start(&L, &lo, &first, emit, &L);
+	/* a name that matches nothing would trace nothing, and say nothing */
+	if (!err && opt.container && !loader_find_container(&L, container_matches)) {
+		fprintf(stderr, "%s: no container named '%s'\n", progname, opt.container);
+		loader_stop(&L);
+		err = EXIT_USAGE;
+	}
 	if (err) {
 		if (child) {
 			close(go); /* the child exits without running */

@@ -40,6 +40,7 @@ static const char *const rt_names[] = {
 	[CTR_RT_CONTAINERD] = "containerd", [CTR_RT_CRIO] = "cri-o",
 	[CTR_RT_DOCKER] = "docker",	  [CTR_RT_PODMAN] = "podman",
 	[CTR_RT_NERDCTL] = "nerdctl",	  [CTR_RT_RUNC] = "runc",
+	[CTR_RT_NSPAWN] = "systemd-nspawn",
 };
 
 const char *ctr_runtime_name(enum ctr_runtime rt)
@@ -58,6 +59,7 @@ const char *ctr_runtime_ecs(enum ctr_runtime rt)
 	case CTR_RT_DOCKER:
 	case CTR_RT_PODMAN:
 	case CTR_RT_RUNC:
+	case CTR_RT_NSPAWN:
 		return rt_names[rt];
 	default:
 		return NULL;
@@ -81,13 +83,14 @@ static const char *const default_dirs[CTR_NSTORES] = {
 	[CTR_STORE_CRIO] = "/run/containers/storage",
 	[CTR_STORE_DOCKER] = "/var/lib/docker",
 	[CTR_STORE_PODMAN] = "/var/lib/containers/storage",
+	[CTR_STORE_MACHINES] = "/run/systemd/machines",
 };
 
 /* The runtime a store's files belong to when their content does not say. */
 static const enum ctr_runtime store_runtime[CTR_NSTORES] = {
 	[CTR_STORE_CONTAINERD] = CTR_RT_CONTAINERD, [CTR_STORE_RUNC] = CTR_RT_RUNC,
 	[CTR_STORE_CRIO] = CTR_RT_CRIO,		    [CTR_STORE_DOCKER] = CTR_RT_DOCKER,
-	[CTR_STORE_PODMAN] = CTR_RT_PODMAN,
+	[CTR_STORE_PODMAN] = CTR_RT_PODMAN,	    [CTR_STORE_MACHINES] = CTR_RT_NSPAWN,
 };
 
 static char *strip_slashes(const char *path)
@@ -485,25 +488,50 @@ enum comp_kind {
 	COMP_BARE, /* a bare id: the runtime depends on the ancestors */
 };
 
-/* The prefixes that name a runtime in "PREFIX-<id>.scope" and "slice:PREFIX:<id>". */
+/*
+ * The prefixes that name a runtime in "PREFIX-<id>.scope" and
+ * "slice:PREFIX:<id>". NAMED: the id may be a name the user chose rather
+ * than 64 hex digits, in a ".scope" only (runc's systemd driver makes
+ * "runc-<id>.scope" for "runc run web"; systemd-nspawn's machines are
+ * "machine-<name>.scope", escaped as systemd escapes unit names).
+ */
 static const struct {
 	const char *word;
 	enum ctr_runtime rt;
-	int skip;
+	int skip, named;
 } scope_prefixes[] = {
-	{ "crio-conmon", CTR_RT_CRIO, 1 },
-	{ "libpod-conmon", CTR_RT_PODMAN, 1 },
-	{ "cri-containerd", CTR_RT_CONTAINERD_CRI, 0 },
-	{ "crio", CTR_RT_CRIO, 0 },
-	{ "docker", CTR_RT_DOCKER, 0 },
-	{ "libpod", CTR_RT_PODMAN, 0 },
-	{ "nerdctl", CTR_RT_NERDCTL, 0 },
-	{ "runc", CTR_RT_RUNC, 0 },
+	{ "crio-conmon", CTR_RT_CRIO, 1, 0 },
+	{ "libpod-conmon", CTR_RT_PODMAN, 1, 0 },
+	{ "cri-containerd", CTR_RT_CONTAINERD_CRI, 0, 0 },
+	{ "crio", CTR_RT_CRIO, 0, 0 },
+	{ "docker", CTR_RT_DOCKER, 0, 0 },
+	{ "libpod", CTR_RT_PODMAN, 0, 0 },
+	{ "nerdctl", CTR_RT_NERDCTL, 0, 0 },
+	{ "runc", CTR_RT_RUNC, 0, 1 },
+	{ "machine", CTR_RT_NSPAWN, 0, 1 },
 };
 
-/* What one path component S (N bytes) says; the id goes to *ID. */
-static enum comp_kind classify(const char *s, size_t n, enum ctr_runtime *rt, const char **id)
+/* A name runc accepts as an id (letters, digits, "_+.-"), as it may appear
+ * in a unit name (with systemd's "\x2d" escapes), of at most CTR_ID_MAX
+ * bytes once unescaped. */
+static int is_name_id(const char *s, size_t n)
 {
+	if (!n || n > 4 * CTR_ID_MAX || s[0] == '.')
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_+.-\\",
+			    s[i]))
+			return 0;
+	return 1;
+}
+
+/* What one path component S (N bytes) says; the id goes to *ID, its
+ * length to *IDLEN. */
+static enum comp_kind classify(const char *s, size_t n, enum ctr_runtime *rt, const char **id,
+			       size_t *idlen)
+{
+	int scope = 0;
+
 	const char *c2 = memrchr(s, ':', n);
 
 	if (c2) {
@@ -524,12 +552,15 @@ static enum comp_kind classify(const char *s, size_t n, enum ctr_runtime *rt, co
 			if (span_is(word, c2 - word, scope_prefixes[i].word))
 				*rt = scope_prefixes[i].rt;
 		*id = c2 + 1;
+		*idlen = CTR_ID_LEN;
 		return COMP_ID;
 	}
 	if (n > 6 && !memcmp(s + n - 6, ".scope", 6)) {
 		n -= 6;
+		scope = 1;
 	} else if (is_hex_id(s, n)) {
 		*id = s;
+		*idlen = CTR_ID_LEN;
 		return COMP_BARE;
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(scope_prefixes); i++) {
@@ -539,10 +570,12 @@ static enum comp_kind classify(const char *s, size_t n, enum ctr_runtime *rt, co
 			continue;
 		if (scope_prefixes[i].skip)
 			return COMP_SKIP;
-		if (!is_hex_id(s + len + 1, n - len - 1))
+		if (!is_hex_id(s + len + 1, n - len - 1) &&
+		    !(scope && scope_prefixes[i].named && is_name_id(s + len + 1, n - len - 1)))
 			return COMP_NONE;
 		*rt = scope_prefixes[i].rt;
 		*id = s + len + 1;
+		*idlen = n - len - 1;
 		return COMP_ID;
 	}
 	/* Another tool's "<word>-<id>[.scope]": a container, runtime unknown. */
@@ -550,6 +583,7 @@ static enum comp_kind classify(const char *s, size_t n, enum ctr_runtime *rt, co
 	    is_hex_id(s + n - CTR_ID_LEN, CTR_ID_LEN)) {
 		*rt = CTR_RT_UNKNOWN;
 		*id = s + n - CTR_ID_LEN;
+		*idlen = CTR_ID_LEN;
 		return COMP_ID;
 	}
 	return COMP_NONE;
@@ -623,7 +657,7 @@ static const char *skip_back_slashes(const char *path, const char *end)
  * that must not take it out of its container.
  */
 static enum comp_kind nearest(const char *path, size_t *off, size_t *n,
-			      enum ctr_runtime *rt, const char **id)
+			      enum ctr_runtime *rt, const char **id, size_t *idlen)
 {
 	const char *end = skip_back_slashes(path, path + strlen(path));
 	enum comp_kind kind, found = COMP_NONE;
@@ -634,7 +668,7 @@ static enum comp_kind nearest(const char *path, size_t *off, size_t *n,
 		const char *cs;
 		size_t cn = prev_component(path, end, &cs);
 
-		kind = classify(cs, cn, rt, id);
+		kind = classify(cs, cn, rt, id, idlen);
 		if (kind == COMP_ID || kind == COMP_BARE) {
 			*off = cs - path;
 			*n = cn;
@@ -651,9 +685,9 @@ int container_cgroup_is_helper(const char *path)
 {
 	enum ctr_runtime rt;
 	const char *id;
-	size_t off, n;
+	size_t off, n, idlen;
 
-	return nearest(path, &off, &n, &rt, &id) == COMP_SKIP;
+	return nearest(path, &off, &n, &rt, &id, &idlen) == COMP_SKIP;
 }
 
 int container_id_from_cgroup_path(const char *path, struct ctr_ident *out)
@@ -661,10 +695,10 @@ int container_id_from_cgroup_path(const char *path, struct ctr_ident *out)
 	const char *end, *s, *id = NULL;
 	enum ctr_runtime rt = CTR_RT_UNKNOWN;
 	enum comp_kind kind;
-	size_t off, n;
+	size_t off, n, idlen = 0, k = 0, i;
 
 	memset(out, 0, sizeof(*out));
-	kind = nearest(path, &off, &n, &rt, &id);
+	kind = nearest(path, &off, &n, &rt, &id, &idlen);
 	if (kind == COMP_NONE || kind == COMP_SKIP)
 		return -1;
 	s = path + off;
@@ -687,10 +721,26 @@ int container_id_from_cgroup_path(const char *path, struct ctr_ident *out)
 			rt = CTR_RT_CONTAINERD;
 		else
 			rt = CTR_RT_UNKNOWN;
+		out->guessed = rt == CTR_RT_RUNC || rt == CTR_RT_CONTAINERD;
 	}
 	out->runtime = rt;
-	memcpy(out->id, id, CTR_ID_LEN);
-	out->id[CTR_ID_LEN] = '\0';
+	/* systemd escapes unit names: "machine-my\x2dbox.scope" is "my-box" */
+	for (i = 0; i < idlen && k < CTR_ID_MAX; i++) {
+		unsigned x;
+
+		if (id[i] == '\\' && i + 3 < idlen && id[i + 1] == 'x' &&
+		    sscanf(id + i + 2, "%2x", &x) == 1 && x && strchr("_+.-", (int)x)) {
+			out->id[k++] = (char)x;
+			i += 3;
+		} else if (id[i] == '\\') {
+			return -1;
+		} else {
+			out->id[k++] = id[i];
+		}
+	}
+	if (i < idlen)
+		return -1; /* too long: cut, it would name another */
+	out->id[k] = '\0';
 	/* The pod's UID: the nearest "pod<uid>" at or above the container. */
 	for (end = s + n; end > path; end = skip_back_slashes(path, s)) {
 		n = prev_component(path, end, &s);
@@ -698,6 +748,57 @@ int container_id_from_cgroup_path(const char *path, struct ctr_ident *out)
 			break;
 	}
 	return 0;
+}
+
+/* Whether systemd-machined says machine NAME is a virtual machine (libvirt
+ * and systemd-nspawn both register theirs as "machine-<name>.scope"). */
+static int machine_is_vm(const struct container_ctx *ctx, const char *name)
+{
+	int vm = 0;
+
+	for (size_t i = 0; i < ctx->ndirs[CTR_STORE_MACHINES] && !vm; i++) {
+		char *path = rpath(ctx, "%s/%s", ctx->dirs[CTR_STORE_MACHINES][i], name), *buf;
+		size_t len;
+
+		if (read_whole_file(path, 65536, &buf, &len) == 0) {
+			vm = !strncmp(buf, "CLASS=vm\n", 9) || strstr(buf, "\nCLASS=vm\n");
+			free(buf);
+		}
+		free(path);
+	}
+	return vm;
+}
+
+int container_ident(struct container_ctx *ctx, const char *path, struct ctr_ident *out)
+{
+	const char *end = skip_back_slashes(path, path + strlen(path)), *cs;
+
+	if (container_id_from_cgroup_path(path, out) == 0)
+		return out->runtime == CTR_RT_NSPAWN && machine_is_vm(ctx, out->id) ? -1 : 0;
+	if (container_cgroup_is_helper(path))
+		return -1;
+	/* runc run by hand: its cgroup is whatever its user named it, but
+	 * runc made its state directory, named by the id, before it */
+	for (; end > path; end = skip_back_slashes(path, cs)) {
+		size_t cn = prev_component(path, end, &cs);
+
+		if (cn > CTR_ID_MAX || cs[0] == '.' || !is_name_id(cs, cn) || memchr(cs, '\\', cn))
+			continue;
+		for (size_t i = 0; i < ctx->ndirs[CTR_STORE_RUNC]; i++) {
+			char *dir = rpath(ctx, "%s/%.*s", ctx->dirs[CTR_STORE_RUNC][i], (int)cn, cs);
+			int found = is_dir(dir);
+
+			free(dir);
+			if (!found)
+				continue;
+			memset(out, 0, sizeof(*out));
+			out->runtime = CTR_RT_RUNC;
+			memcpy(out->id, cs, cn);
+			out->id[cn] = '\0';
+			return 0;
+		}
+	}
+	return -1;
 }
 
 /* ---- Image references ------------------------------------------------------ */
@@ -1298,6 +1399,37 @@ static int try_docker(const struct container_ctx *ctx, const char *dir, const ch
 	return 0;
 }
 
+/* systemd-machined: DIR/NAME, "KEY=value" lines; containers only. */
+static int try_machines(const struct container_ctx *ctx, const char *dir, const char *id,
+			struct container_info *out)
+{
+	char *path = rpath(ctx, "%s/%s", dir, id), *buf, *line, *save = NULL;
+	struct stat st;
+	size_t len;
+	int r = stat(path, &st) < 0 ? -errno : !S_ISREG(st.st_mode) ? -EBADMSG : 0;
+
+	if (!r)
+		r = read_whole_file(path, 65536, &buf, &len);
+	free(path);
+	if (r < 0)
+		return r;
+	r = -ENOENT; /* a virtual machine is no container */
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (!strcmp(line, "CLASS=container"))
+			r = 0;
+		else if (!strncmp(line, "NAME=", 5) && line[5] && strlen(line) <= FIELD_MAX)
+			set_once(&out->name, line + 5);
+	}
+	free(buf);
+	if (r == 0)
+		out->runtime = CTR_RT_NSPAWN;
+	else {
+		free(out->name);
+		out->name = NULL;
+	}
+	return r;
+}
+
 static int try_store(const struct container_ctx *ctx, enum ctr_store store, const char *dir,
 		     const char *id, struct container_info *out)
 {
@@ -1311,6 +1443,8 @@ static int try_store(const struct container_ctx *ctx, enum ctr_store store, cons
 		return try_runc(ctx, dir, id, out);
 	case CTR_STORE_DOCKER:
 		return try_docker(ctx, dir, id, out);
+	case CTR_STORE_MACHINES:
+		return try_machines(ctx, dir, id, out);
 	case CTR_STORE_CRIO:
 	case CTR_STORE_PODMAN:
 		path = rpath(ctx, "%s/overlay-containers/%s/userdata/config.json", dir, id);
@@ -1341,6 +1475,8 @@ static enum ctr_store hint_store(enum ctr_runtime hint)
 		return CTR_STORE_PODMAN;
 	case CTR_RT_RUNC:
 		return CTR_STORE_RUNC;
+	case CTR_RT_NSPAWN:
+		return CTR_STORE_MACHINES;
 	case CTR_RT_CONTAINERD_CRI:
 	case CTR_RT_CONTAINERD:
 	case CTR_RT_NERDCTL:
@@ -1350,11 +1486,14 @@ static enum ctr_store hint_store(enum ctr_runtime hint)
 	}
 }
 
-int container_resolve_id(struct container_ctx *ctx, const char *id, enum ctr_runtime hint,
-			 struct container_info *out)
+/* As container_resolve_id(); GUESSED: HINT is only a guess from a path's
+ * depth, which the files found overrule. */
+static int resolve_id(struct container_ctx *ctx, const char *id, enum ctr_runtime hint,
+		      int guessed, struct container_info *out)
 {
 	static const enum ctr_store order[] = { CTR_STORE_DOCKER, CTR_STORE_CONTAINERD,
-						CTR_STORE_CRIO, CTR_STORE_PODMAN, CTR_STORE_RUNC };
+						CTR_STORE_CRIO,	  CTR_STORE_PODMAN,
+						CTR_STORE_RUNC,	  CTR_STORE_MACHINES };
 	enum ctr_store first = hint_store(hint);
 	int err = -ENOENT;
 
@@ -1387,14 +1526,24 @@ found:
 	/* A path that named the runtime knows better than a bare runc state or
 	 * a containerd namespace that nerdctl used. */
 	if (hint != CTR_RT_UNKNOWN &&
-	    (out->runtime == CTR_RT_RUNC || out->runtime == CTR_RT_UNKNOWN ||
-	     (out->runtime == CTR_RT_CONTAINERD && hint == CTR_RT_NERDCTL)))
+	    (out->runtime == CTR_RT_UNKNOWN ||
+	     (!guessed && (out->runtime == CTR_RT_RUNC ||
+			   (out->runtime == CTR_RT_CONTAINERD && hint == CTR_RT_NERDCTL)))))
 		out->runtime = hint;
 	if (!out->type)
 		out->type = CTR_TYPE_CONTAINER;
+	/* "runc run web": the id is the only name the user gave */
+	if (!out->name && out->runtime == CTR_RT_RUNC && !is_hex_id(id, strlen(id)))
+		out->name = xstrdup(id);
 	if (out->image)
 		ctr_image_split(out->image, &out->img);
 	return 0;
+}
+
+int container_resolve_id(struct container_ctx *ctx, const char *id, enum ctr_runtime hint,
+			 struct container_info *out)
+{
+	return resolve_id(ctx, id, hint, 0, out);
 }
 
 int container_resolve(struct container_ctx *ctx, const char *path, struct container_info *out)
@@ -1402,11 +1551,11 @@ int container_resolve(struct container_ctx *ctx, const char *path, struct contai
 	struct ctr_ident ident;
 	int r;
 
-	if (container_id_from_cgroup_path(path, &ident) < 0) {
+	if (container_ident(ctx, path, &ident) < 0) {
 		info_init(out);
 		return -ESRCH;
 	}
-	r = container_resolve_id(ctx, ident.id, ident.runtime, out);
+	r = resolve_id(ctx, ident.id, ident.runtime, ident.guessed, out);
 	if (!out->pod_uid && ident.pod_uid[0])
 		out->pod_uid = xstrdup(ident.pod_uid);
 	return r;

@@ -43,10 +43,11 @@ enum ctr_runtime {
 	CTR_RT_PODMAN,
 	CTR_RT_NERDCTL,
 	CTR_RT_RUNC, /* runc run directly, or a caller we cannot tell */
+	CTR_RT_NSPAWN, /* systemd-nspawn: machine.slice/machine-NAME.scope */
 };
 
 /* A short word for logs and tests: "containerd-cri", "containerd", "cri-o",
- * "docker", "podman", "nerdctl", "runc" or "unknown". */
+ * "docker", "podman", "nerdctl", "runc", "systemd-nspawn" or "unknown". */
 const char *ctr_runtime_name(enum ctr_runtime rt);
 /* The value of the ECS field container.runtime: "containerd" for
  * containerd-cri, containerd and nerdctl; otherwise as ctr_runtime_name(),
@@ -69,6 +70,8 @@ const char *ctr_runtime_ecs(enum ctr_runtime rt);
  *   CTR_STORE_PODMAN      Podman's storage graph root (/var/lib/containers/storage):
  *                         DIR/overlay-containers/ID/userdata/config.json and
  *                         DIR/overlay-containers/containers.json (names)
+ *   CTR_STORE_MACHINES    systemd-machined's (/run/systemd/machines):
+ *                         DIR/NAME, "KEY=value" lines (CLASS=container)
  */
 enum ctr_store {
 	CTR_STORE_CONTAINERD,
@@ -76,6 +79,7 @@ enum ctr_store {
 	CTR_STORE_CRIO,
 	CTR_STORE_DOCKER,
 	CTR_STORE_PODMAN,
+	CTR_STORE_MACHINES,
 	CTR_NSTORES
 };
 
@@ -158,12 +162,15 @@ int container_cgroup_walk(struct container_ctx *ctx,
 
 /* ---- Cgroup path -> container id (no I/O) --------------------------------- */
 
-#define CTR_ID_LEN 64	   /* a container id: 64 lower-case hex digits */
+#define CTR_ID_LEN 64	   /* a runtime-made id: 64 lower-case hex digits */
+#define CTR_ID_MAX 128	   /* any id: also a name given to runc or systemd-nspawn */
 #define CTR_POD_UID_MAX 36 /* 8-4-4-4-12 UUID, or 32 hex digits (static pods) */
 
 struct ctr_ident {
 	enum ctr_runtime runtime;
-	char id[CTR_ID_LEN + 1];
+	int guessed; /* RUNTIME is a guess from the path's depth ("/<ns>/<id>"),
+		      * not a name in it: the runtime's own files know better */
+	char id[CTR_ID_MAX + 1];
 	char pod_uid[CTR_POD_UID_MAX + 1]; /* with dashes; "" when not in the path */
 };
 
@@ -172,14 +179,30 @@ struct ctr_ident {
  * made it, its id and its pod's UID. Understands every form of
  * container-context.md (containerd CRI with either cgroup driver, the
  * "slice:cri-containerd:<id>" form, CRI-O, Docker, Podman with its
- * "/container" child, nerdctl, ctr's "/<namespace>/<id>", runc's "/<id>"),
- * and the cgroups a container makes below its own (the nearest id up the
- * path wins). Pod sandboxes ("pause") are containers too; CRI-O's and
+ * "/container" child, nerdctl, ctr's "/<namespace>/<id>", runc's "/<id>"
+ * and its systemd driver's "runc-<name>.scope", systemd-nspawn's
+ * "machine-<name>.scope"), and the cgroups a container makes below its own
+ * (the nearest id up the path wins). Ids are 64 hex digits, except in the
+ * names of runc's and systemd-nspawn's scopes, which carry the name the
+ * user gave. Pod sandboxes ("pause") are containers too; CRI-O's and
  * Podman's conmon cgroups are not. Returns 0 with OUT filled, or -1 (not an
  * error) when the path is not a container's: host services and sessions,
  * pod-level cgroups, "/", conmon.
  */
 int container_id_from_cgroup_path(const char *path, struct ctr_ident *out);
+
+/*
+ * As container_id_from_cgroup_path(), and then what the path alone cannot
+ * tell, from the runtimes' state: a cgroup of runc run by hand, whose
+ * name is whatever the user called the container ("/web", or any
+ * linux.cgroupsPath), is runc's when a component of the path names a
+ * directory of runc's state (CTR_STORE_RUNC: DIR/<name>, which runc makes
+ * before the cgroup; a cgroupsPath that does not name the container is
+ * not recognised); and a "machine-<name>.scope" is no container when
+ * systemd's /run/systemd/machines/<name> says it is a virtual machine.
+ * Returns 0 with OUT filled, or -1 when the cgroup is no container's.
+ */
+int container_ident(struct container_ctx *ctx, const char *path, struct ctr_ident *out);
 
 /*
  * Whether the cgroup at PATH is named like a runtime helper's (CRI-O's and
@@ -257,9 +280,11 @@ struct container_info {
 };
 
 /*
- * Resolves the container of the cgroup at PATH: container_id_from_cgroup_path(),
- * then container_resolve_id() with the runtime the path names as the hint,
- * keeping the path's pod UID when the metadata has none. OUT is overwritten
+ * Resolves the container of the cgroup at PATH: container_ident(),
+ * then container_resolve_id() with the runtime the path names as the hint
+ * (one guessed from the path's depth gives way to whichever runtime's
+ * files are found: a runc container at "/<group>/<id>" is runc's, not
+ * containerd's), keeping the path's pod UID when the metadata has none. OUT is overwritten
  * (not freed first); release it with container_info_free() whatever the
  * result. Returns 0 with OUT->resolved == CTR_RESOLVED_FULL, or a negative
  * errno with what is known still in OUT: -ESRCH when PATH is not a
@@ -271,7 +296,8 @@ int container_resolve(struct container_ctx *ctx, const char *path, struct contai
  * Reads the metadata of container ID from the runtimes' state files: the
  * store of HINT first (CTR_RT_UNKNOWN: no preference), then Docker,
  * containerd (namespace k8s.io first, then every other namespace), CRI-O,
- * Podman, runc (state.json, then its bundle's config.json). The first file
+ * Podman, runc (state.json, then its bundle's config.json), systemd-machined
+ * (systemd-nspawn's machines: only the name). The first file
  * that parses wins; files capped at 4 MiB, hostile content gives NULL
  * fields, never a crash. Returns 0 with OUT->resolved == CTR_RESOLVED_FULL,
  * or a negative errno with OUT->resolved == CTR_RESOLVED_ID and the id and

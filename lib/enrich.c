@@ -189,7 +189,7 @@ struct pent {
 	char *raw[R_N];
 	char *frag;
 	size_t fraglen;
-	char ctr[CTR_ID_LEN + 1];
+	char ctr[CTR_ID_MAX + 1];
 };
 
 struct ptab {
@@ -338,7 +338,7 @@ static struct pent *ptab_put(struct ptab *t, uint32_t pid, uint64_t *evictions)
 
 struct cent {
 	struct cent *hnext;
-	char id[CTR_ID_LEN + 1];
+	char id[CTR_ID_MAX + 1];
 	struct container_info info;
 	int full;
 	int pod_tries; /* /proc/PID/cgroup reads for the pod UID */
@@ -1348,10 +1348,11 @@ static int cent_pod_from_proc(struct enrich *E, struct cent *c, uint32_t pid)
 		return 0;
 	c->pod_tries++;
 	if (container_cgroup_of_pid(E->cctx, pid, cg, sizeof(cg)) ||
-	    container_id_from_cgroup_path(cg, &ident) || strcmp(ident.id, c->id))
+	    container_ident(E->cctx, cg, &ident) || strcmp(ident.id, c->id))
 		return 0;
 	c->pod_tries = 8;
-	if (c->info.runtime == CTR_RT_UNKNOWN)
+	/* a runtime guessed from the path's depth would overrule the files */
+	if (c->info.runtime == CTR_RT_UNKNOWN && !ident.guessed)
 		c->info.runtime = ident.runtime;
 	if (!ident.pod_uid[0])
 		return 0;
@@ -1400,7 +1401,7 @@ static struct cent *container_of(struct enrich *E, const char *id, size_t n, uin
 	struct cent *c = cent_find(E, id, n);
 
 	if (!c) {
-		if (n > CTR_ID_LEN)
+		if (n > CTR_ID_MAX)
 			return NULL;
 		if (E->ncent >= E->cfg.max_containers) {
 			struct cent *old = NULL;

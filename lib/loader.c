@@ -269,6 +269,7 @@ static void install_cgroup(struct loader *L, uint64_t id, const char *path, int 
 		warning("cannot install container '%s': %s", info.id, strerror(errno));
 	e = cg_find(L, id, 1);
 	snprintf(e->ctr, sizeof(e->ctr), "%s", info.id ? info.id : "");
+	e->runtime = info.runtime;
 	if (info.name && (!e->name || strcmp(e->name, info.name))) {
 		free(e->name);
 		e->name = xstrdup(info.name);
@@ -336,7 +337,7 @@ static void install_any_cgroup(struct loader *L, uint64_t id, const char *path, 
 {
 	struct ctr_ident ident;
 
-	if (container_id_from_cgroup_path(path, &ident) == 0)
+	if (container_ident(L->cctx, path, &ident) == 0)
 		install_cgroup(L, id, path, verbose);
 	else if (container_cgroup_is_helper(path))
 		install_helper_cgroup(L, id);
@@ -565,6 +566,46 @@ static int activate(struct loader *L, unsigned s)
 	if (update(fd, &zero, &cfg, "settings"))
 		return -1;
 	L->active = s;
+	return 0;
+}
+
+/*
+ * Says which runtimes' containers were found at start ("containers: 2
+ * runc, 1 docker"), so that a policy for containers that matches nothing
+ * shows why: none was recognized.
+ */
+static void say_containers(struct loader *L)
+{
+	size_t count[CTR_RT_NSPAWN + 1] = { 0 }, total = 0;
+	char msg[512];
+	int len = 0;
+
+	for (size_t i = 0; i < L->cg.cap; i++) {
+		const struct cg_entry *e = &L->cg.v[i];
+		int dup = 0;
+
+		if (!e->id || e->gone || !e->ctr[0] || (unsigned)e->runtime > CTR_RT_NSPAWN)
+			continue;
+		/* a container with cgroups of its own below its cgroup counts once */
+		for (size_t k = 0; k < i && !dup; k++)
+			dup = L->cg.v[k].id && !L->cg.v[k].gone && !strcmp(L->cg.v[k].ctr, e->ctr);
+		if (!dup) {
+			count[e->runtime]++;
+			total++;
+		}
+	}
+	for (unsigned rt = 0; rt <= CTR_RT_NSPAWN && len < (int)sizeof(msg); rt++)
+		if (count[rt])
+			len += snprintf(msg + len, sizeof(msg) - len, "%s%zu %s", len ? ", " : "",
+					count[rt], ctr_runtime_name(rt));
+	info("containers: %s", total ? msg : "none recognized");
+}
+
+int loader_find_container(struct loader *L, int (*match)(const char *id, const char *name))
+{
+	for (size_t i = 0; i < L->cg.cap; i++)
+		if (L->cg.v[i].id && L->cg.v[i].ctr[0] && match(L->cg.v[i].ctr, L->cg.v[i].name))
+			return 1;
 	return 0;
 }
 
@@ -1006,7 +1047,7 @@ static void on_cgroup(struct loader *L, const struct d4c_record *e, const char *
 			cgroup_gone(L, e->ino);
 		return;
 	}
-	if (container_id_from_cgroup_path(p, &ident) && !container_cgroup_is_helper(p))
+	if (container_ident(L->cctx, p, &ident) && !container_cgroup_is_helper(p))
 		return;
 	/* the record may come from a v1 hierarchy: the v2 id is what BPF uses */
 	if (container_cgroup_id(L->cctx, p, &id))
@@ -1535,6 +1576,10 @@ int loader_start(struct loader *L, const struct loader_opts *o, struct policy_sl
 	}
 	if (install_policy(L, 0) || activate(L, 0))
 		return EXIT_KERNEL;
+	/* only when containers are all the policy sees: with --host it
+	 * sees everything anyway, and the line would be noise */
+	if (!L->opt.host)
+		say_containers(L);
 	if (d4c_bpf__attach(L->skel))
 		return error("cannot attach the BPF programs: %s", strerror(errno)), EXIT_KERNEL;
 	if (wait_live(L))

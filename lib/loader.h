@@ -82,8 +82,9 @@ typedef void (*loader_emit_fn)(void *arg, const struct d4c_record *e,
 /* cgroup id -> container, for the cgroups of containers (internal). */
 struct cg_entry {
 	uint64_t id; /* 0: empty slot */
-	char ctr[CTR_ID_LEN + 1];
+	char ctr[CTR_ID_MAX + 1];
 	char *name;  /* the container's name, when the runtime says */
+	enum ctr_runtime runtime;
 	int gone;    /* the cgroup was removed: dropped when the table grows */
 	int pending; /* known by id only: resolved again until its metadata shows */
 	unsigned tries;
@@ -143,6 +144,10 @@ int loader_unpin(const char *dir);
 /* The container of cgroup ID as the loader knows it: its id, or NULL; its
  * name in *NAME when known (else NULL). */
 const char *loader_container_of(struct loader *L, uint64_t cgroup_id, const char **name);
+
+/* Whether the loader knows a container for which MATCH (its id, and its
+ * name or NULL) says yes. */
+int loader_find_container(struct loader *L, int (*match)(const char *id, const char *name));
 
 /* Unix ns of a kernel (boot-time) timestamp. */
 static inline uint64_t loader_unix_ns(const struct loader *L, uint64_t boot_ns)

@@ -50,18 +50,20 @@ ctr_random_id() {
 }
 
 # ctr_create NAME [--image REF] [--namespace NS] [--pod POD] [--cgroup-leaf LEAF]
-#            [-- ARGS...]
+#            [--cgroup PATH] [--id ID] [--annotations JSON] [-- ARGS...]
 #
 # Writes the bundle of container NAME (root: $CTR_ROOTFS, read-only) with a
-# new id and pod UID, the cgroup /kubepods/besteffort/pod<uid>/<id> (LEAF
-# in place of <id>; "@ID@" in LEAF is the id) and
+# new id (ID: runc's id, as "runc run ID" names it) and pod UID, the cgroup
+# /kubepods/besteffort/pod<uid>/<id> (LEAF in place of <id>; PATH in place
+# of it all, as another runtime lays its cgroups out; "@ID@" in either is
+# the id) and, unless JSON gives the annotations instead,
 # containerd's CRI annotations: container name NAME, image REF (default
 # docker.io/library/busybox:1.35), pod POD (default NAME-pod) in namespace
 # NS (default "default"). ARGS is the command (default: sleep 30). The
 # container is not started: see ctr_start.
 ctr_create() {
 	local name=$1 image=docker.io/library/busybox:1.35 ns=default pod=$1-pod
-	local dir="$T/containers/$1" id uid args='[]' a leaf=@ID@
+	local dir="$T/containers/$1" id uid args='[]' a leaf=@ID@ cgroup= ann=
 	shift
 	while [ $# -gt 0 ]; do
 		case $1 in
@@ -69,6 +71,9 @@ ctr_create() {
 		--namespace) ns=$2; shift 2 ;;
 		--pod) pod=$2; shift 2 ;;
 		--cgroup-leaf) leaf=$2; shift 2 ;;
+		--cgroup) cgroup=$2; shift 2 ;;
+		--id) id=$2; shift 2 ;;
+		--annotations) ann=$2; shift 2 ;;
 		--) shift; break ;;
 		*) echo "ctr_create: unknown option '$1'" >&2; return 2 ;;
 		esac
@@ -77,30 +82,31 @@ ctr_create() {
 	for a; do # (jq 1.6 would take "-c" after --args for its own option)
 		args=$(jq -c --arg a "$a" '. + [$a]' <<<"$args")
 	done
-	id=$(ctr_random_id)
+	[ -n "$id" ] || id=$(ctr_random_id)
 	uid=$(cat /proc/sys/kernel/random/uuid)
+	[ -n "$cgroup" ] || cgroup="/kubepods/besteffort/pod$uid/$leaf"
 	mkdir -p "$dir"
 	echo "$id" >"$dir/id"
 	echo "$uid" >"$dir/pod-uid"
-	echo "/kubepods/besteffort/pod$uid/${leaf//@ID@/$id}" >"$dir/cgroup"
+	echo "${cgroup//@ID@/$id}" >"$dir/cgroup"
 	runc spec --bundle "$dir"
 	jq --arg root "$CTR_ROOTFS" \
 		--arg cgroup "$(cat "$dir/cgroup")" \
 		--arg name "$name" --arg image "$image" --arg pod "$pod" --arg ns "$ns" --arg uid "$uid" \
-		--argjson args "$args" '
+		--arg ann "$ann" --argjson args "$args" '
 		.root = { path: $root, readonly: true }
 		| .process.terminal = false
 		| .process.args = $args
 		| .hostname = $name
 		| .linux.cgroupsPath = $cgroup
-		| .annotations = {
+		| .annotations = if $ann != "" then ($ann | fromjson) else {
 			"io.kubernetes.cri.container-type": "container",
 			"io.kubernetes.cri.container-name": $name,
 			"io.kubernetes.cri.image-name": $image,
 			"io.kubernetes.cri.sandbox-name": $pod,
 			"io.kubernetes.cri.sandbox-namespace": $ns,
 			"io.kubernetes.cri.sandbox-uid": $uid
-		}' "$dir/config.json" >"$dir/config.json.new"
+		} end' "$dir/config.json" >"$dir/config.json.new"
 	mv "$dir/config.json.new" "$dir/config.json"
 }
 
@@ -160,6 +166,12 @@ ctr_cleanup() {
 		[ -f "$dir/id" ] || continue
 		id=$(cat "$dir/id")
 		uid=$(cat "$dir/pod-uid")
+		# another layout's cgroup and the parents runc made for it
+		cg=$(cat "$dir/cgroup")
+		while [ "${cg#/kubepods/}" = "$cg" ] && [ -n "$cg" ] && [ "$cg" != / ]; do
+			rmdir /sys/fs/cgroup/*/"${cg#/}" 2>/dev/null || true
+			cg=${cg%/*}
+		done
 		for cg in /sys/fs/cgroup/*/kubepods/besteffort/"pod$uid"; do
 			[ -d "$cg" ] || continue
 			rmdir "$cg/$id" 2>/dev/null || true

@@ -151,6 +151,12 @@ static const struct path_case {
 	{ "runc run with its default cgroup: /<id>", "/" ID_RUNC, "runc", ID_RUNC, "" },
 	{ "runc with the systemd driver", "/system.slice/runc-" ID_RUNC ".scope", "runc",
 	  ID_RUNC, "" },
+	{ "runc run by hand with the systemd driver: the scope carries the name it was given",
+	  "/system.slice/runc-web-1.scope", "runc", "web-1", "" },
+	{ "systemd-nspawn: machine-<name>.scope, with systemd's escapes undone",
+	  "/machine.slice/machine-my\\x2dbox.scope", "systemd-nspawn", "my-box", "" },
+	{ "... and a cgroup the machine made below its own",
+	  "/machine.slice/machine-box.scope/payload", "systemd-nspawn", "box", "" },
 	{ "another tool's <word>-<id>.scope: a container, runtime unknown",
 	  "/system.slice/garden-" ID_RUNC ".scope", "unknown", ID_RUNC, "" },
 	{ "a bare id deep in an unknown hierarchy", "/a/b/" ID_RUNC, "unknown", ID_RUNC, "" },
@@ -161,6 +167,12 @@ static const struct path_case {
 	{ "the container runtime itself", "/system.slice/containerd.service", NULL, NULL, NULL },
 	{ "a login session", "/user.slice/user-1000.slice/session-3.scope", NULL, NULL, NULL },
 	{ "init", "/init.scope", NULL, NULL, NULL },
+	{ "a plain name: no container by its path alone (runc's state may say)", "/web", NULL,
+	  NULL, NULL },
+	{ "names are ids only in runc's and machines' scopes", "/system.slice/docker-web.scope",
+	  NULL, NULL, NULL },
+	{ "an escape that is not one of systemd's", "/machine.slice/machine-a\\x2fb.scope",
+	  NULL, NULL, NULL },
 	{ "a pod-level cgroup, no container", "/kubepods/besteffort/pod" POD_UID, NULL, NULL,
 	  NULL },
 	{ "the kubepods slice", "/kubepods.slice/kubepods-burstable.slice", NULL, NULL, NULL },
@@ -397,6 +409,11 @@ static void put_raw(const char *rel, const char *data, size_t len)
 }
 
 /* Writes JSON given with single quotes for double ones. */
+static void put_text(const char *rel, const char *text)
+{
+	put_raw(rel, text, strlen(text));
+}
+
 static void put_json(const char *rel, const char *text)
 {
 	char *s = xstrdup(text);
@@ -477,6 +494,14 @@ static void build_runtime_state(void)
 	/* runc ids need not be hex. */
 	put_json("/run/runc/web-1/state.json",
 		 "{ 'id': 'web-1', 'config': { 'labels': ['bundle=/srv/bundles/web'] } }");
+	/* runc makes its state directory before the cgroup, state.json after. */
+	mkdirs("/run/runc/starting");
+	/* systemd-machined registers systemd-nspawn's containers, and VMs. */
+	put_text("/run/systemd/machines/my-box",
+		"# This is private data. Do not parse.\nNAME=my-box\nSCOPE=machine-my\\x2dbox.scope\n"
+		"SERVICE=systemd-nspawn\nROOT=/var/lib/machines/my-box\nCLASS=container\n");
+	put_text("/run/systemd/machines/qemu-1-vm",
+		"NAME=qemu-1-vm\nSERVICE=libvirt-qemu\nCLASS=vm\n");
 
 	/* CRI-O: annotations, with the kubelet's labels as a JSON string. */
 	put_json("/run/containers/storage/overlay-containers/" ID_CRIO "/userdata/config.json",
@@ -600,6 +625,7 @@ static void build_malformed_state(void)
 static void test_resolve(struct container_ctx *ctx)
 {
 	struct container_info ci;
+	struct ctr_ident ident;
 	int r;
 
 	diag("containerd, CRI plugin: the bundle's io.kubernetes.cri.* annotations");
@@ -668,6 +694,37 @@ static void test_resolve(struct container_ctx *ctx)
 	ok(r == 0 && ci.runtime == CTR_RT_RUNC && !strcmp(ci.id, "web-1"),
 	   "by id: runc ids need not be 64 hex digits");
 	container_info_free(&ci);
+	r = container_ident(ctx, "/web-1", &ident);
+	ok(r == 0 && ident.runtime == CTR_RT_RUNC && !strcmp(ident.id, "web-1"),
+	   "'runc run web-1': its cgroup /web-1 is runc's, as its state directory says");
+	r = container_ident(ctx, "/tenants/web-1/worker", &ident);
+	ok(r == 0 && !strcmp(ident.id, "web-1"),
+	   "any cgroupsPath naming the container, and the cgroups it makes below");
+	r = container_ident(ctx, "/starting", &ident);
+	ok(r == 0 && !strcmp(ident.id, "starting"),
+	   "a container runc is creating: its state directory, no state.json yet");
+	is_int(container_ident(ctx, "/system.slice/cron.service", &ident), -1,
+	       "a host service named like no runc container: not a container");
+	r = container_resolve(ctx, "/web-1", &ci);
+	ok(r == 0 && ci.runtime == CTR_RT_RUNC && !strcmp(ci.id, "web-1"),
+	   "container_resolve() knows it too");
+	container_info_free(&ci);
+	r = container_resolve(ctx, "/system.slice/runc-web-1.scope", &ci);
+	ok(r == 0 && ci.runtime == CTR_RT_RUNC, "runc's systemd driver: runc-web-1.scope");
+	container_info_free(&ci);
+	r = container_resolve(ctx, "/tenants/" ID_RUNC, &ci);
+	ok(r == 0 && ci.runtime == CTR_RT_RUNC,
+	   "/<group>/<id> looks like ctr's /<namespace>/<id>, but runc's state says runc");
+	container_info_free(&ci);
+
+	diag("systemd-nspawn: systemd-machined's record of the machine");
+	r = container_resolve(ctx, "/machine.slice/machine-my\\x2dbox.scope", &ci);
+	ok(r == 0 && ci.runtime == CTR_RT_NSPAWN && ci.name && !strcmp(ci.name, "my-box"),
+	   "a container machine: runtime systemd-nspawn, its name");
+	is_str(ctr_runtime_ecs(ci.runtime), "systemd-nspawn", "ECS runtime");
+	container_info_free(&ci);
+	is_int(container_ident(ctx, "/machine.slice/machine-qemu\\x2d1\\x2dvm.scope", &ident),
+	       -1, "a virtual machine's scope is no container");
 
 	diag("CRI-O: annotations, the kubelet's labels in a JSON string");
 	r = container_resolve(ctx, "/kubepods/besteffort/pod" POD_UID "/crio-" ID_CRIO, &ci);

@@ -1,0 +1,226 @@
+#!/usr/bin/env bats
+# Containers of every runtime a node may have, not only Kubernetes': each
+# test runs a real runc container in the cgroup that runtime would give it
+# and writes the state files that runtime would write, under a test root
+# (D4C_HOST_ROOT=$T/root, whose proc, sys and run/runc are the host's, as
+# are the bundles runc's state.json names).
+# d4c-trace -c NAME must then find the container, and name its runtime in
+# container.runtime; d4c-load and d4c-trace say at start which runtimes'
+# containers they found. (Helpers: containers/runc.bash.)
+
+load helpers
+load containers/runc
+
+setup_file() {
+	ctr_setup_file
+}
+
+setup() {
+	common_setup
+	require_bpf
+	require_runc
+	TRACE_PID=
+	mkdir -p "$T/root/run"
+	ln -s /proc "$T/root/proc"
+	ln -s /sys "$T/root/sys"
+	ln -s /run/runc "$T/root/run/runc"
+	mkdir -p "$T/root$T"
+	ln -s "$T/containers" "$T/root$T/containers"
+	export D4C_HOST_ROOT=$T/root
+}
+
+teardown() {
+	[ -z "$TRACE_PID" ] || kill -INT "$TRACE_PID" 2>/dev/null || true
+	ctr_cleanup
+}
+
+# Writes FILE (a path below the test root) from stdin.
+put() {
+	mkdir -p "$(dirname "$T/root$1")"
+	cat >"$T/root$1"
+}
+
+# Traces the execs of container NAME (-c NAME) while it runs /bin/echo, and
+# leaves the one exec event in $E; the status line is in $T/trace.err.
+trace_echo_in() {
+	d4c-trace -j -t exec -c "$1" >"$T/trace.out" 2>"$T/trace.err" &
+	TRACE_PID=$!
+	wait_started "$TRACE_PID" "$T/trace.err" tracing d4c-trace
+	ctr_exec "$2" /bin/echo "in-$2"
+	sleep 0.5
+	kill -INT "$TRACE_PID"
+	wait "$TRACE_PID" || true
+	TRACE_PID=
+	E=$(jq -c "select(.process.args == [\"/bin/echo\", \"in-$2\"])" "$T/trace.out")
+	[ -n "$E" ] || { cat "$T/trace.err" >&2; return 1; }
+}
+
+field() {
+	jq -r "$1" <<<"$E"
+}
+
+@test "runc run by hand, cgroupfs: the cgroup is /NAME, runc's state is /run/runc/NAME" {
+	ctr_create web --id web --cgroup /@ID@ --annotations '{}' -- sleep 30
+	ctr_start web
+	trace_echo_in web web
+	assert_equal "$(field .container.id)" web
+	assert_equal "$(field .container.name)" web
+	assert_equal "$(field .container.runtime)" runc
+	assert grep -q '^d4c-trace: containers: .*[0-9] runc' "$T/trace.err"
+}
+
+@test "runc's systemd driver by default: system.slice/runc-NAME.scope" {
+	ctr_create api --id api-1 --cgroup /system.slice/runc-@ID@.scope --annotations '{}' \
+		-- sleep 30
+	ctr_start api
+	trace_echo_in api-1 api
+	assert_equal "$(field .container.id)" api-1
+	assert_equal "$(field .container.runtime)" runc
+}
+
+@test "runc in a group of one's own, /GROUP/ID: runc, not ctr's /NAMESPACE/ID" {
+	ctr_create job --cgroup /batch/@ID@ --annotations '{}' -- sleep 30
+	ctr_start job
+	trace_echo_in "$(ctr_id job)" job
+	assert_equal "$(field .container.runtime)" runc
+}
+
+# Docker's config.v2.json for container NAME, image IMAGE.
+docker_state() {
+	jq -n --arg id "$(ctr_id "$1")" --arg name "/$1" --arg image "$2" \
+		'{ID: $id, Name: $name, Config: {Image: $image, Labels: {team: "shop"}}}' |
+		put "/var/lib/docker/containers/$(ctr_id "$1")/config.v2.json"
+}
+
+@test "Docker, systemd driver: system.slice/docker-ID.scope, its config.v2.json" {
+	ctr_create shop --cgroup /system.slice/docker-@ID@.scope --annotations '{}' -- sleep 30
+	docker_state shop nginx:1.25
+	ctr_start shop
+	trace_echo_in shop shop
+	assert_equal "$(field .container.id)" "$(ctr_id shop)"
+	assert_equal "$(field .container.runtime)" docker
+	assert_equal "$(field .container.image.name)" nginx
+	assert grep -q '^d4c-trace: containers: .*1 docker' "$T/trace.err"
+}
+
+@test "Docker, cgroupfs driver: /docker/ID" {
+	ctr_create shop --cgroup /docker/@ID@ --annotations '{}' -- sleep 30
+	docker_state shop redis:7
+	ctr_start shop
+	trace_echo_in shop shop
+	assert_equal "$(field .container.runtime)" docker
+	assert_equal "$(field .container.image.name)" redis
+}
+
+# Podman's OCI spec and containers.json for container NAME, image IMAGE.
+podman_state() {
+	local id
+	id=$(ctr_id "$1")
+	jq '.annotations = {"io.container.manager": "libpod", "io.podman.annotations.privileged": "FALSE"}' \
+		"$T/containers/$1/config.json" |
+		put "/var/lib/containers/storage/overlay-containers/$id/userdata/config.json"
+	jq -n --arg id "$id" --arg name "$1" --arg image "$2" \
+		'[{id: $id, names: [$name], metadata: ({"image-name": $image, name: $name} | tojson)}]' |
+		put /var/lib/containers/storage/overlay-containers/containers.json
+}
+
+@test "Podman: machine.slice/libpod-ID.scope, its userdata/config.json and containers.json" {
+	ctr_create cache --cgroup /machine.slice/libpod-@ID@.scope \
+		--annotations '{"io.container.manager": "libpod"}' -- sleep 30
+	podman_state cache docker.io/library/memcached:1.6
+	ctr_start cache
+	trace_echo_in cache cache
+	assert_equal "$(field .container.runtime)" podman
+	assert_equal "$(field .container.image.name)" memcached
+}
+
+@test "rootless Podman, in the user's systemd: recognised by its cgroup" {
+	ctr_create mine --annotations '{}' \
+		--cgroup /user.slice/user-1000.slice/user@1000.service/user.slice/libpod-@ID@.scope \
+		-- sleep 30
+	ctr_start mine
+	trace_echo_in "$(ctr_id mine | cut -c1-12)" mine
+	assert_equal "$(field .container.id)" "$(ctr_id mine)"
+	# (its metadata is in the user's own storage, which is not read yet)
+}
+
+# containerd's bundle for container NAME in namespace NS, annotations JSON.
+containerd_bundle() {
+	jq --argjson ann "$3" '.annotations = $ann' "$T/containers/$1/config.json" |
+		put "/run/containerd/io.containerd.runtime.v2.task/$2/$(ctr_id "$1")/config.json"
+}
+
+@test "containerd without Kubernetes (ctr run): /NAMESPACE/ID, the bundle in that namespace" {
+	ctr_create task --cgroup /default/@ID@ --annotations '{}' -- sleep 30
+	containerd_bundle task default '{}'
+	ctr_start task
+	trace_echo_in "$(ctr_id task | cut -c1-12)" task
+	assert_equal "$(field .container.runtime)" containerd
+}
+
+@test "nerdctl: system.slice/nerdctl-ID.scope, its name in the bundle's annotations" {
+	ctr_create db --cgroup /system.slice/nerdctl-@ID@.scope --annotations '{}' -- sleep 30
+	containerd_bundle db default '{"nerdctl/name": "db-1", "nerdctl/namespace": "default"}'
+	ctr_start db
+	trace_echo_in db-1 db
+	assert_equal "$(field .container.runtime)" containerd
+}
+
+@test "CRI-O: crio-ID.scope, its userdata/config.json" {
+	local uid=6f1d2c3b-4a59-4e8f-9d0c-1b2a3c4d5e6f
+	ctr_create app --cgroup "/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod${uid//-/_}.slice/crio-@ID@.scope" \
+		--annotations '{}' -- sleep 30
+	jq --arg uid "$uid" '.annotations = {"io.kubernetes.cri-o.ContainerName": "app",
+		"io.kubernetes.cri-o.ImageName": "quay.io/team/app:2", "io.kubernetes.pod.name": "app-1",
+		"io.kubernetes.pod.namespace": "prod", "io.kubernetes.pod.uid": $uid}' \
+		"$T/containers/app/config.json" |
+		put "/run/containers/storage/overlay-containers/$(ctr_id app)/userdata/config.json"
+	ctr_start app
+	trace_echo_in app app
+	assert_equal "$(field .container.runtime)" cri-o
+	assert_equal "$(field .orchestrator.namespace)" prod
+}
+
+@test "systemd-nspawn: machine.slice/machine-NAME.scope, systemd-machined's record" {
+	ctr_create box --id my-box --cgroup '/machine.slice/machine-my\x2dbox.scope' \
+		--annotations '{}' -- sleep 30
+	printf 'NAME=my-box\nSCOPE=machine-my\\x2dbox.scope\nSERVICE=systemd-nspawn\nCLASS=container\n' |
+		put /run/systemd/machines/my-box
+	ctr_start box
+	trace_echo_in my-box box
+	assert_equal "$(field .container.id)" my-box
+	assert_equal "$(field .container.runtime)" systemd-nspawn
+}
+
+@test "d4c-trace -c naming no container fails at once, and says so" {
+	run d4c-trace -t exec -c no-such-box
+	assert_failure 2
+	# the status line, then the one line that says why
+	assert_equal "${#lines[@]}" 2
+	assert_line --index 0 --regexp '^d4c-trace: containers: '
+	assert_line --index 1 "d4c-trace: no container named 'no-such-box'"
+}
+
+@test "d4c-load says which runtimes' containers it found" {
+	ctr_create web --id web --cgroup /@ID@ --annotations '{}' -- sleep 30
+	ctr_create shop --cgroup /docker/@ID@ --annotations '{}' -- sleep 30
+	docker_state shop nginx:1.25
+	ctr_start web
+	ctr_start shop
+	compile_policy <<-'YAML'
+	process:
+	  selectors:
+	    - name: execs
+	      operation: [exec]
+	  responses:
+	    - match: [execs]
+	      actions: [log]
+	YAML
+	load_start "$T/policy.d4cp"
+	kill -INT "$LOAD_PID"
+	wait "$LOAD_PID" || true
+	LOAD_PID=
+	run grep '^d4c-load: containers:' "$T/load.err"
+	assert_output --regexp '^d4c-load: containers: ([0-9]+ [a-z-]+, )*1 docker(, [0-9]+ [a-z-]+)*$'
+	assert_output --regexp '[0-9]+ runc'
+}
