@@ -1377,7 +1377,8 @@ static int render_main(void)
 		warning("%" PRIu64 " more lines not d4c events", rin.unwarned);
 	fprintf(stderr, "%s: %" PRIu64 " events shown", progname, out.shown);
 	if (rin.invalid)
-		fprintf(stderr, ", %" PRIu64 " lines not d4c events", rin.invalid);
+		fprintf(stderr, ", %" PRIu64 " line%s not d4c events", rin.invalid,
+			rin.invalid == 1 ? "" : "s");
 	if (rin.lost > 0)
 		fprintf(stderr, "; d4c-load lost %lld (its latest metric record)", rin.lost);
 	fputc('\n', stderr);
@@ -1463,8 +1464,12 @@ static void uids_add(const char *arg)
  * have passed or not? */
 static int userspace_filters(void)
 {
+	const unsigned proc = K_EXEC | K_FORK | K_EXIT;
+
+	/* the kernel sends forks and execs for -t exit (and the tree), and
+	 * leaves out file events when -t does */
 	return pids.cap || opt.names.n || opt.xnames.n || opt.containers.n || opt.xcontainers.n ||
-	       opt.nuids || opt.max || opt.kinds != K_ALL;
+	       opt.nuids || opt.max || (want_process() && (opt.kinds & proc) != proc);
 }
 
 int main(int argc, char **argv)

@@ -447,6 +447,17 @@ fork"
 	assert_regex "$stderr" 'd4c-trace: 0 events shown; [1-9][0-9]* events lost system-wide, the traced tree.s share is unknown$'
 }
 
+@test "lost records with no filter of d4c-trace's own: the number is the trace's" {
+	# -t file --path: the kernel sends only what is shown
+	bash -c 'while :; do for i in {1..500}; do : >"$1/storm"; done; done' storm "$T" &
+	STORM_PID=$!
+	run --separate-stderr d4c-trace --ringbuf-size 4096 -t file --path "$T/*" --duration 2
+	kill "$STORM_PID"
+	STORM_PID=
+	assert_equal "$status" 0
+	assert_regex "$stderr" 'd4c-trace: [0-9]+ events shown, [1-9][0-9]* lost$'
+}
+
 @test "-n and -N: several names, repeated or comma-separated, and names left out" {
 	a=$(named_true zzq-a) b=$(named_true zzq-b) c=$(named_true zzq-c)
 	trace_start -j -t exec -n zzq-a,zzq-b -n zzq-c
