@@ -64,7 +64,9 @@ static const char usage_text[] =
     "  -u, --uid UID           only processes of effective user UID (number or name;\n"
     "                          repeatable, comma list)\n"
     "      --path PATTERN      only files matching PATTERN (/a/b, /a/*, /a/**; repeatable)\n"
-    "  -t, --types KINDS       event kinds: exec,fork,exit,file (default: all)\n"
+    "  -t, --types KINDS       event kinds: exec,fork,exit,file,failed (default: all but\n"
+    "                          failed; failed: execs that failed)\n"
+    "  -x, --failed            failed execs too (as execsnoop -x; -t failed: those only)\n"
     "      --containers-only   no host processes\n"
     "  -m, --max N             exit after showing N events\n"
     "  -j, --json              NDJSON as d4c-load writes it, with container context\n"
@@ -103,6 +105,7 @@ static const struct option long_opts[] = {
     {"uid", required_argument, NULL, 'u'},
     {"max", required_argument, NULL, 'm'},
     {"time", no_argument, NULL, 'T'},
+    {"failed", no_argument, NULL, 'x'},
     {"width", required_argument, NULL, OPT_WIDTH},
     {"render", no_argument, NULL, OPT_RENDER},
     {"path", required_argument, NULL, OPT_PATH},
@@ -116,7 +119,8 @@ static const struct option long_opts[] = {
     {NULL, 0, NULL, 0},
 };
 
-enum { K_EXEC = 1, K_FORK = 2, K_EXIT = 4, K_FILE = 8, K_ALL = 15 };
+/* K_FAILED: an exec that failed, from programs loaded only for it */
+enum { K_EXEC = 1, K_FORK = 2, K_EXIT = 4, K_FILE = 8, K_ALL = 15, K_FAILED = 16 };
 
 #define MAX_PATHS 64
 
@@ -246,7 +250,8 @@ static void pt_container_conds(struct ptext *t)
  * following a process tree, or for the exits of what it tracks)? */
 static int want_process(void)
 {
-	return (opt.kinds & (K_EXEC | K_FORK | K_EXIT)) || opt.pid || opt.command;
+	return (opt.kinds & (K_EXEC | K_FORK | K_EXIT)) || opt.pid || opt.command ||
+	       opt.kinds == K_FAILED; /* a policy needs a selector */
 }
 
 /*
@@ -632,6 +637,7 @@ struct row {
 	unsigned kind;	  /* K_* */
 	const char *word; /* the EVENT column */
 	int denied, alert;
+	const char *error;		     /* a failed exec: the errno's name */
 	void (*detail)(const struct row *r); /* writes the DETAIL column */
 	const struct d4c_record *rec;	     /* tracing: the record */
 	const char *const *strs;	     /* and its strings */
@@ -651,6 +657,8 @@ static const char *row_color(const struct row *r)
 		return "\033[36m";
 	case K_EXIT:
 		return "\033[2m";
+	case K_FAILED:
+		return "\033[31m";
 	default:
 		return "\033[33m";
 	}
@@ -799,6 +807,8 @@ static void record_detail(const struct row *r)
 	const struct d4c_record *e = r->rec;
 	const char *const *strs = r->strs;
 
+	if (r->error)
+		put_fmt("[%s] ", r->error);
 	switch (e->kind) {
 	case D4C_REC_EXEC:
 		if (e->len[D4C_S_ARGS]) {
@@ -856,6 +866,12 @@ static void record_row(const struct d4c_record *e, const char *const strs[D4C_NS
 	r->comm_len = strnlen(t->comm, sizeof(t->comm));
 	r->kind = record_kind(e);
 	r->word = event_word(e);
+	if (e->flags & D4C_EF_EXEC_FAILED) {
+		int err = e->exit_code < 0 ? -e->exit_code : e->exit_code;
+
+		r->kind = K_FAILED;
+		r->error = strerrorname_np(err) ?: "error";
+	}
 	r->denied = !!(e->flags & D4C_EF_DENIED);
 	r->detail = record_detail;
 	r->rec = e;
@@ -918,6 +934,9 @@ static int container_matches(const struct strlist *l, const char *ctr, const cha
 static int row_shown(const struct row *r)
 {
 	if (!(opt.kinds & r->kind))
+		return 0;
+	/* the kernel leaves host processes out, but not of failed execs */
+	if (opt.containers_only && !r->ctr_id && !r->ctr_name && !r->in_container)
 		return 0;
 	if (opt.names.n && !any_name_matches(&opt.names, r->comm, r->comm_len))
 		return 0;
@@ -1156,7 +1175,10 @@ static void json_detail(const struct row *r)
 	json_t *a;
 	size_t i;
 
+	if (r->error)
+		put_fmt("[%s] ", r->error);
 	switch (r->kind) {
+	case K_FAILED:
 	case K_EXEC:
 		a = jget(r->j, "process.args");
 		if (json_array_size(a)) {
@@ -1224,6 +1246,10 @@ static int json_row(json_t *j, struct row *r, const char **why)
 			r->kind = actions[i].kind;
 		}
 	r->alert = !strcmp(kind, "alert");
+	if (r->kind == K_EXEC && jget(j, "error")) {
+		r->kind = K_FAILED;
+		r->error = jstr(j, "error.code") ?: "error";
+	}
 	for (i = 0; i < json_array_size(types); i++)
 		if (!strcmp(json_string_value(json_array_get(types, i)) ?: "", "denied"))
 			r->denied = 1;
@@ -1298,8 +1324,6 @@ static void render_line(const char *s, size_t n)
 			rin.lost = jnum(j, "d4c.lost");
 		break;
 	default:
-		if (opt.containers_only && !r.ctr_id && !r.ctr_name)
-			break;
 		if (row_shown(&r) && take_row())
 			render_row(&r);
 		else
@@ -1402,10 +1426,13 @@ static unsigned parse_kinds(const char *s)
 			k |= K_EXIT;
 		else if (!strcmp(w, "file"))
 			k |= K_FILE;
+		else if (!strcmp(w, "failed"))
+			k |= K_FAILED;
 		else if (!strcmp(w, "all"))
 			k |= K_ALL;
 		else
-			usage_error("--types: unknown kind '%s' (exec, fork, exit, file)", w);
+			usage_error("--types: unknown kind '%s' (exec, fork, exit, file, failed)",
+				    w);
 	}
 	free(dup);
 	if (!k)
@@ -1479,11 +1506,11 @@ int main(int argc, char **argv)
 	struct policy_slot first = {0};
 	struct sigaction sa = {0};
 	pid_t child = 0;
-	int c, err = 0, go = -1, status = 0, child_done = 0;
+	int c, err = 0, go = -1, status = 0, child_done = 0, failed = 0, types = 0;
 	uint64_t deadline = 0, lost, c_before[D4C_C_MAX], c_after[D4C_C_MAX];
 
 	set_progname(argv[0]);
-	while ((c = getopt_long(argc, argv, "+p:c:C:n:N:u:t:m:jTh", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+p:c:C:n:N:u:t:m:jTxh", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			opt.pid = number_arg("--pid", optarg, 1, 4194304);
@@ -1502,6 +1529,9 @@ int main(int argc, char **argv)
 			break;
 		case 'T':
 			opt.time = 1;
+			break;
+		case 'x':
+			failed = 1;
 			break;
 		case OPT_WIDTH:
 			opt.width = number_arg("--width", optarg, 0, 65535);
@@ -1528,6 +1558,7 @@ int main(int argc, char **argv)
 			break;
 		case 't':
 			opt.kinds = parse_kinds(optarg);
+			types = 1;
 			break;
 		case OPT_CONTAINERS_ONLY:
 			opt.containers_only = 1;
@@ -1558,6 +1589,11 @@ int main(int argc, char **argv)
 			usage_error("unknown option");
 		}
 	}
+	/* what --render reads has failed execs only when they were asked for */
+	if (failed || (opt.render && !types))
+		opt.kinds |= K_FAILED;
+	if ((opt.kinds & K_FAILED) && !opt.render && (opt.pod || opt.namespace))
+		usage_error("failed execs are not limited to pods in the kernel: use -c with -x");
 	if (optind < argc)
 		opt.command = argv + optind;
 	if (opt.command && opt.pid)
@@ -1609,6 +1645,7 @@ int main(int argc, char **argv)
 	}
 	lo.host = !opt.containers_only && !opt.containers.n && !opt.pod && !opt.namespace;
 	lo.ringbuf_size = opt.ringbuf_size;
+	lo.failed_execs = !!(opt.kinds & K_FAILED);
 	err = loader_start(&L, &lo, &first, emit, &L);
 	if (err) {
 		if (child) {

@@ -527,6 +527,42 @@ fork"
 	assert_equal "$(grep -c ' exec ' "$T/trace.out")" 1
 }
 
+@test "-x adds the execs that fail, with the reason; -t failed shows those only" {
+	touch "$T/not-executable"
+	run -0 --separate-stderr d4c-trace -x -t exec -- /bin/sh -c "/nonexistent/zzq a 'b c'; $T/not-executable; /bin/true"
+	assert_line --regexp '^[0-9:.]+ - +[0-9]+ +[0-9]+ +0 +sh +exec +/bin/sh -c '
+	assert_line --regexp "^[0-9:.]+ - +[0-9]+ +[0-9]+ +0 +sh +exec +\[ENOENT\] /nonexistent/zzq a b c\$"
+	assert_line --regexp "^[0-9:.]+ - +[0-9]+ +[0-9]+ +0 +sh +exec +\[EACCES\] $T/not-executable\$"
+	assert_line --regexp '^[0-9:.]+ - +[0-9]+ +[0-9]+ +0 +true +exec +/bin/true$'
+	# without -x, as before: only what ran
+	run -0 --separate-stderr d4c-trace -t exec -- /bin/sh -c "/nonexistent/zzq a; /bin/true"
+	refute_output --partial ENOENT
+	# only the failures, as JSON: outcome failure, ECS's error fields
+	run -0 --separate-stderr d4c-trace -j -t failed -- /bin/sh -c "/nonexistent/zzq a 'b c'; /bin/true"
+	assert_equal "${#lines[@]}" 1
+	e=${lines[0]}
+	assert_equal "$(jq -c .process.args <<<"$e")" '["/nonexistent/zzq","a","b c"]'
+	assert_equal "$(jq -r .process.executable <<<"$e")" /nonexistent/zzq
+	assert_equal "$(jq -r .event.outcome <<<"$e")" failure
+	assert_equal "$(jq -r .error.code <<<"$e")" ENOENT
+	# and --render shows them the same way
+	run -0 --separate-stderr d4c-trace --render <<<"$e"
+	assert_line --regexp '^[0-9:.]+ - +[0-9]+ +[0-9]+ +0 +sh +exec +\[ENOENT\] /nonexistent/zzq a b c$'
+}
+
+@test "-x sees failed execs with tracefs (their own tracepoints) and without (raw sys_enter/exit)" {
+	# a mount namespace of the test's own: the node's mounts stay as they are
+	for tracefs in mounted unmounted; do
+		if [ $tracefs = mounted ]; then
+			prep='mountpoint -q /sys/kernel/tracing || mount -t tracefs tracefs /sys/kernel/tracing'
+		else
+			prep='umount /sys/kernel/debug/tracing 2>/dev/null; umount /sys/kernel/tracing 2>/dev/null; true'
+		fi
+		run -0 --separate-stderr unshare -m sh -c "$prep; exec d4c-trace -j -t failed -- /bin/sh -c '/nonexistent/zzq-$tracefs; /bin/true'"
+		assert_equal "$(jq -r .process.executable <<<"$output")" "/nonexistent/zzq-$tracefs"
+	done
+}
+
 @test "-c takes several containers, -C leaves containers out and host processes in" {
 	require_runc
 	for b in box1 box2 box3; do
