@@ -75,6 +75,8 @@ term_start() {
 	echo 'set -g history-limit 100000' >"$T/tmux.conf"
 	tmux -S "$TMUX_SOCK" -f "$T/tmux.conf" new-session -d -x 80 -y 24 -s t \
 		"env PS1='$ ' TZ=UTC bash --norc"
+	# keys typed before the prompt would be echoed twice
+	term_wait '^\$$'
 }
 
 # Types LINE into the terminal, then Enter.
@@ -723,7 +725,7 @@ echo exec"
 	# into a file: the NDJSON, as before
 	term_type "clear; sh contrib/setup run > $T/main.json"
 	for _ in $(seq 1 300); do
-		grep -q '"kind":"event"' "$T/main.json" 2>/dev/null && break
+		grep -q '"name":"zzq-main-job"' "$T/main.json" 2>/dev/null && break
 		"$yes" into a file
 		sleep 0.1
 	done
