@@ -415,6 +415,27 @@ fork"
 	assert_line --regexp '^[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3} +[0-9]+ +[0-9]+ +0 true +exec +/bin/true x+$'
 }
 
+@test "in a terminal made narrower, the next lines fit the new width" {
+	term_start
+	long=$(printf 'w%.0s' $(seq 1 120))
+	wide=$(named_true zzq-wide)
+	term_type "d4c-trace -t exec -n zzq-wide 2>/dev/null"
+	# the header comes once the programs are attached
+	term_wait 'PID +PPID +UID +COMM +EVENT +DETAIL'
+	"$wide" "$long"
+	term_wait 'zzq-wide +exec'
+	tmux -S "$TMUX_SOCK" resize-window -t t -x 60 -y 24
+	"$wide" "$long"
+	for _ in $(seq 1 50); do
+		[ "$(term_screen | grep -cE 'zzq-wide +exec')" -ge 2 ] && break
+		sleep 0.1
+	done
+	run grep -E 'zzq-wide +exec' <(term_screen)
+	assert_equal "${#lines[@]}" 2
+	assert_equal "${#lines[1]}" 60
+	tmux -S "$TMUX_SOCK" send-keys -t t C-c
+}
+
 @test "--width fits lines outside a terminal too; --width 0 leaves them whole" {
 	long=$(printf 'y%.0s' $(seq 1 200))
 	run -0 --separate-stderr d4c-trace --width 60 -t exec -- /bin/true "$long"
