@@ -1685,7 +1685,7 @@ enum {
 	NR_truncate = 76, NR_ftruncate = 77, NR_rename = 82, NR_renameat = 264,
 	NR_renameat2 = 316, NR_link = 86, NR_linkat = 265, NR_unlink = 87,
 	NR_unlinkat = 263, NR_chmod = 90, NR_fchmod = 91, NR_fchmodat = 268,
-	NR_fchmodat2 = 452,
+	NR_fchmodat2 = 452, NR_execve = 59, NR_execveat = 322,
 };
 #define SYSARG(regs, n) \
 	((n) == 0 ? BPF_CORE_READ(regs, di) : (n) == 1 ? BPF_CORE_READ(regs, si) \
@@ -1696,7 +1696,7 @@ enum {
 	NR_open = -1, NR_creat = -2, NR_openat = -3, NR_openat2 = -4, NR_truncate = -5,
 	NR_ftruncate = -6, NR_rename = -7, NR_renameat = -8, NR_renameat2 = -9, NR_link = -10,
 	NR_linkat = -11, NR_unlink = -12, NR_unlinkat = -13, NR_chmod = -14, NR_fchmod = -15,
-	NR_fchmodat = -16, NR_fchmodat2 = -17,
+	NR_fchmodat = -16, NR_fchmodat2 = -17, NR_execve = -18, NR_execveat = -19,
 };
 #define SYSARG(regs, n) 0ul
 #endif
@@ -1750,6 +1750,87 @@ static __always_inline struct file *fd_file(long fd)
 	return f;
 }
 
+/*
+ * d4c-trace -x: execs that fail (no such file, no permission, a bad
+ * binary) never reach sched_process_exec, so their entry is remembered
+ * and their exit reported when it is an error. Loaded only when asked
+ * (d4c-load never does): every process is reported, whatever the policy.
+ */
+struct exec_call {
+	__u64 filename;
+	__u64 argv;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u32);
+	__type(value, struct exec_call);
+} exec_calls SEC(".maps");
+
+/* d4c-load sets it for d4c-trace -x: the raw sys_enter and sys_exit
+ * programs (no tracefs) then remember and report execs as well */
+const volatile __u32 report_failed_execs = 0;
+
+#define EXEC_FAILED_ARGS 32 /* arguments read from the failed call's argv */
+
+static __always_inline int exec_enter(__u64 filename, __u64 argv)
+{
+	struct exec_call c = {.filename = filename, .argv = argv};
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+
+	bpf_map_update_elem(&exec_calls, &tid, &c, BPF_ANY);
+	return 0;
+}
+
+static __always_inline int exec_exit(long ret)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid(), cur = 0, alen = 0, room;
+	struct exec_call c, *p = bpf_map_lookup_elem(&exec_calls, &tid);
+	struct scratch *s;
+	long n;
+
+	if (!p)
+		return 0;
+	c = *p;
+	bpf_map_delete_elem(&exec_calls, &tid);
+	if (ret >= 0)
+		return 0;
+	s = get_scratch();
+	if (!s)
+		return 0;
+	ev_init(s, D4C_REC_EXEC, D4C_HOOK_SYS_EXECVE, bpf_get_current_task_btf());
+	s->ev.flags |= D4C_EF_EXEC_FAILED;
+	s->ev.actions = D4C_ACTION_LOG;
+	s->ev.exit_code = ret;
+	n = bpf_probe_read_user_str(&s->data[0], D4C_PATH_MAX, (void *)c.filename);
+	if (n > 1) {
+		s->ev.len[D4C_S_PATH] = n - 1;
+		cur = n - 1;
+	}
+	for (int i = 0; i < EXEC_FAILED_ARGS; i++) {
+		__u64 arg = 0;
+
+		if (bpf_probe_read_user(&arg, sizeof(arg), (void *)(c.argv + i * 8)) || !arg)
+			break;
+		room = (D4C_ARGS_MAX - 1 - alen) & (D4C_ARGS_MAX - 1);
+		if (!room) {
+			s->ev.flags |= D4C_EF_ARGS_TRUNC;
+			break;
+		}
+		n = bpf_probe_read_user_str(&s->data[IDX(cur + alen, DATA_MASK)], room,
+					    (void *)arg);
+		if (n <= 0)
+			break;
+		alen += n; /* with its NUL, as the arguments of an exec are */
+	}
+	s->ev.len[D4C_S_ARGS] = alen & (D4C_ARGS_MAX - 1);
+	cur += alen & (D4C_ARGS_MAX - 1);
+	ev_send(s, cur);
+	return 0;
+}
+
+
 /* Entry of a file system call with its first four arguments: remembered
  * for the exit when the policy has candidates for what it can be. */
 static __always_inline int sys_enter_args(long id, __u64 a0, __u64 a1, __u64 a2, __u64 a3)
@@ -1784,6 +1865,10 @@ static __always_inline int sys_enter_args(long id, __u64 a0, __u64 a1, __u64 a2,
 SEC("tp_btf/sys_enter")
 int BPF_PROG(sys_enter, struct pt_regs *regs, long id)
 {
+	if (report_failed_execs && id == NR_execve)
+		return exec_enter(SYSARG(regs, 0), SYSARG(regs, 1));
+	if (report_failed_execs && id == NR_execveat)
+		return exec_enter(SYSARG(regs, 1), SYSARG(regs, 2));
 	return sys_enter_args(id, SYSARG(regs, 0), SYSARG(regs, 1), SYSARG(regs, 2),
 			      SYSARG(regs, 3));
 }
@@ -1960,6 +2045,8 @@ static __always_inline int sys_exit_ret(long nr, long ret)
 SEC("tp_btf/sys_exit")
 int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 {
+	if (report_failed_execs)
+		exec_exit(ret); /* nothing unless this thread's call was an exec */
 	return sys_exit_ret(-1, ret);
 }
 
@@ -2028,3 +2115,27 @@ SYS_TP(fchmod, 2)
 SYS_TP(fchmodat, 3)
 SYS_TP(fchmodat2, 3)
 #endif
+
+SEC("tracepoint/syscalls/sys_enter_execve")
+int tp_enter_execve(struct trace_event_raw_sys_enter *ctx)
+{
+	return exec_enter(ctx->args[0], ctx->args[1]);
+}
+
+SEC("tracepoint/syscalls/sys_exit_execve")
+int tp_exit_execve(struct trace_event_raw_sys_exit *ctx)
+{
+	return exec_exit(ctx->ret);
+}
+
+SEC("tracepoint/syscalls/sys_enter_execveat")
+int tp_enter_execveat(struct trace_event_raw_sys_enter *ctx)
+{
+	return exec_enter(ctx->args[1], ctx->args[2]);
+}
+
+SEC("tracepoint/syscalls/sys_exit_execveat")
+int tp_exit_execveat(struct trace_event_raw_sys_exit *ctx)
+{
+	return exec_exit(ctx->ret);
+}

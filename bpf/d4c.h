@@ -63,6 +63,7 @@ enum d4c_hook {
 	D4C_HOOK_INODE_SETXATTR, /* and removexattr */
 	D4C_HOOK_INODE_CREATE,	 /* a name made without a path (overlayfs): blocks only */
 	D4C_HOOK_SB_MOUNT,	 /* and move_mount */
+	D4C_HOOK_SYS_EXECVE, /* an exec that failed (d4c-trace -x), and execveat */
 	D4C_HOOK_MAX,
 };
 
@@ -90,6 +91,9 @@ enum d4c_file_action {
  * PATH and PATH2 are that path joined to its directory, not normalized;
  * user space decides, with selectors holding the candidate mask. */
 #define D4C_EF_UNDECIDED (1u << 8)
+/* exec: the execve failed (exit_code holds the negative errno); only from
+ * the programs d4c-trace -x loads */
+#define D4C_EF_EXEC_FAILED (1u << 9)
 
 /* Strings that follow the fixed part, in this order (d4c_event.len[]). */
 enum d4c_str_id {

@@ -21,12 +21,17 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <jansson.h>
+#include <limits.h>
 #include <signal.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <dirent.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -41,6 +46,7 @@
 
 static const char usage_text[] =
     "usage: d4c-trace [OPTIONS] [-- COMMAND [ARGS...]]\n"
+    "       d4c-trace --render [FILTERS] < EVENTS.ndjson\n"
     "\n"
     "Shows process and file events as they happen, with their containers and pods.\n"
     "With COMMAND: runs it, traces it and its descendants, and exits with its status.\n"
@@ -48,16 +54,29 @@ static const char usage_text[] =
     "  -p, --pid PID           only process PID and its descendants\n"
     "  -c, --container CTR     only container CTR: its id, an id prefix of 4+ characters, or its "
     "name\n"
+    "                          (repeatable, or a comma-separated list)\n"
+    "  -C, --exclude-container CTR  not container CTR (repeatable, comma list)\n"
     "      --pod NAME          only pods named NAME (trailing '*' allowed)\n"
     "      --namespace NS      only pods in Kubernetes namespace NS (trailing '*' allowed)\n"
-    "  -n, --name NAME         only processes named NAME (comm; trailing '*' allowed)\n"
+    "  -n, --name NAME         only processes named NAME (comm; trailing '*' allowed;\n"
+    "                          repeatable, or a comma-separated list)\n"
+    "  -N, --exclude-name NAME not processes named NAME (repeatable, comma list)\n"
+    "  -u, --uid UID           only processes of effective user UID (number or name;\n"
+    "                          repeatable, comma list)\n"
     "      --path PATTERN      only files matching PATTERN (/a/b, /a/*, /a/**; repeatable)\n"
-    "  -t, --types KINDS       event kinds: exec,fork,exit,file (default: all)\n"
+    "  -t, --types KINDS       event kinds: exec,fork,exit,file,failed (default: all but\n"
+    "                          failed; failed: execs that failed)\n"
+    "  -x, --failed            failed execs too (as execsnoop -x; -t failed: those only)\n"
     "      --containers-only   no host processes\n"
+    "  -m, --max N             exit after showing N events\n"
     "  -j, --json              NDJSON as d4c-load writes it, with container context\n"
+    "  -T, --time              the TIME column in a terminal too (always there in a file or pipe)\n"
+    "      --width COLS        fit lines to COLS columns (default: the terminal's; 0: no limit)\n"
     "      --color WHEN        auto (default: when stdout is a terminal), always or never\n"
     "      --duration SECONDS  stop after SECONDS\n"
     "      --ringbuf-size BYTES  kernel ring buffer size (power of two, default 16M)\n"
+    "      --render            no tracing: show the d4c NDJSON on stdin (d4c-load's or\n"
+    "                          d4c-enrich's) in these columns, with -c -C -n -N -u -t -m\n"
     "  -h, --help              show this text\n"
     "\n"
     "exit status: 0 done, COMMAND's status when one was given, 2 usage error,\n"
@@ -70,15 +89,25 @@ enum {
 	OPT_CONTAINERS_ONLY,
 	OPT_COLOR,
 	OPT_DURATION,
-	OPT_RINGBUF
+	OPT_RINGBUF,
+	OPT_RENDER,
+	OPT_WIDTH
 };
 
 static const struct option long_opts[] = {
     {"pid", required_argument, NULL, 'p'},
     {"container", required_argument, NULL, 'c'},
+    {"exclude-container", required_argument, NULL, 'C'},
     {"pod", required_argument, NULL, OPT_POD},
     {"namespace", required_argument, NULL, OPT_NAMESPACE},
     {"name", required_argument, NULL, 'n'},
+    {"exclude-name", required_argument, NULL, 'N'},
+    {"uid", required_argument, NULL, 'u'},
+    {"max", required_argument, NULL, 'm'},
+    {"time", no_argument, NULL, 'T'},
+    {"failed", no_argument, NULL, 'x'},
+    {"width", required_argument, NULL, OPT_WIDTH},
+    {"render", no_argument, NULL, OPT_RENDER},
     {"path", required_argument, NULL, OPT_PATH},
     {"types", required_argument, NULL, 't'},
     {"containers-only", no_argument, NULL, OPT_CONTAINERS_ONLY},
@@ -90,32 +119,47 @@ static const struct option long_opts[] = {
     {NULL, 0, NULL, 0},
 };
 
-enum { K_EXEC = 1, K_FORK = 2, K_EXIT = 4, K_FILE = 8, K_ALL = 15 };
+/* K_FAILED: an exec that failed, from programs loaded only for it */
+enum { K_EXEC = 1, K_FORK = 2, K_EXIT = 4, K_FILE = 8, K_ALL = 15, K_FAILED = 16 };
 
 #define MAX_PATHS 64
 
+/* The values of a repeatable option, each of which may be a comma list. */
+struct strlist {
+	char **v;
+	unsigned n;
+};
+
 static struct {
 	pid_t pid;
-	const char *container;
+	struct strlist containers, xcontainers;
 	const char *pod;
 	const char *namespace;
-	const char *name;
+	struct strlist names, xnames;
+	uint32_t *uids;
+	unsigned nuids;
 	const char *paths[MAX_PATHS];
 	unsigned npaths;
 	unsigned kinds;
 	int containers_only;
 	int json;
 	int color;
+	int time;
+	long width; /* --width; -1: the terminal's */
+	int render;
+	unsigned long max;
 	unsigned duration;
 	unsigned long ringbuf_size;
 	char **command;
-} opt = {.kinds = K_ALL, .color = -1, .ringbuf_size = 16ul << 20};
+} opt = {.kinds = K_ALL, .color = -1, .width = -1, .ringbuf_size = 16ul << 20};
 
-static volatile sig_atomic_t stop_signal;
+static volatile sig_atomic_t stop_signal, sigint_count;
 
 static void on_signal(int sig)
 {
 	stop_signal = sig;
+	if (sig == SIGINT)
+		sigint_count++;
 }
 
 static uint64_t mono_ns(void)
@@ -206,7 +250,8 @@ static void pt_container_conds(struct ptext *t)
  * following a process tree, or for the exits of what it tracks)? */
 static int want_process(void)
 {
-	return (opt.kinds & (K_EXEC | K_FORK | K_EXIT)) || opt.pid || opt.command;
+	return (opt.kinds & (K_EXEC | K_FORK | K_EXIT)) || opt.pid || opt.command ||
+	       opt.kinds == K_FAILED; /* a policy needs a selector */
 }
 
 /*
@@ -410,10 +455,65 @@ static struct {
 	struct obuf json; /* -j: what goes out */
 	char *text;	  /* columns */
 	size_t len, cap;
+	unsigned col; /* columns: the display column the current line is at */
+	int cut;      /* columns: the current line reached the width */
 	uint64_t shown, filtered;
 	int broken;
+	int max_reached;
 	struct loader *L;
 } out;
+
+/*
+ * What the columns look like. In a terminal (or with --width) lines are cut
+ * to the width, and columns that say nothing are left out: CONTAINER until
+ * a row is a container's (on a host without containers it would be a
+ * column of '-'), TIME unless -T. Into a file or a pipe every column is
+ * always there, in fixed places, for awk and grep.
+ */
+static struct {
+	unsigned width; /* 0: no limit (and every column) */
+	int fit;
+	int show_time, show_ctr;
+	int header_due;
+	volatile sig_atomic_t resized;
+} view;
+
+/* The terminal's width: TIOCGWINSZ, else $COLUMNS, else 80. */
+static unsigned terminal_width(void)
+{
+	struct winsize ws;
+	const char *c = getenv("COLUMNS");
+	long n;
+
+	if (!ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) && ws.ws_col)
+		return ws.ws_col;
+	if (c && (n = strtol(c, NULL, 10)) > 0 && n < 100000)
+		return n;
+	return 80;
+}
+
+static void on_winch(int sig)
+{
+	(void)sig;
+	view.resized = 1;
+}
+
+static void view_init(void)
+{
+	if (opt.width >= 0)
+		view.width = opt.width;
+	else if (!opt.json && isatty(STDOUT_FILENO))
+		view.width = terminal_width();
+	view.fit = view.width > 0;
+	view.show_time = !view.fit || opt.time;
+	view.show_ctr = !view.fit;
+	if (view.fit && opt.width < 0) {
+		struct sigaction sa = {.sa_handler = on_winch, .sa_flags = SA_RESTART};
+
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGWINCH, &sa, NULL);
+	}
+}
 
 static size_t out_len(void)
 {
@@ -448,6 +548,22 @@ static void flush_out(void)
 	}
 }
 
+/* Appends visible text, counting display columns (a UTF-8 sequence is one)
+ * and dropping what is past the width. */
+static void put_vis(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n && !out.cut; i++) {
+		if (((unsigned char)s[i] & 0xc0) != 0x80) {
+			if (view.width && out.col >= view.width) {
+				out.cut = 1;
+				break;
+			}
+			out.col++;
+		}
+		put_bytes(s + i, 1);
+	}
+}
+
 /* Appends S (LEN bytes) to the column output, with bytes a terminal would
  * act on (control characters, escapes) shown as \xNN. */
 static void put_text(const char *s, size_t len)
@@ -458,16 +574,16 @@ static void put_text(const char *s, size_t len)
 
 		if (c < 0x20 || c == 0x7f || c == '\\') {
 			snprintf(esc, sizeof(esc), c == '\\' ? "\\\\" : "\\x%02x", c);
-			put_bytes(esc, strlen(esc));
+			put_vis(esc, strlen(esc));
 		} else {
-			put_bytes(s + i, 1);
+			put_vis(s + i, 1);
 		}
 	}
 }
 
 static void put_cstr(const char *s)
 {
-	put_bytes(s, strlen(s));
+	put_vis(s, strlen(s));
 }
 
 static void put_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -480,35 +596,171 @@ static void put_fmt(const char *fmt, ...)
 	va_start(ap, fmt);
 	n = vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	put_bytes(buf, n < (int)sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+	put_vis(buf, n < (int)sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
 }
 
-/* Pads the column started at START (a byte offset into the line) to WIDTH. */
-static void pad_to(size_t start, size_t width)
+/* Colours and the line's end: not text, never cut. */
+static void put_raw(const char *s)
 {
-	size_t n = out.len - start;
+	put_bytes(s, strlen(s));
+}
 
-	put_cstr(" ");
-	while (++n < width)
-		put_cstr(" ");
+static void end_line(void)
+{
+	put_raw("\n");
+	out.col = 0;
+	out.cut = 0;
+}
+
+/* Pads the column started at display column START to WIDTH (at least one
+ * space, so that a long value never runs into the next). */
+static void pad_to(unsigned start, unsigned width)
+{
+	do
+		put_vis(" ", 1);
+	while (out.col - start < width && !out.cut);
 }
 
 #define C_RESET "\033[0m"
 
-static const char *kind_color(const struct d4c_record *e)
+/*
+ * One row of the columns, from a kernel record (tracing) or from a line of
+ * NDJSON (--render): both are shown, and filtered, by the same code.
+ */
+struct row {
+	uint64_t unix_ns;	       /* 0: not known */
+	const char *ctr_id, *ctr_name; /* NULL: not known (or a host process) */
+	int in_container;	       /* a container's, which one not known yet */
+	long long pid, ppid, uid;      /* -1: not known */
+	const char *comm;
+	size_t comm_len;
+	unsigned kind;	  /* K_* */
+	const char *word; /* the EVENT column */
+	int denied, alert;
+	const char *error;		     /* a failed exec: the errno's name */
+	void (*detail)(const struct row *r); /* writes the DETAIL column */
+	const struct d4c_record *rec;	     /* tracing: the record */
+	const char *const *strs;	     /* and its strings */
+	json_t *j;			     /* --render: the event */
+};
+
+static const char *row_color(const struct row *r)
 {
-	if (e->flags & D4C_EF_DENIED)
+	if (r->denied)
 		return "\033[1;31m";
-	switch (e->kind) {
-	case D4C_REC_EXEC:
+	if (r->alert)
+		return "\033[1;35m";
+	switch (r->kind) {
+	case K_EXEC:
 		return "\033[32m";
-	case D4C_REC_FORK:
+	case K_FORK:
 		return "\033[36m";
-	case D4C_REC_EXIT:
+	case K_EXIT:
 		return "\033[2m";
+	case K_FAILED:
+		return "\033[31m";
 	default:
 		return "\033[33m";
 	}
+}
+
+/* The header, or again when a column appears. */
+static void put_header(void)
+{
+	unsigned c;
+
+	if (view.show_time) {
+		put_cstr("TIME");
+		pad_to(0, 13);
+	}
+	if (view.show_ctr) {
+		c = out.col;
+		put_cstr("CONTAINER");
+		pad_to(c, 15);
+	}
+	put_fmt("%7s %7s %5s ", "PID", "PPID", "UID");
+	c = out.col;
+	put_cstr("COMM");
+	pad_to(c, 16);
+	c = out.col;
+	put_cstr("EVENT");
+	pad_to(c, 8);
+	put_cstr("DETAIL");
+	end_line();
+}
+
+static void print_header(void)
+{
+	if (opt.json)
+		return;
+	put_header();
+	flush_out();
+}
+
+static void put_id(long long v, int width)
+{
+	if (v < 0)
+		put_fmt("%*s ", width, "-");
+	else
+		put_fmt("%*lld ", width, v);
+}
+
+static void render_row(const struct row *r)
+{
+	unsigned c;
+
+	if (view.resized) {
+		view.resized = 0;
+		view.width = terminal_width();
+	}
+	if (view.fit && !view.show_ctr && (r->ctr_id || r->ctr_name || r->in_container)) {
+		/* the first container: from now on a column of its own */
+		view.show_ctr = 1;
+		put_header();
+	}
+	if (view.show_time) {
+		if (r->unix_ns) {
+			time_t sec = r->unix_ns / 1000000000ull;
+			struct tm tm;
+			char when[16];
+
+			localtime_r(&sec, &tm);
+			strftime(when, sizeof(when), "%H:%M:%S", &tm);
+			put_fmt("%s.%03u ", when, (unsigned)(r->unix_ns / 1000000ull % 1000));
+		} else {
+			put_cstr("?");
+			pad_to(0, 13);
+		}
+	}
+	if (view.show_ctr) {
+		c = out.col;
+		if (r->ctr_name && *r->ctr_name)
+			put_text(r->ctr_name, strnlen(r->ctr_name, 14));
+		else if (r->ctr_id)
+			put_text(r->ctr_id, strnlen(r->ctr_id, 12));
+		else
+			put_cstr(r->in_container ? "?" : "-");
+		pad_to(c, 15);
+	}
+	put_id(r->pid, 7);
+	put_id(r->ppid, 7);
+	put_id(r->uid, 5);
+	c = out.col;
+	put_text(r->comm, r->comm_len);
+	pad_to(c, 16);
+	if (opt.color)
+		put_raw(row_color(r));
+	c = out.col;
+	put_cstr(r->word);
+	if (r->denied)
+		put_cstr("!");
+	if (r->alert)
+		put_cstr("*");
+	pad_to(c, 8);
+	if (opt.color)
+		put_raw(C_RESET);
+	r->detail(r);
+	end_line();
 }
 
 /* The EVENT column's word for a record. */
@@ -536,51 +788,27 @@ static const char *event_word(const struct d4c_record *e)
 	}
 }
 
-static void print_header(void)
+static unsigned record_kind(const struct d4c_record *e)
 {
-	if (opt.json)
-		return;
-	put_fmt("%-12s %-14s %7s %7s %5s %-15s %-7s %s\n", "TIME", "CONTAINER", "PID", "PPID",
-		"UID", "COMM", "EVENT", "DETAIL");
-	flush_out();
+	switch (e->kind) {
+	case D4C_REC_EXEC:
+		return K_EXEC;
+	case D4C_REC_FORK:
+		return K_FORK;
+	case D4C_REC_EXIT:
+		return K_EXIT;
+	default:
+		return K_FILE;
+	}
 }
 
-static void print_columns(const struct d4c_record *e, const char *const strs[D4C_NSTR])
+static void record_detail(const struct row *r)
 {
-	struct loader *L = out.L;
-	const struct d4c_task *t = &e->task;
-	uint64_t ns = loader_unix_ns(L, e->ts_ns);
-	time_t sec = ns / 1000000000ull;
-	const char *ctr, *cname;
-	struct tm tm;
-	char when[16];
-	size_t col;
+	const struct d4c_record *e = r->rec;
+	const char *const *strs = r->strs;
 
-	localtime_r(&sec, &tm);
-	strftime(when, sizeof(when), "%H:%M:%S", &tm);
-	put_fmt("%s.%03u ", when, (unsigned)(ns / 1000000ull % 1000));
-	col = out.len;
-	ctr = loader_container_of(L, t->cgroup_id, &cname);
-	if (cname && *cname)
-		put_text(cname, strnlen(cname, 14));
-	else if (ctr)
-		put_text(ctr, strnlen(ctr, 12));
-	else
-		put_cstr(e->flags & D4C_EF_IN_CONTAINER ? "?" : "-");
-	pad_to(col, 15);
-	put_fmt("%7u %7u %5u ", t->pid, t->ppid, t->euid);
-	col = out.len;
-	put_text(t->comm, strnlen(t->comm, sizeof(t->comm)));
-	pad_to(col, 16);
-	if (opt.color)
-		put_cstr(kind_color(e));
-	col = out.len;
-	put_cstr(event_word(e));
-	if (e->flags & D4C_EF_DENIED)
-		put_cstr("!");
-	pad_to(col, 8);
-	if (opt.color)
-		put_cstr(C_RESET);
+	if (r->error)
+		put_fmt("[%s] ", r->error);
 	switch (e->kind) {
 	case D4C_REC_EXEC:
 		if (e->len[D4C_S_ARGS]) {
@@ -620,7 +848,34 @@ static void print_columns(const struct d4c_record *e, const char *const strs[D4C
 		put_text(strs[D4C_S_PATH], e->len[D4C_S_PATH]);
 		break;
 	}
-	put_cstr("\n");
+}
+
+/* A kernel record as a row. */
+static void record_row(const struct d4c_record *e, const char *const strs[D4C_NSTR], struct row *r)
+{
+	const struct d4c_task *t = &e->task;
+
+	memset(r, 0, sizeof(*r));
+	r->unix_ns = loader_unix_ns(out.L, e->ts_ns);
+	r->ctr_id = loader_container_of(out.L, t->cgroup_id, &r->ctr_name);
+	r->in_container = !!(e->flags & D4C_EF_IN_CONTAINER);
+	r->pid = t->pid;
+	r->ppid = t->ppid;
+	r->uid = t->euid;
+	r->comm = t->comm;
+	r->comm_len = strnlen(t->comm, sizeof(t->comm));
+	r->kind = record_kind(e);
+	r->word = event_word(e);
+	if (e->flags & D4C_EF_EXEC_FAILED) {
+		int err = e->exit_code < 0 ? -e->exit_code : e->exit_code;
+
+		r->kind = K_FAILED;
+		r->error = strerrorname_np(err) ?: "error";
+	}
+	r->denied = !!(e->flags & D4C_EF_DENIED);
+	r->detail = record_detail;
+	r->rec = e;
+	r->strs = strs;
 }
 
 /* -j: the record as d4c-load writes it, through d4c-enrich's transform
@@ -640,6 +895,8 @@ static void put_json(struct loader *L, const struct d4c_record *e, const char *c
 		error("internal error: an event record is not JSON (%s at %zu)", why, at);
 }
 
+/* ---- filters ----------------------------------------------------------------- */
+
 /* A process name matches NAME: exact, or a prefix before a trailing '*'. */
 static int name_matches(const char *comm, size_t len, const char *name)
 {
@@ -650,28 +907,76 @@ static int name_matches(const char *comm, size_t len, const char *name)
 	return len == n && !memcmp(comm, name, n);
 }
 
-/* Does container (id CTR, name CNAME) match -c? */
-static int container_matches(const char *ctr, const char *cname)
+static int any_name_matches(const struct strlist *l, const char *comm, size_t len)
 {
-	size_t n = strlen(opt.container);
-
-	if ((cname && !strcmp(cname, opt.container)) || (ctr && !strcmp(ctr, opt.container)))
-		return 1;
-	return ctr && n >= 4 && !strncmp(ctr, opt.container, n);
+	for (unsigned i = 0; i < l->n; i++)
+		if (name_matches(comm, len, l->v[i]))
+			return 1;
+	return 0;
 }
 
-static unsigned record_kind(const struct d4c_record *e)
+/* Does container (id CTR, name CNAME) match one of L: its name, its id, or
+ * an id prefix of 4 characters or more? */
+static int container_matches(const struct strlist *l, const char *ctr, const char *cname)
 {
-	switch (e->kind) {
-	case D4C_REC_EXEC:
-		return K_EXEC;
-	case D4C_REC_FORK:
-		return K_FORK;
-	case D4C_REC_EXIT:
-		return K_EXIT;
-	default:
-		return K_FILE;
+	for (unsigned i = 0; i < l->n; i++) {
+		size_t n = strlen(l->v[i]);
+
+		if ((cname && !strcmp(cname, l->v[i])) || (ctr && !strcmp(ctr, l->v[i])))
+			return 1;
+		if (ctr && n >= 4 && !strncmp(ctr, l->v[i], n))
+			return 1;
 	}
+	return 0;
+}
+
+/* The -c value loader_find_container() is asked about: does container
+ * (id ID, name NAME) answer to it? */
+static const char *want_ctr;
+
+static int container_wanted(const char *id, const char *name)
+{
+	struct strlist one = {.v = (char **)&want_ctr, .n = 1};
+
+	return container_matches(&one, id, name);
+}
+
+/* The filters of user space (the kernel has applied the policy's). */
+static int row_shown(const struct row *r)
+{
+	if (!(opt.kinds & r->kind))
+		return 0;
+	/* the kernel leaves host processes out, but not of failed execs */
+	if (opt.containers_only && !r->ctr_id && !r->ctr_name && !r->in_container)
+		return 0;
+	if (opt.names.n && !any_name_matches(&opt.names, r->comm, r->comm_len))
+		return 0;
+	if (opt.xnames.n && any_name_matches(&opt.xnames, r->comm, r->comm_len))
+		return 0;
+	if (opt.containers.n && !container_matches(&opt.containers, r->ctr_id, r->ctr_name))
+		return 0;
+	if (opt.xcontainers.n && container_matches(&opt.xcontainers, r->ctr_id, r->ctr_name))
+		return 0;
+	if (opt.nuids) {
+		unsigned i;
+
+		for (i = 0; i < opt.nuids && (long long)opt.uids[i] != r->uid; i++)
+			;
+		if (i == opt.nuids)
+			return 0;
+	}
+	return 1;
+}
+
+/* Counts a row that passed the filters; 0 once --max rows were shown. */
+static int take_row(void)
+{
+	if (opt.max && out.shown >= opt.max)
+		return 0;
+	out.shown++;
+	if (opt.max && out.shown == opt.max)
+		out.max_reached = 1;
+	return 1;
 }
 
 static void emit(void *arg, const struct d4c_record *e, const char *const strs[D4C_NSTR],
@@ -679,6 +984,7 @@ static void emit(void *arg, const struct d4c_record *e, const char *const strs[D
 {
 	struct loader *L = arg;
 	const struct d4c_task *t = &e->task;
+	struct row r;
 	int show = 1;
 
 	/* the tree follows forks whether or not forks are shown */
@@ -691,29 +997,81 @@ static void emit(void *arg, const struct d4c_record *e, const char *const strs[D
 	}
 	if (strcmp(kind, "event"))
 		show = 0; /* the policy only logs; an alert would be a copy */
-	if (show && !(opt.kinds & record_kind(e)))
-		show = 0;
-	if (show && opt.name && !name_matches(t->comm, strnlen(t->comm, sizeof(t->comm)), opt.name))
-		show = 0;
-	if (show && opt.container) {
-		const char *cname, *ctr = loader_container_of(L, t->cgroup_id, &cname);
-
-		show = container_matches(ctr, cname);
+	if (show) {
+		record_row(e, strs, &r);
+		show = row_shown(&r);
 	}
 	if (!show) {
 		out.filtered++;
 		return;
 	}
-	out.shown++;
+	if (!take_row())
+		return;
 	if (opt.json)
 		put_json(L, e, strs, kind);
 	else
-		print_columns(e, strs);
+		render_row(&r);
 	if (out_len() >= FLUSH_AT)
 		flush_out();
 }
 
 /* ---- the command ------------------------------------------------------------ */
+
+/*
+ * Into a pipe or a file, the command's standard output comes through us:
+ * it and the trace are then written by one process, in whole lines, where
+ * two writers to one pipe could split each other's lines (a pipe keeps a
+ * write whole only up to PIPE_BUF, and an event in JSON can be longer).
+ * A terminal is left to the command, so that it stays one for it.
+ */
+static struct {
+	int fd;	    /* the read end; -1: no relay */
+	char *part; /* a line not ended yet */
+	size_t len;
+} relay = {.fd = -1};
+
+/* Moves what the command wrote into the output, whole lines only (all of
+ * it when FINAL). */
+static void relay_read(int final)
+{
+	char buf[65536];
+	ssize_t n;
+	char *nl;
+
+	while (relay.fd >= 0) {
+		n = read(relay.fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0 || errno != EAGAIN || final) {
+				close(relay.fd);
+				relay.fd = -1;
+			}
+			break;
+		}
+		relay.part = xrealloc(relay.part, relay.len + n);
+		memcpy(relay.part + relay.len, buf, n);
+		relay.len += n;
+		nl = memrchr(relay.part, '\n', relay.len);
+		if (nl) {
+			size_t whole = nl - relay.part + 1;
+
+			if (opt.json)
+				obuf_put(&out.json, relay.part, whole);
+			else
+				put_bytes(relay.part, whole);
+			memmove(relay.part, nl + 1, relay.len - whole);
+			relay.len -= whole;
+		}
+	}
+	if (final && relay.len) {
+		if (opt.json)
+			obuf_put(&out.json, relay.part, relay.len);
+		else
+			put_bytes(relay.part, relay.len);
+		relay.len = 0;
+	}
+}
 
 /*
  * Starts COMMAND stopped: the child waits on a pipe until the programs are
@@ -722,11 +1080,17 @@ static void emit(void *arg, const struct d4c_record *e, const char *const strs[D
  */
 static pid_t start_command(char **argv, int *go)
 {
-	int p[2];
+	int p[2], r[2] = {-1, -1};
 	pid_t pid;
 
 	if (pipe2(p, O_CLOEXEC))
 		die("cannot make a pipe: %s", strerror(errno));
+	if (!isatty(STDOUT_FILENO)) {
+		if (pipe2(r, O_CLOEXEC))
+			die("cannot make a pipe: %s", strerror(errno));
+		/* room for a burst of output while we read the kernel's */
+		fcntl(r[0], F_SETPIPE_SZ, 1 << 20);
+	}
 	pid = fork();
 	if (pid < 0)
 		die("cannot fork: %s", strerror(errno));
@@ -734,6 +1098,8 @@ static pid_t start_command(char **argv, int *go)
 		char c;
 
 		close(p[1]);
+		if (r[1] >= 0 && dup2(r[1], STDOUT_FILENO) < 0)
+			_exit(127);
 		/* the tracer gone before the go: do not run untraced */
 		if (read(p[0], &c, 1) != 1 || c != 'g')
 			_exit(127);
@@ -742,8 +1108,317 @@ static pid_t start_command(char **argv, int *go)
 		_exit(errno == ENOENT ? 127 : 126);
 	}
 	close(p[0]);
+	if (r[0] >= 0) {
+		close(r[1]);
+		fcntl(r[0], F_SETFL, O_NONBLOCK);
+		relay.fd = r[0];
+	}
 	*go = p[1];
 	return pid;
+}
+
+/* ---- --render: columns from d4c NDJSON ------------------------------------- */
+
+/* The value at dotted PATH of object O, or NULL. */
+static json_t *jget(json_t *o, const char *path)
+{
+	char key[64];
+
+	while (o && *path) {
+		size_t n = strcspn(path, ".");
+
+		if (n >= sizeof(key))
+			return NULL;
+		memcpy(key, path, n);
+		key[n] = 0;
+		o = json_object_get(o, key);
+		path += n + (path[n] == '.');
+	}
+	return o;
+}
+
+static const char *jstr(json_t *o, const char *path)
+{
+	return json_string_value(jget(o, path));
+}
+
+/* A number, or a string of digits (ECS ids are strings); -1 if neither. */
+static long long jnum(json_t *o, const char *path)
+{
+	json_t *v = jget(o, path);
+	const char *s = json_string_value(v);
+	char *end;
+	long long n;
+
+	if (json_is_integer(v))
+		return json_integer_value(v);
+	if (!s || !*s)
+		return -1;
+	n = strtoll(s, &end, 10);
+	return *end || n < 0 ? -1 : n;
+}
+
+/* d4c's @timestamp (RFC 3339, UTC) in ns since the epoch; 0 if it is not one. */
+static uint64_t parse_timestamp(const char *s)
+{
+	struct tm tm = {0};
+	uint64_t ns = 0, scale = 100000000;
+	const char *p = s ? strptime(s, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
+
+	if (!p)
+		return 0;
+	if (*p == '.')
+		for (p++; *p >= '0' && *p <= '9'; p++, scale /= 10)
+			ns += (uint64_t)(*p - '0') * scale;
+	if (strcmp(p, "Z"))
+		return 0;
+	return (uint64_t)timegm(&tm) * 1000000000ull + ns;
+}
+
+static void put_jstring(json_t *v)
+{
+	if (json_is_string(v))
+		put_text(json_string_value(v), json_string_length(v));
+}
+
+static void json_detail(const struct row *r)
+{
+	json_t *a;
+	size_t i;
+
+	if (r->error)
+		put_fmt("[%s] ", r->error);
+	switch (r->kind) {
+	case K_FAILED:
+	case K_EXEC:
+		a = jget(r->j, "process.args");
+		if (json_array_size(a)) {
+			for (i = 0; i < json_array_size(a); i++) {
+				if (i)
+					put_cstr(" ");
+				put_jstring(json_array_get(a, i));
+			}
+		} else {
+			put_jstring(jget(r->j, "process.executable"));
+		}
+		break;
+	case K_EXIT:
+		if (jnum(r->j, "process.exit_code") >= 0)
+			put_fmt("code %lld", jnum(r->j, "process.exit_code"));
+		break;
+	case K_FORK:
+		break;
+	default:
+		if (jstr(r->j, "file.Ext.original.path")) {
+			put_jstring(jget(r->j, "file.Ext.original.path"));
+			put_cstr(" -> ");
+		}
+		put_jstring(jget(r->j, "file.path"));
+		break;
+	}
+}
+
+/* A d4c event (d4c-load's or d4c-enrich's) as a row. Returns 0, 1 for a
+ * record that is not an event (d4c's metric records), or -1 with *WHY. */
+static int json_row(json_t *j, struct row *r, const char **why)
+{
+	static const struct {
+		const char *action, *word;
+		unsigned kind;
+	} actions[] = {
+	    {"exec", "exec", K_EXEC},
+	    {"fork", "fork", K_FORK},
+	    {"end", "exit", K_EXIT},
+	    {"creation", "create", K_FILE},
+	    {"modification", "modify", K_FILE},
+	    {"deletion", "delete", K_FILE},
+	    {"rename", "rename", K_FILE},
+	    {"link", "link", K_FILE},
+	    {"open", "write", K_FILE},
+	};
+	const char *kind = jstr(j, "event.kind"), *action = jstr(j, "event.action");
+	json_t *types = jget(j, "event.type");
+	size_t i;
+
+	memset(r, 0, sizeof(*r));
+	if (!json_is_object(j))
+		return *why = "not a JSON object", -1;
+	if (kind && !strcmp(kind, "metric"))
+		return 1;
+	if (!kind || (strcmp(kind, "event") && strcmp(kind, "alert")))
+		return *why = "no event.kind event or alert", -1;
+	if (!action)
+		return *why = "no event.action", -1;
+	r->word = action;
+	r->kind = K_FILE;
+	for (i = 0; i < sizeof(actions) / sizeof(actions[0]); i++)
+		if (!strcmp(action, actions[i].action)) {
+			r->word = actions[i].word;
+			r->kind = actions[i].kind;
+		}
+	r->alert = !strcmp(kind, "alert");
+	if (r->kind == K_EXEC && jget(j, "error")) {
+		r->kind = K_FAILED;
+		r->error = jstr(j, "error.code") ?: "error";
+	}
+	for (i = 0; i < json_array_size(types); i++)
+		if (!strcmp(json_string_value(json_array_get(types, i)) ?: "", "denied"))
+			r->denied = 1;
+	r->unix_ns = parse_timestamp(jstr(j, "@timestamp"));
+	r->ctr_id = jstr(j, "container.id");
+	r->ctr_name = jstr(j, "container.name");
+	r->pid = jnum(j, "process.pid");
+	r->ppid = jnum(j, "process.parent.pid");
+	r->uid = jnum(j, "process.user.id");
+	r->comm = jstr(j, "process.name") ?: "";
+	r->comm_len = json_string_length(jget(j, "process.name"));
+	r->detail = json_detail;
+	r->j = j;
+	return 0;
+}
+
+#define WARN_FIRST     10	      /* lines warned about one by one, */
+#define WARN_EVERY     10000000000ull /* then one warning each 10 s at most */
+#define LINE_MAX_BYTES (16u << 20)
+
+static struct {
+	uint64_t lineno, invalid, unwarned, warned_ns;
+	long long lost; /* from d4c-load's latest metric record */
+} rin;
+
+/* A line that is not a d4c event: a warning, but not for each of a flood. */
+static void invalid_line(const char *why)
+{
+	uint64_t now = mono_ns();
+
+	rin.invalid++;
+	flush_out();
+	if (rin.invalid <= WARN_FIRST) {
+		warning("line %" PRIu64 ": not a d4c event (%s)%s", rin.lineno, why,
+			rin.invalid == WARN_FIRST ? "; more are counted, one warning each 10 s"
+						  : "");
+		rin.warned_ns = now;
+		return;
+	}
+	rin.unwarned++;
+	if (now - rin.warned_ns >= WARN_EVERY) {
+		warning("%" PRIu64 " more lines not d4c events (the latest: line %" PRIu64 ", %s)",
+			rin.unwarned, rin.lineno, why);
+		rin.unwarned = 0;
+		rin.warned_ns = now;
+	}
+}
+
+static void render_line(const char *s, size_t n)
+{
+	json_error_t jerr;
+	const char *why;
+	struct row r;
+	json_t *j;
+	size_t i;
+
+	for (i = 0; i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r'); i++)
+		;
+	if (i == n)
+		return; /* a blank line says nothing, wrongly or not */
+	j = json_loadb(s, n, 0, &jerr);
+	if (!j) {
+		invalid_line(jerr.text);
+		return;
+	}
+	switch (json_row(j, &r, &why)) {
+	case -1:
+		invalid_line(why);
+		break;
+	case 1:
+		if (!strcmp(jstr(j, "d4c.stage") ?: "", "d4c-load") && jnum(j, "d4c.lost") >= 0)
+			rin.lost = jnum(j, "d4c.lost");
+		break;
+	default:
+		if (row_shown(&r) && take_row())
+			render_row(&r);
+		else
+			out.filtered++;
+	}
+	json_decref(j);
+}
+
+/*
+ * Reads d4c NDJSON on stdin to its end and shows it in columns. Ctrl-C
+ * reaches the whole pipeline: d4c-load stops and the events in flight
+ * still come through, so the first one waits for the end of the input
+ * (a second one, or any from a terminal or a file, stops at once).
+ */
+static int render_main(void)
+{
+	size_t len = 0, cap = 1u << 16;
+	char *buf = xmalloc(cap);
+	int skipping = 0, err = 0, from_pipe = !isatty(STDIN_FILENO);
+	struct stat st;
+
+	if (!fstat(STDIN_FILENO, &st) && S_ISREG(st.st_mode))
+		from_pipe = 0;
+	view_init();
+	print_header();
+	for (;;) {
+		char *p, *nl;
+		ssize_t n;
+
+		flush_out();
+		if (out.broken || out.max_reached)
+			break;
+		if (cap - len < (1u << 15))
+			buf = xrealloc(buf, cap *= 2);
+		n = read(STDIN_FILENO, buf + len, cap - len);
+		if (n < 0 && errno == EINTR) {
+			if (stop_signal == SIGTERM || !from_pipe || sigint_count > 1)
+				break;
+			continue;
+		}
+		if (n < 0) {
+			error("cannot read stdin: %s", strerror(errno));
+			err = EXIT_USAGE;
+			break;
+		}
+		if (n == 0) {
+			if (len && !skipping) {
+				rin.lineno++;
+				render_line(buf, len);
+			}
+			break;
+		}
+		len += n;
+		for (p = buf; !out.max_reached && (nl = memchr(p, '\n', buf + len - p));
+		     p = nl + 1) {
+			if (!skipping) {
+				rin.lineno++;
+				render_line(p, nl - p);
+			}
+			skipping = 0;
+		}
+		len = buf + len - p;
+		memmove(buf, p, len);
+		if (len > LINE_MAX_BYTES && !skipping) {
+			/* not NDJSON: say so once, and drop it to its end */
+			rin.lineno++;
+			invalid_line("a line longer than 16 MiB");
+			skipping = 1;
+		}
+		if (skipping)
+			len = 0;
+	}
+	flush_out();
+	if (rin.unwarned)
+		warning("%" PRIu64 " more lines not d4c events", rin.unwarned);
+	fprintf(stderr, "%s: %" PRIu64 " events shown", progname, out.shown);
+	if (rin.invalid)
+		fprintf(stderr, ", %" PRIu64 " line%s not d4c events", rin.invalid,
+			rin.invalid == 1 ? "" : "s");
+	if (rin.lost > 0)
+		fprintf(stderr, "; d4c-load lost %lld (its latest metric record)", rin.lost);
+	fputc('\n', stderr);
+	free(buf);
+	return err;
 }
 
 /* ---- main ------------------------------------------------------------------- */
@@ -762,15 +1437,77 @@ static unsigned parse_kinds(const char *s)
 			k |= K_EXIT;
 		else if (!strcmp(w, "file"))
 			k |= K_FILE;
+		else if (!strcmp(w, "failed"))
+			k |= K_FAILED;
 		else if (!strcmp(w, "all"))
 			k |= K_ALL;
 		else
-			usage_error("--types: unknown kind '%s' (exec, fork, exit, file)", w);
+			usage_error("--types: unknown kind '%s' (exec, fork, exit, file, failed)",
+				    w);
 	}
 	free(dup);
 	if (!k)
 		usage_error("--types: no kind given (exec, fork, exit, file)");
 	return k;
+}
+
+/* A process name as -n and -N take it: what the kernel's comm can be. */
+static void check_name(const char *option, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (!n || n > 16 || (n == 16 && s[15] != '*'))
+		usage_error("%s: '%s' is not a process name (1 to 15 bytes, trailing '*' allowed)",
+			    option, s);
+}
+
+/* Adds the comma-separated values of ARG to L (they live as long as we do). */
+static void list_add(struct strlist *l, const char *option, const char *arg, int names)
+{
+	char *dup = xstrdup(arg), *save, *w;
+	unsigned before = l->n;
+
+	for (w = strtok_r(dup, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+		if (names)
+			check_name(option, w);
+		l->v = xrealloc(l->v, (l->n + 1) * sizeof(*l->v));
+		l->v[l->n++] = w;
+	}
+	if (l->n == before)
+		usage_error("%s: empty", option);
+}
+
+/* -u: user ids, or names from the user database. */
+static void uids_add(const char *arg)
+{
+	struct strlist l = {0};
+
+	list_add(&l, "--uid", arg, 0);
+	for (unsigned i = 0; i < l.n; i++) {
+		const char *w = l.v[i];
+		struct passwd *pw;
+
+		opt.uids = xrealloc(opt.uids, (opt.nuids + 1) * sizeof(*opt.uids));
+		if (strspn(w, "0123456789") == strlen(w))
+			opt.uids[opt.nuids++] = number_arg("--uid", w, 0, 4294967294ul);
+		else if ((pw = getpwnam(w)))
+			opt.uids[opt.nuids++] = pw->pw_uid;
+		else
+			usage_error("--uid: no user '%s'", w);
+	}
+	free(l.v);
+}
+
+/* Any filter here in user space, that the kernel's lost records could
+ * have passed or not? */
+static int userspace_filters(void)
+{
+	const unsigned proc = K_EXEC | K_FORK | K_EXIT;
+
+	/* the kernel sends forks and execs for -t exit (and the tree), and
+	 * leaves out file events when -t does */
+	return pids.cap || opt.names.n || opt.xnames.n || opt.containers.n || opt.xcontainers.n ||
+	       opt.nuids || opt.max || (want_process() && (opt.kinds & proc) != proc);
 }
 
 int main(int argc, char **argv)
@@ -780,19 +1517,38 @@ int main(int argc, char **argv)
 	struct policy_slot first = {0};
 	struct sigaction sa = {0};
 	pid_t child = 0;
-	int c, err = 0, go = -1, status = 0, child_done = 0;
-	uint64_t deadline = 0, c_before[D4C_C_MAX], c_after[D4C_C_MAX];
+	int c, err = 0, go = -1, status = 0, child_done = 0, failed = 0, types = 0;
+	uint64_t deadline = 0, lost, c_before[D4C_C_MAX], c_after[D4C_C_MAX];
 
 	set_progname(argv[0]);
-	while ((c = getopt_long(argc, argv, "+p:c:n:t:jh", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+p:c:C:n:N:u:t:m:jTxh", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			opt.pid = number_arg("--pid", optarg, 1, 4194304);
 			break;
 		case 'c':
-			if (!*optarg)
-				usage_error("--container: empty");
-			opt.container = optarg;
+			list_add(&opt.containers, "--container", optarg, 0);
+			break;
+		case 'C':
+			list_add(&opt.xcontainers, "--exclude-container", optarg, 0);
+			break;
+		case 'u':
+			uids_add(optarg);
+			break;
+		case 'm':
+			opt.max = number_arg("--max", optarg, 1, ULONG_MAX);
+			break;
+		case 'T':
+			opt.time = 1;
+			break;
+		case 'x':
+			failed = 1;
+			break;
+		case OPT_WIDTH:
+			opt.width = number_arg("--width", optarg, 0, 65535);
+			break;
+		case OPT_RENDER:
+			opt.render = 1;
 			break;
 		case OPT_POD:
 			opt.pod = optarg;
@@ -801,12 +1557,10 @@ int main(int argc, char **argv)
 			opt.namespace = optarg;
 			break;
 		case 'n':
-			if (!*optarg || strlen(optarg) > 16 ||
-			    (strlen(optarg) == 16 && optarg[15] != '*'))
-				usage_error("--name: '%s' is not a process name (1 to 15 bytes, "
-					    "trailing '*' allowed)",
-					    optarg);
-			opt.name = optarg;
+			list_add(&opt.names, "--name", optarg, 1);
+			break;
+		case 'N':
+			list_add(&opt.xnames, "--exclude-name", optarg, 1);
 			break;
 		case OPT_PATH:
 			if (opt.npaths == MAX_PATHS)
@@ -815,6 +1569,7 @@ int main(int argc, char **argv)
 			break;
 		case 't':
 			opt.kinds = parse_kinds(optarg);
+			types = 1;
 			break;
 		case OPT_CONTAINERS_ONLY:
 			opt.containers_only = 1;
@@ -845,6 +1600,11 @@ int main(int argc, char **argv)
 			usage_error("unknown option");
 		}
 	}
+	/* what --render reads has failed execs only when they were asked for */
+	if (failed || (opt.render && !types))
+		opt.kinds |= K_FAILED;
+	if ((opt.kinds & K_FAILED) && !opt.render && (opt.pod || opt.namespace))
+		usage_error("failed execs are not limited to pods in the kernel: use -c with -x");
 	if (optind < argc)
 		opt.command = argv + optind;
 	if (opt.command && opt.pid)
@@ -855,6 +1615,19 @@ int main(int argc, char **argv)
 		opt.color = !opt.json && isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
 	if (opt.json)
 		opt.color = 0;
+	if (opt.render) {
+		if (opt.command || opt.pid || opt.pod || opt.namespace || opt.npaths || opt.json ||
+		    opt.duration || opt.ringbuf_size != 16ul << 20)
+			usage_error(
+			    "--render shows what it reads: -p, --pod, --namespace, --path, -j, "
+			    "--duration, --ringbuf-size and COMMAND are for tracing");
+		sa.sa_handler = on_signal;
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+		signal(SIGPIPE, SIG_IGN);
+		return render_main();
+	}
 
 	err = build_policy(&first);
 	if (err)
@@ -881,14 +1654,18 @@ int main(int argc, char **argv)
 
 		out.E = enrich_new(&ec);
 	}
-	lo.host = !opt.containers_only && !opt.container && !opt.pod && !opt.namespace;
+	lo.host = !opt.containers_only && !opt.containers.n && !opt.pod && !opt.namespace;
 	lo.ringbuf_size = opt.ringbuf_size;
+	lo.failed_execs = !!(opt.kinds & K_FAILED);
 	err = loader_start(&L, &lo, &first, emit, &L);
 	/* a name that matches nothing would trace nothing, and say nothing */
-	if (!err && opt.container && !loader_find_container(&L, container_matches)) {
-		fprintf(stderr, "%s: no container named '%s'\n", progname, opt.container);
-		loader_stop(&L);
-		err = EXIT_USAGE;
+	for (unsigned i = 0; !err && i < opt.containers.n; i++) {
+		want_ctr = opt.containers.v[i];
+		if (!loader_find_container(&L, container_wanted)) {
+			fprintf(stderr, "%s: no container named '%s'\n", progname, want_ctr);
+			loader_stop(&L);
+			err = EXIT_USAGE;
+		}
 	}
 	if (err) {
 		if (child) {
@@ -906,8 +1683,9 @@ int main(int argc, char **argv)
 	loader_counters(&L, c_before);
 	loader_drop_privileges();
 	info("tracing %s%s, %s; Ctrl-C to stop", want_process() ? "processes" : "",
-	     opt.kinds & K_FILE ? (want_process() ? " and files" : "files") : "",
-	     L.lsm ? "file events at the LSM hooks" : "file events from syscall tracepoints");
+		opt.kinds & K_FILE ? (want_process() ? " and files" : "files") : "",
+		L.lsm ? "file events at the LSM hooks" : "file events from syscall tracepoints");
+	view_init();
 	print_header();
 	if (child) {
 		if (write(go, "g", 1) != 1)
@@ -917,14 +1695,16 @@ int main(int argc, char **argv)
 	if (opt.duration)
 		deadline = mono_ns() + opt.duration * 1000000000ull;
 
-	while (!stop_signal) {
-		int n = loader_poll(&L, D4C_POLL_MS);
+	while (!stop_signal && !out.max_reached) {
+		/* a relayed command's output waits in its pipe meanwhile */
+		int n = loader_poll(&L, relay.fd >= 0 ? 10 : D4C_POLL_MS);
 
 		if (n < 0 && n != -EINTR) {
 			err = EXIT_KERNEL;
 			error("cannot read the ring buffer: %s", strerror(-n));
 			break;
 		}
+		relay_read(0);
 		flush_out();
 		if (child && !child_done && waitpid(child, &status, WNOHANG) == child)
 			child_done = 1;
@@ -933,20 +1713,40 @@ int main(int argc, char **argv)
 		if (deadline && mono_ns() >= deadline)
 			break;
 	}
+	if (out.max_reached) {
+		/* --max: the tracing is done, the command (if any) is not */
+		loader_stop(&L);
+		loader_counters(&L, c_after);
+	}
 	if (child && !child_done) {
 		/* Ctrl-C went to the command too (the terminal's process group);
 		 * a SIGTERM came to us alone: pass it on. Then wait for it. */
 		if (stop_signal == SIGTERM)
 			kill(child, SIGTERM);
-		while (waitpid(child, &status, 0) < 0 && errno == EINTR)
-			;
+		flush_out();
+		while (waitpid(child, &status, WNOHANG) == 0) {
+			relay_read(0);
+			flush_out();
+			usleep(10000);
+		}
 		child_done = 1;
 	}
-	loader_stop(&L);
+	relay_read(1);
+	if (!out.max_reached) {
+		loader_stop(&L);
+		loader_counters(&L, c_after);
+	}
 	flush_out();
-	loader_counters(&L, c_after);
-	info("%" PRIu64 " events shown, %" PRIu64 " lost", out.shown,
-	     c_after[D4C_C_LOST] - c_before[D4C_C_LOST]);
+	lost = c_after[D4C_C_LOST] - c_before[D4C_C_LOST];
+	/* the kernel counts what its ring buffer had no room for, before any
+	 * filter here: whose events they were cannot be known */
+	if (!lost || !userspace_filters())
+		info("%" PRIu64 " events shown, %" PRIu64 " lost", out.shown, lost);
+	else
+		info("%" PRIu64 " events shown; %" PRIu64 " events lost system-wide, %s",
+		     out.shown, lost,
+			pids.cap ? "the traced tree's share is unknown"
+				 : "how many of them the filters would have shown is unknown");
 	if (!err && child)
 		err = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 
@@ -958,5 +1758,6 @@ cleanup:
 	obuf_free(&out.json);
 	free(out.text);
 	free(pids.v);
+	free(relay.part);
 	return err;
 }

@@ -638,6 +638,7 @@ static const char *const hook_names[D4C_HOOK_MAX] = {
     [D4C_HOOK_SYS_LINK] = "tracepoint__syscalls__link",
     [D4C_HOOK_SYS_TRUNCATE] = "tracepoint__syscalls__truncate",
     [D4C_HOOK_SYS_CHMOD] = "tracepoint__syscalls__chmod",
+    [D4C_HOOK_SYS_EXECVE] = "tracepoint__syscalls__execve",
 };
 
 static const char *const cap_names[] = {
@@ -861,12 +862,25 @@ int loader_event_json(struct loader *L, struct jsonw *w, const struct d4c_record
 	if (denied)
 		jsonw_str(w, "denied");
 	jsonw_arr_end(w);
-	jsonw_kv_str(w, "outcome", denied ? "failure" : "success");
+	jsonw_kv_str(w, "outcome",
+		     denied || (e->flags & D4C_EF_EXEC_FAILED) ? "failure" : "success");
 	jsonw_kv_str(w, "dataset",
 		     !strcmp(kind, "alert") ? "cloud_defend.alerts"
 		     : file		    ? "cloud_defend.file"
 					    : "cloud_defend.process");
 	jsonw_obj_end(w);
+	if (e->flags & D4C_EF_EXEC_FAILED) {
+		/* ECS's error fields: what execve returned */
+		int err = e->exit_code < 0 ? -e->exit_code : e->exit_code;
+		const char *name = strerrorname_np(err);
+
+		jsonw_key(w, "error");
+		jsonw_obj_begin(w);
+		if (name)
+			jsonw_kv_str(w, "code", name);
+		jsonw_kv_str(w, "message", strerror(err));
+		jsonw_obj_end(w);
+	}
 
 	jsonw_key(w, "process");
 	jsonw_obj_begin(w);
@@ -1553,6 +1567,31 @@ int loader_start(struct loader *L, const struct loader_opts *o, struct policy_sl
 
 			snprintf(p, sizeof(p), "%s/%s", tdir ? tdir : "", sec + 20);
 			bpf_program__set_autoload(prog, tdir && access(p, F_OK) == 0);
+		}
+	}
+	/* failed execs: only for d4c-trace -x, at the syscall tracepoints
+	 * whether or not file operations use them */
+	{
+		const char *xdir = L->opt.failed_execs ? syscall_tracepoints() : NULL;
+		struct bpf_program *x[] = {
+		    L->skel->progs.tp_enter_execve,
+		    L->skel->progs.tp_exit_execve,
+		    L->skel->progs.tp_enter_execveat,
+		    L->skel->progs.tp_exit_execveat,
+		};
+
+		/* without tracefs the raw sys_enter and sys_exit see them, where
+		 * they run: not with BPF LSM */
+		L->skel->rodata->report_failed_execs = L->opt.failed_execs;
+		if (L->opt.failed_execs && !xdir && L->lsm)
+			warning("no syscall tracepoints (mount tracefs): failed execs cannot be "
+				"seen");
+		for (size_t i = 0; i < sizeof(x) / sizeof(x[0]); i++) {
+			char p[512];
+
+			snprintf(p, sizeof(p), "%s/%s", xdir ? xdir : "",
+				 bpf_program__section_name(x[i]) + 20);
+			bpf_program__set_autoload(x[i], xdir && access(p, F_OK) == 0);
 		}
 	}
 	/* every system call pays for these: only where the others cannot be */

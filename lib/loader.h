@@ -72,6 +72,7 @@ struct loader_opts {
 	const char *cluster_id; /* kubernetesClusterId/Name of every container */
 	const char *cluster_name;
 	const char *pin_dir; /* pin the links there: they outlive the loader */
+	int failed_execs;    /* d4c-trace -x: report execs that fail, every process's */
 };
 
 /* Called for every record that makes an event: KIND is "event" (the
