@@ -53,10 +53,12 @@ load_start() {
 	wait_started "$LOAD_PID" "$T/load.err" 'in force' d4c-load
 }
 
-# Waits (at most 30 s) until background process PID has written PATTERN
-# to its stderr in FILE; fails, showing FILE, if NAME exits first.
+# Waits (at most 90 s: loading the programs under the guest's software
+# emulation, beside other suites, takes tens of seconds) until background
+# process PID has written PATTERN to its stderr in FILE; fails, showing
+# FILE, if NAME exits first.
 wait_started() {
-	for _ in $(seq 1 300); do
+	for _ in $(seq 1 900); do
 		grep -q "$3" "$2" && return 0
 		if ! kill -0 "$1" 2>/dev/null; then
 			cat "$2" >&2
@@ -64,7 +66,7 @@ wait_started() {
 		fi
 		sleep 0.1
 	done
-	echo "$4 did not start in 30 s" >&2
+	echo "$4 did not start in 90 s" >&2
 	return 1
 }
 

@@ -5,5 +5,9 @@
 : "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
 export top_srcdir top_builddir
+# make check runs the guest suites side by side on two cores: more than
+# the runner's default of 10 minutes
+: "${D4C_VM_TIMEOUT:=1800}"
+export D4C_VM_TIMEOUT
 cd "$top_builddir" || exit 1
 exec "$top_srcdir/t/vm/run" bash "$top_srcdir/t/vm/differential.sh" "${D4C_DIFF_SEED:-4242}"
