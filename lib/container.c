@@ -10,6 +10,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -690,6 +691,29 @@ int container_cgroup_is_helper(const char *path)
 	return nearest(path, &off, &n, &rt, &id, &idlen) == COMP_SKIP;
 }
 
+/*
+ * The UID of the first "user@UID.service" component of PATH: a cgroup of a
+ * user's own systemd instance, below which that user may make and name
+ * cgroups as they please (the first one is systemd's, made by root; a
+ * "user@0.service" the user made further down is theirs). Returns the UID,
+ * or -1 when PATH is not in a user's systemd.
+ */
+static long user_service_uid(const char *path)
+{
+	for (const char *p = strstr(path, "/user@"); p; p = strstr(p + 1, "/user@")) {
+		const char *d = p + 6, *e = d;
+		unsigned long uid = 0;
+
+		while (*e >= '0' && *e <= '9' && e - d < 10)
+			uid = uid * 10 + (unsigned long)(*e++ - '0');
+		if (e == d || (e - d > 1 && *d == '0') || strncmp(e, ".service", 8) ||
+		    (e[8] && e[8] != '/'))
+			continue;
+		return uid < 0xffffffffu ? (long)uid : -1;
+	}
+	return -1;
+}
+
 int container_id_from_cgroup_path(const char *path, struct ctr_ident *out)
 {
 	const char *end, *s, *id = NULL;
@@ -698,6 +722,7 @@ int container_id_from_cgroup_path(const char *path, struct ctr_ident *out)
 	size_t off, n, idlen = 0, k = 0, i;
 
 	memset(out, 0, sizeof(*out));
+	out->user = user_service_uid(path);
 	kind = nearest(path, &off, &n, &rt, &id, &idlen);
 	if (kind == COMP_NONE || kind == COMP_SKIP)
 		return -1;
@@ -792,6 +817,7 @@ int container_ident(struct container_ctx *ctx, const char *path, struct ctr_iden
 			if (!found)
 				continue;
 			memset(out, 0, sizeof(*out));
+			out->user = user_service_uid(path);
 			out->runtime = CTR_RT_RUNC;
 			memcpy(out->id, cs, cn);
 			out->id[cn] = '\0';
@@ -1321,24 +1347,15 @@ static int try_runc(const struct container_ctx *ctx, const char *dir, const char
 	return r;
 }
 
-/* Podman keeps names in containers/storage's containers.json: an array of
+/* Podman keeps names in containers/storage's containers.json (the LEN
+ * bytes at BUF): an array of
  * { "id", "names": [...], "metadata": "{\"image-name\": ...}" }. */
-static void podman_names(const struct container_ctx *ctx, const char *dir, const char *id,
-			 struct container_info *out)
+static void podman_names_in(const char *buf, size_t len, const char *id,
+			    struct container_info *out)
 {
-	char *path = rpath(ctx, "%s/overlay-containers/containers.json", dir), *buf;
-	json_t *all, *c, *meta;
-	size_t len, i;
-	struct stat st;
+	json_t *all = json_loadb(buf, len, 0, NULL), *c, *meta;
+	size_t i;
 
-	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode) ||
-	    read_whole_file(path, FILE_MAX, &buf, &len) < 0) {
-		free(path);
-		return;
-	}
-	free(path);
-	all = json_loadb(buf, len, 0, NULL);
-	free(buf);
 	json_array_foreach(all, i, c) {
 		const char *cid = jstr(c, "id");
 
@@ -1353,6 +1370,208 @@ static void podman_names(const struct container_ctx *ctx, const char *dir, const
 		break;
 	}
 	json_decref(all);
+}
+
+static void podman_names(const struct container_ctx *ctx, const char *dir, const char *id,
+			 struct container_info *out)
+{
+	char *path = rpath(ctx, "%s/overlay-containers/containers.json", dir), *buf;
+	struct stat st;
+	size_t len;
+
+	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    read_whole_file(path, FILE_MAX, &buf, &len) < 0) {
+		free(path);
+		return;
+	}
+	free(path);
+	podman_names_in(buf, len, id, out);
+	free(buf);
+}
+
+/* ---- Rootless Podman: a user's own storage ----------------------------------- */
+
+/*
+ * The home directory of UID in the host's ROOT/etc/passwd (at most 1 MiB),
+ * newly allocated. Returns NULL when UID has no entry or its home is not an
+ * absolute path without "." or ".." components.
+ */
+static char *passwd_home(const struct container_ctx *ctx, uid_t uid)
+{
+	char *path = rpath(ctx, "/etc/passwd"), *buf, *line, *save = NULL, *home = NULL;
+	size_t len;
+	int r = read_whole_file(path, 1u << 20, &buf, &len);
+
+	free(path);
+	if (r < 0)
+		return NULL;
+	for (line = strtok_r(buf, "\n", &save); line && !home;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char *f[7], *p = line, *end;
+		size_t n = 0;
+
+		while (n < 7) {
+			f[n++] = p;
+			p = strchr(p, ':');
+			if (!p)
+				break;
+			*p++ = '\0';
+		}
+		if (n != 7 || !*f[2] || strchr(f[5], ':'))
+			continue;
+		errno = 0;
+		if (strtoul(f[2], &end, 10) != uid || *end || errno)
+			continue;
+		if (f[5][0] == '/' && strlen(f[5]) < PATH_MAX && !strstr(f[5], "/./") &&
+		    !strstr(f[5], "/../") && strcmp(f[5] + strlen(f[5]) - 2, "/.") &&
+		    (strlen(f[5]) < 3 || strcmp(f[5] + strlen(f[5]) - 3, "/..")))
+			home = xstrdup(f[5]);
+		break;
+	}
+	free(buf);
+	return home;
+}
+
+/*
+ * Reads REL, a relative path, below the directory HOME, one component at a
+ * time and without following symbolic links: this is a root process and
+ * everything below HOME is the user's to change, so a link could point at
+ * any file of the host (root's own Podman storage, to pass for one of its
+ * containers). HOME itself, every directory on the way and the file must
+ * belong to UID (a hard link to another's file does not), and the file must
+ * be a regular file of at most FILE_MAX bytes, opened only once it is known
+ * to be one (never a FIFO or a device). Returns 0 with the contents in *BUF
+ * (NUL-terminated, to free) and their length in *LEN, or a negative errno:
+ * -ENOENT, -ELOOP (a symbolic link), -EPERM (another's), -EBADMSG (not a
+ * directory or not a regular file), -EFBIG, or the error of reading.
+ */
+static int read_user_file(const char *home, uid_t uid, const char *rel, char **buf,
+			  size_t *len)
+{
+	char *names = xstrdup(rel), *save = NULL, *name, proc[64];
+	int dfd = open(home, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), fd, r = 0;
+	struct stat st;
+	size_t cap = 0;
+	ssize_t got;
+
+	*buf = NULL;
+	if (dfd < 0) {
+		free(names);
+		return -errno;
+	}
+	for (name = strtok_r(names, "/", &save); name; name = strtok_r(NULL, "/", &save)) {
+		int last = !save || !*save;
+
+		if (fstat(dfd, &st) < 0) {
+			r = -errno;
+			break;
+		}
+		if (!S_ISDIR(st.st_mode)) {
+			r = -EBADMSG;
+			break;
+		}
+		if (st.st_uid != uid) {
+			r = -EPERM;
+			break;
+		}
+		fd = openat(dfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC | (last ? 0 : O_DIRECTORY));
+		if (fd < 0) {
+			r = errno == ENOTDIR ? -EBADMSG : -errno;
+			break;
+		}
+		close(dfd);
+		dfd = fd;
+	}
+	free(names);
+	if (!r && fstat(dfd, &st) < 0)
+		r = -errno;
+	if (!r && S_ISLNK(st.st_mode))
+		r = -ELOOP;
+	else if (!r && !S_ISREG(st.st_mode))
+		r = -EBADMSG;
+	else if (!r && st.st_uid != uid)
+		r = -EPERM;
+	else if (!r && (uint64_t)st.st_size > FILE_MAX)
+		r = -EFBIG;
+	if (r) {
+		close(dfd);
+		return r;
+	}
+	/* O_PATH opened nothing: open the very file checked, through its fd */
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", dfd);
+	fd = open(proc, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	r = fd < 0 ? -errno : 0;
+	close(dfd);
+	*len = 0;
+	while (!r) {
+		if (*len == cap) {
+			cap = cap ? 2 * cap : 65536;
+			if (cap > FILE_MAX + 1)
+				cap = FILE_MAX + 1;
+			*buf = xrealloc(*buf, cap + 1);
+		}
+		got = read(fd, *buf + *len, cap - *len);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0) {
+			r = got < 0 ? -errno : 0;
+			break;
+		}
+		*len += (size_t)got;
+		if (*len > FILE_MAX)
+			r = -EFBIG; /* it grew since fstat() */
+	}
+	if (fd >= 0)
+		close(fd);
+	if (r) {
+		free(*buf);
+		*buf = NULL;
+		return r;
+	}
+	if (!*buf)
+		*buf = xmalloc(1);
+	(*buf)[*len] = '\0';
+	return 0;
+}
+
+#define USER_PODMAN ".local/share/containers/storage/overlay-containers"
+
+/*
+ * Rootless Podman's metadata of container ID, a container of user UID: as
+ * rootful Podman's, from the storage below the user's home (ROOT/etc/passwd
+ * says where), read with read_user_file(). Returns 0, or a negative errno as
+ * try_store(): -ENOENT when UID has no home or the home no such container.
+ */
+static int try_user_podman(const struct container_ctx *ctx, uid_t uid, const char *id,
+			   struct container_info *out)
+{
+	char *home = passwd_home(ctx, uid), *dir, *rel, *buf;
+	json_t *spec;
+	size_t len;
+	int r;
+
+	if (!home)
+		return -ENOENT;
+	dir = rpath(ctx, "%s", home);
+	free(home);
+	rel = xasprintf(USER_PODMAN "/%s/userdata/config.json", id);
+	r = read_user_file(dir, uid, rel, &buf, &len);
+	free(rel);
+	if (r == 0) {
+		spec = json_loadb(buf, len, 0, NULL);
+		free(buf);
+		if (json_is_object(spec))
+			parse_oci(spec, CTR_RT_PODMAN, out);
+		else
+			r = -EBADMSG;
+		json_decref(spec);
+	}
+	if (r == 0 && read_user_file(dir, uid, USER_PODMAN "/containers.json", &buf, &len) == 0) {
+		podman_names_in(buf, len, id, out);
+		free(buf);
+	}
+	free(dir);
+	return r;
 }
 
 /* Docker: DIR/containers/ID/config.v2.json, and hostconfig.json beside it. */
@@ -1487,9 +1706,12 @@ static enum ctr_store hint_store(enum ctr_runtime hint)
 }
 
 /* As container_resolve_id(); GUESSED: HINT is only a guess from a path's
- * depth, which the files found overrule. */
+ * depth, which the files found overrule. USER: the uid whose systemd the
+ * cgroup is in, or -1: a user's cgroup is read from that user's Podman
+ * storage only, for the user names their cgroups and could name one as a
+ * container of the host's. */
 static int resolve_id(struct container_ctx *ctx, const char *id, enum ctr_runtime hint,
-		      int guessed, struct container_info *out)
+		      int guessed, long user, struct container_info *out)
 {
 	static const enum ctr_store order[] = { CTR_STORE_DOCKER, CTR_STORE_CONTAINERD,
 						CTR_STORE_CRIO,	  CTR_STORE_PODMAN,
@@ -1503,6 +1725,12 @@ static int resolve_id(struct container_ctx *ctx, const char *id, enum ctr_runtim
 	out->id = xstrdup(id);
 	out->runtime = hint;
 	out->resolved = CTR_RESOLVED_ID;
+	if (user >= 0) {
+		err = try_user_podman(ctx, (uid_t)user, id, out);
+		if (err == 0)
+			goto found;
+		return err;
+	}
 	for (size_t k = 0; k <= ARRAY_SIZE(order); k++) {
 		enum ctr_store s = k ? order[k - 1] : first;
 
@@ -1543,7 +1771,13 @@ found:
 int container_resolve_id(struct container_ctx *ctx, const char *id, enum ctr_runtime hint,
 			 struct container_info *out)
 {
-	return resolve_id(ctx, id, hint, 0, out);
+	return resolve_id(ctx, id, hint, 0, -1, out);
+}
+
+int container_resolve_user_id(struct container_ctx *ctx, const char *id, enum ctr_runtime hint,
+			      long user, struct container_info *out)
+{
+	return resolve_id(ctx, id, hint, 0, user, out);
 }
 
 int container_resolve(struct container_ctx *ctx, const char *path, struct container_info *out)
@@ -1555,7 +1789,7 @@ int container_resolve(struct container_ctx *ctx, const char *path, struct contai
 		info_init(out);
 		return -ESRCH;
 	}
-	r = resolve_id(ctx, ident.id, ident.runtime, ident.guessed, out);
+	r = resolve_id(ctx, ident.id, ident.runtime, ident.guessed, ident.user, out);
 	if (!out->pod_uid && ident.pod_uid[0])
 		out->pod_uid = xstrdup(ident.pod_uid);
 	return r;

@@ -21,6 +21,11 @@
  * Plus the cgroup v2 id of a cgroup (what BPF sees), a walk of every cgroup,
  * and a bounded cache that remembers containers for a while after they go.
  *
+ * Not done: rootless Podman's storage is only the default one (no
+ * storage.conf, no $XDG_DATA_HOME), and rootless Docker's and runc's
+ * (~/.local/share/docker, $XDG_RUNTIME_DIR/runc) are not read: their
+ * containers are known by id and runtime only.
+ *
  * Nothing here has global state or prints: functions that can fail return a
  * negative errno value and leave the reason to the caller. A context or a
  * cache is used by one thread at a time.
@@ -172,6 +177,9 @@ struct ctr_ident {
 		      * not a name in it: the runtime's own files know better */
 	char id[CTR_ID_MAX + 1];
 	char pod_uid[CTR_POD_UID_MAX + 1]; /* with dashes; "" when not in the path */
+	long user; /* UID when the cgroup is below a user's own systemd
+		    * (user.slice/.../user@UID.service/...: rootless Podman),
+		    * whose metadata only that user's storage holds; else -1 */
 };
 
 /*
@@ -308,6 +316,20 @@ int container_resolve(struct container_ctx *ctx, const char *path, struct contai
  */
 int container_resolve_id(struct container_ctx *ctx, const char *id, enum ctr_runtime hint,
 			 struct container_info *out);
+
+/*
+ * As container_resolve_id(), for a container whose cgroup is below the
+ * systemd of user USER (struct ctr_ident's user; -1: none, the same as
+ * container_resolve_id()). That user makes and names the cgroups there, so
+ * one may be named as a container of the host's: its metadata is read from
+ * that user's own Podman storage only, never the host's stores, as rootful
+ * Podman's is, from HOME/.local/share/containers/storage (HOME from
+ * ROOT/etc/passwd). As root reads a directory the user controls, no
+ * symbolic link is followed below HOME, and HOME, every directory on the
+ * way and each file must belong to USER (-ELOOP, -EPERM otherwise).
+ */
+int container_resolve_user_id(struct container_ctx *ctx, const char *id, enum ctr_runtime hint,
+			      long user, struct container_info *out);
 
 /* Frees what INFO holds and empties it: all NULL, CTR_RESOLVED_NONE,
  * privileged -1 (INFO itself is the caller's). */
