@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -76,6 +77,14 @@ struct container_ctx {
 	char *cg2_set;	/* the host path the caller set, or NULL */
 	char *cg2;	/* the mount with the root prefix, NULL when none */
 	int cg2_known;	/* cg2 was set or detected */
+	/* runc's cgroups by path, from its state.json files: for a
+	 * linux.cgroupsPath that does not name the container */
+	struct runc_cg {
+		char *path; /* relative to its hierarchy's mount */
+		char id[CTR_ID_MAX + 1];
+	} *runc_cg;
+	size_t nrunc_cg;
+	uint64_t runc_cg_at; /* CLOCK_MONOTONIC ns of the last build; 0: never */
 };
 
 static const char *const default_dirs[CTR_NSTORES] = {
@@ -131,6 +140,9 @@ void container_ctx_free(struct container_ctx *ctx)
 	free(ctx->root);
 	free(ctx->cg2_set);
 	free(ctx->cg2);
+	for (size_t i = 0; i < ctx->nrunc_cg; i++)
+		free(ctx->runc_cg[i].path);
+	free(ctx->runc_cg);
 	free(ctx);
 }
 
@@ -204,11 +216,11 @@ static void unescape_octal(char *s)
 }
 
 /*
- * The mount point of a mountinfo line whose file system type is cgroup2:
- * "36 25 0:31 / /sys/fs/cgroup rw,nosuid - cgroup2 cgroup2 rw". NULL for
- * other lines.
+ * The mount point of a mountinfo line whose file system type is cgroup2
+ * (ANY: or cgroup, v1): "36 25 0:31 / /sys/fs/cgroup rw,nosuid - cgroup2
+ * cgroup2 rw". NULL for other lines.
  */
-static char *mountinfo_cgroup2(char *line)
+static char *mountinfo_cgroup(char *line, int any)
 {
 	char *save = NULL, *tok, *mp = NULL;
 	int field = 0, after_dash = 0;
@@ -222,7 +234,7 @@ static char *mountinfo_cgroup2(char *line)
 		else if (after_dash)
 			break;
 	}
-	if (!mp || !tok || strcmp(tok, "cgroup2"))
+	if (!mp || !tok || (strcmp(tok, "cgroup2") && (!any || strcmp(tok, "cgroup"))))
 		return NULL;
 	unescape_octal(mp);
 	return mp;
@@ -237,7 +249,7 @@ static char *detect_cgroup2(const struct container_ctx *ctx)
 
 	free(path);
 	while (f && getline(&line, &cap, f) > 0) {
-		char *mp = mountinfo_cgroup2(line), *full;
+		char *mp = mountinfo_cgroup(line, 0), *full;
 		size_t rank = 0;
 
 		if (!mp)
@@ -794,8 +806,147 @@ static int machine_is_vm(const struct container_ctx *ctx, const char *name)
 	return vm;
 }
 
+/* (below, with the readers of runtime files) */
+static int read_json(const char *path, json_t **out);
+static const char *vstr(const json_t *v, size_t max);
+static int is_plausible_id(const char *id);
+
+#define RUNC_CG_MAX 4096		    /* cgroups kept in the index */
+#define RUNC_CG_REFRESH 1000000000ull /* ns between two builds of the index */
+#define CG_MOUNTS_MAX 64
+
+/* V, a host path of a cgroup, relative to the longest of the N mounts MP
+ * it is below, newly allocated; NULL when it is below none. */
+static char *cgroup_rel(const char *v, char *const *mp, size_t n)
+{
+	size_t best = 0, found = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		size_t len = strcmp(mp[i], "/") ? strlen(mp[i]) : 0;
+
+		if ((!found || len > best) && !strncmp(v, mp[i], len) &&
+		    (v[len] == '/' || !v[len])) {
+			best = len;
+			found = 1;
+		}
+	}
+	if (!found)
+		return NULL;
+	return xstrdup(v[best] ? v + best : "/");
+}
+
+/*
+ * Builds the index of runc's cgroups again, from the "cgroup_paths" of
+ * every DIR/ID/state.json of CTR_STORE_RUNC (every hierarchy's, "" the
+ * unified one), made relative to the cgroup mounts of
+ * ROOT/proc/self/mountinfo. Files that do not parse are skipped.
+ */
+static void runc_index_build(struct container_ctx *ctx)
+{
+	char *mp[CG_MOUNTS_MAX], *line = NULL, *path = rpath(ctx, "/proc/self/mountinfo");
+	size_t nmp = 0, cap = 0;
+	FILE *f = fopen(path, "re");
+
+	free(path);
+	while (f && nmp < CG_MOUNTS_MAX && getline(&line, &cap, f) > 0) {
+		char *m = mountinfo_cgroup(line, 1);
+
+		if (m)
+			mp[nmp++] = xstrdup(m);
+	}
+	free(line);
+	if (f)
+		fclose(f);
+	for (size_t i = 0; i < ctx->nrunc_cg; i++)
+		free(ctx->runc_cg[i].path);
+	ctx->nrunc_cg = 0;
+	for (size_t d = 0; d < ctx->ndirs[CTR_STORE_RUNC]; d++) {
+		char *dir = rpath(ctx, "%s", ctx->dirs[CTR_STORE_RUNC][d]);
+		DIR *dh = opendir(dir);
+		struct dirent *e;
+
+		while (dh && (e = readdir(dh)) && ctx->nrunc_cg < RUNC_CG_MAX) {
+			size_t n = strlen(e->d_name);
+			const char *key;
+			json_t *state, *v;
+
+			if (n > CTR_ID_MAX || !is_plausible_id(e->d_name))
+				continue;
+			path = xasprintf("%s/%s/state.json", dir, e->d_name);
+			if (read_json(path, &state) < 0) {
+				free(path);
+				continue;
+			}
+			free(path);
+			json_object_foreach(json_object_get(state, "cgroup_paths"), key, v) {
+				const char *s = vstr(v, FIELD_MAX);
+				struct runc_cg *c;
+				char *rel;
+
+				if (!s || s[0] != '/' || !(rel = cgroup_rel(s, mp, nmp)))
+					continue;
+				for (size_t i = 0; rel && i < ctx->nrunc_cg; i++)
+					if (!strcmp(ctx->runc_cg[i].path, rel) &&
+					    !strcmp(ctx->runc_cg[i].id, e->d_name)) {
+						free(rel);
+						rel = NULL;
+					}
+				if (!rel || ctx->nrunc_cg >= RUNC_CG_MAX) {
+					free(rel);
+					continue;
+				}
+				ctx->runc_cg = xrealloc(ctx->runc_cg,
+							(ctx->nrunc_cg + 1) * sizeof(*ctx->runc_cg));
+				c = &ctx->runc_cg[ctx->nrunc_cg++];
+				c->path = rel;
+				memcpy(c->id, e->d_name, n + 1);
+			}
+			json_decref(state);
+		}
+		if (dh)
+			closedir(dh);
+		free(dir);
+	}
+	for (size_t i = 0; i < nmp; i++)
+		free(mp[i]);
+}
+
+/* The id of the runc container whose cgroup is PATH or the nearest above
+ * it (a container may make cgroups below its own), or NULL. */
+static const char *runc_index_find(const struct container_ctx *ctx, const char *path)
+{
+	const struct runc_cg *best = NULL;
+	size_t plen = strlen(path);
+
+	while (plen > 1 && path[plen - 1] == '/')
+		plen--;
+	for (size_t i = 0; i < ctx->nrunc_cg; i++) {
+		const struct runc_cg *c = &ctx->runc_cg[i];
+		size_t len = strlen(c->path);
+
+		if (len > plen || strncmp(path, c->path, len) ||
+		    (len < plen && path[len] != '/' && strcmp(c->path, "/")))
+			continue;
+		if (!strcmp(c->path, "/"))
+			continue; /* the root is no container's */
+		if (!best || len > strlen(best->path))
+			best = c;
+	}
+	return best ? best->id : NULL;
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 int container_ident(struct container_ctx *ctx, const char *path, struct ctr_ident *out)
 {
+	const char *id;
+	uint64_t now;
 	const char *end = skip_back_slashes(path, path + strlen(path)), *cs;
 
 	if (container_id_from_cgroup_path(path, out) == 0)
@@ -824,7 +975,24 @@ int container_ident(struct container_ctx *ctx, const char *path, struct ctr_iden
 			return 0;
 		}
 	}
-	return -1;
+	/* a linux.cgroupsPath that does not name the container: runc's
+	 * state.json knows it, once the container is created (after its
+	 * cgroup); looked for again on a miss, at most once a second, as the
+	 * misses are every host cgroup */
+	id = runc_index_find(ctx, path);
+	now = mono_ns();
+	if (!id && (!ctx->runc_cg_at || now - ctx->runc_cg_at >= RUNC_CG_REFRESH)) {
+		runc_index_build(ctx);
+		ctx->runc_cg_at = now ? now : 1;
+		id = runc_index_find(ctx, path);
+	}
+	if (!id)
+		return -1;
+	memset(out, 0, sizeof(*out));
+	out->user = user_service_uid(path);
+	out->runtime = CTR_RT_RUNC;
+	snprintf(out->id, sizeof(out->id), "%s", id);
+	return 0;
 }
 
 /* ---- Image references ------------------------------------------------------ */

@@ -21,7 +21,10 @@
  * Plus the cgroup v2 id of a cgroup (what BPF sees), a walk of every cgroup,
  * and a bounded cache that remembers containers for a while after they go.
  *
- * Not done: rootless Podman's storage is only the default one (no
+ * Not done: a runc container whose cgroupsPath does not name it is not
+ * recognised when its cgroup appears (its state.json comes later), only
+ * once a later lookup finds it; d4c-load does not look again at such a
+ * cgroup. Rootless Podman's storage is only the default one (no
  * storage.conf, no $XDG_DATA_HOME), and rootless Docker's and runc's
  * (~/.local/share/docker, $XDG_RUNTIME_DIR/runc) are not read: their
  * containers are known by id and runtime only.
@@ -204,9 +207,14 @@ int container_id_from_cgroup_path(const char *path, struct ctr_ident *out);
  * tell, from the runtimes' state: a cgroup of runc run by hand, whose
  * name is whatever the user called the container ("/web", or any
  * linux.cgroupsPath), is runc's when a component of the path names a
- * directory of runc's state (CTR_STORE_RUNC: DIR/<name>, which runc makes
- * before the cgroup; a cgroupsPath that does not name the container is
- * not recognised); and a "machine-<name>.scope" is no container when
+ * directory of runc's state
+ * (CTR_STORE_RUNC: DIR/<name>, which runc makes before the cgroup), or
+ * when, nothing else matching, the "cgroup_paths" of a DIR/<id>/state.json
+ * name the cgroup or one above it (a cgroupsPath that does not name the
+ * container: runc writes state.json after making the cgroup, so this
+ * index of runc's cgroups is made again on a miss, at most once a second,
+ * and a cgroup_mkdir seen before state.json is not recognised then);
+ * and a "machine-<name>.scope" is no container when
  * systemd's /run/systemd/machines/<name> says it is a virtual machine.
  * Returns 0 with OUT filled, or -1 when the cgroup is no container's.
  */

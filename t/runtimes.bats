@@ -85,6 +85,16 @@ field() {
 	assert_equal "$(field .container.runtime)" runc
 }
 
+@test "runc with a cgroupsPath that does not name it: runc's state.json knows the cgroup" {
+	# "runc run" with config.json's linux.cgroupsPath "/mygroup/worker"
+	ctr_create worker --id wrk-7 --cgroup /mygroup/worker --annotations '{}' -- sleep 30
+	ctr_start worker
+	trace_echo_in wrk-7 worker
+	assert_equal "$(field .container.id)" wrk-7
+	assert_equal "$(field .container.name)" wrk-7
+	assert_equal "$(field .container.runtime)" runc
+}
+
 # Docker's config.v2.json for container NAME, image IMAGE.
 docker_state() {
 	jq -n --arg id "$(ctr_id "$1")" --arg name "/$1" --arg image "$2" \
