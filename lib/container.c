@@ -10,6 +10,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -75,6 +77,14 @@ struct container_ctx {
 	char *cg2_set;	/* the host path the caller set, or NULL */
 	char *cg2;	/* the mount with the root prefix, NULL when none */
 	int cg2_known;	/* cg2 was set or detected */
+	/* runc's cgroups by path, from its state.json files: for a
+	 * linux.cgroupsPath that does not name the container */
+	struct runc_cg {
+		char *path; /* relative to its hierarchy's mount */
+		char id[CTR_ID_MAX + 1];
+	} *runc_cg;
+	size_t nrunc_cg;
+	uint64_t runc_cg_at; /* CLOCK_MONOTONIC ns of the last build; 0: never */
 };
 
 static const char *const default_dirs[CTR_NSTORES] = {
@@ -130,6 +140,9 @@ void container_ctx_free(struct container_ctx *ctx)
 	free(ctx->root);
 	free(ctx->cg2_set);
 	free(ctx->cg2);
+	for (size_t i = 0; i < ctx->nrunc_cg; i++)
+		free(ctx->runc_cg[i].path);
+	free(ctx->runc_cg);
 	free(ctx);
 }
 
@@ -203,11 +216,11 @@ static void unescape_octal(char *s)
 }
 
 /*
- * The mount point of a mountinfo line whose file system type is cgroup2:
- * "36 25 0:31 / /sys/fs/cgroup rw,nosuid - cgroup2 cgroup2 rw". NULL for
- * other lines.
+ * The mount point of a mountinfo line whose file system type is cgroup2
+ * (ANY: or cgroup, v1): "36 25 0:31 / /sys/fs/cgroup rw,nosuid - cgroup2
+ * cgroup2 rw". NULL for other lines.
  */
-static char *mountinfo_cgroup2(char *line)
+static char *mountinfo_cgroup(char *line, int any)
 {
 	char *save = NULL, *tok, *mp = NULL;
 	int field = 0, after_dash = 0;
@@ -221,7 +234,7 @@ static char *mountinfo_cgroup2(char *line)
 		else if (after_dash)
 			break;
 	}
-	if (!mp || !tok || strcmp(tok, "cgroup2"))
+	if (!mp || !tok || (strcmp(tok, "cgroup2") && (!any || strcmp(tok, "cgroup"))))
 		return NULL;
 	unescape_octal(mp);
 	return mp;
@@ -236,7 +249,7 @@ static char *detect_cgroup2(const struct container_ctx *ctx)
 
 	free(path);
 	while (f && getline(&line, &cap, f) > 0) {
-		char *mp = mountinfo_cgroup2(line), *full;
+		char *mp = mountinfo_cgroup(line, 0), *full;
 		size_t rank = 0;
 
 		if (!mp)
@@ -690,6 +703,29 @@ int container_cgroup_is_helper(const char *path)
 	return nearest(path, &off, &n, &rt, &id, &idlen) == COMP_SKIP;
 }
 
+/*
+ * The UID of the first "user@UID.service" component of PATH: a cgroup of a
+ * user's own systemd instance, below which that user may make and name
+ * cgroups as they please (the first one is systemd's, made by root; a
+ * "user@0.service" the user made further down is theirs). Returns the UID,
+ * or -1 when PATH is not in a user's systemd.
+ */
+static long user_service_uid(const char *path)
+{
+	for (const char *p = strstr(path, "/user@"); p; p = strstr(p + 1, "/user@")) {
+		const char *d = p + 6, *e = d;
+		unsigned long uid = 0;
+
+		while (*e >= '0' && *e <= '9' && e - d < 10)
+			uid = uid * 10 + (unsigned long)(*e++ - '0');
+		if (e == d || (e - d > 1 && *d == '0') || strncmp(e, ".service", 8) ||
+		    (e[8] && e[8] != '/'))
+			continue;
+		return uid < 0xffffffffu ? (long)uid : -1;
+	}
+	return -1;
+}
+
 int container_id_from_cgroup_path(const char *path, struct ctr_ident *out)
 {
 	const char *end, *s, *id = NULL;
@@ -698,6 +734,7 @@ int container_id_from_cgroup_path(const char *path, struct ctr_ident *out)
 	size_t off, n, idlen = 0, k = 0, i;
 
 	memset(out, 0, sizeof(*out));
+	out->user = user_service_uid(path);
 	kind = nearest(path, &off, &n, &rt, &id, &idlen);
 	if (kind == COMP_NONE || kind == COMP_SKIP)
 		return -1;
@@ -769,8 +806,147 @@ static int machine_is_vm(const struct container_ctx *ctx, const char *name)
 	return vm;
 }
 
+/* (below, with the readers of runtime files) */
+static int read_json(const char *path, json_t **out);
+static const char *vstr(const json_t *v, size_t max);
+static int is_plausible_id(const char *id);
+
+#define RUNC_CG_MAX 4096		    /* cgroups kept in the index */
+#define RUNC_CG_REFRESH 1000000000ull /* ns between two builds of the index */
+#define CG_MOUNTS_MAX 64
+
+/* V, a host path of a cgroup, relative to the longest of the N mounts MP
+ * it is below, newly allocated; NULL when it is below none. */
+static char *cgroup_rel(const char *v, char *const *mp, size_t n)
+{
+	size_t best = 0, found = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		size_t len = strcmp(mp[i], "/") ? strlen(mp[i]) : 0;
+
+		if ((!found || len > best) && !strncmp(v, mp[i], len) &&
+		    (v[len] == '/' || !v[len])) {
+			best = len;
+			found = 1;
+		}
+	}
+	if (!found)
+		return NULL;
+	return xstrdup(v[best] ? v + best : "/");
+}
+
+/*
+ * Builds the index of runc's cgroups again, from the "cgroup_paths" of
+ * every DIR/ID/state.json of CTR_STORE_RUNC (every hierarchy's, "" the
+ * unified one), made relative to the cgroup mounts of
+ * ROOT/proc/self/mountinfo. Files that do not parse are skipped.
+ */
+static void runc_index_build(struct container_ctx *ctx)
+{
+	char *mp[CG_MOUNTS_MAX], *line = NULL, *path = rpath(ctx, "/proc/self/mountinfo");
+	size_t nmp = 0, cap = 0;
+	FILE *f = fopen(path, "re");
+
+	free(path);
+	while (f && nmp < CG_MOUNTS_MAX && getline(&line, &cap, f) > 0) {
+		char *m = mountinfo_cgroup(line, 1);
+
+		if (m)
+			mp[nmp++] = xstrdup(m);
+	}
+	free(line);
+	if (f)
+		fclose(f);
+	for (size_t i = 0; i < ctx->nrunc_cg; i++)
+		free(ctx->runc_cg[i].path);
+	ctx->nrunc_cg = 0;
+	for (size_t d = 0; d < ctx->ndirs[CTR_STORE_RUNC]; d++) {
+		char *dir = rpath(ctx, "%s", ctx->dirs[CTR_STORE_RUNC][d]);
+		DIR *dh = opendir(dir);
+		struct dirent *e;
+
+		while (dh && (e = readdir(dh)) && ctx->nrunc_cg < RUNC_CG_MAX) {
+			size_t n = strlen(e->d_name);
+			const char *key;
+			json_t *state, *v;
+
+			if (n > CTR_ID_MAX || !is_plausible_id(e->d_name))
+				continue;
+			path = xasprintf("%s/%s/state.json", dir, e->d_name);
+			if (read_json(path, &state) < 0) {
+				free(path);
+				continue;
+			}
+			free(path);
+			json_object_foreach(json_object_get(state, "cgroup_paths"), key, v) {
+				const char *s = vstr(v, FIELD_MAX);
+				struct runc_cg *c;
+				char *rel;
+
+				if (!s || s[0] != '/' || !(rel = cgroup_rel(s, mp, nmp)))
+					continue;
+				for (size_t i = 0; rel && i < ctx->nrunc_cg; i++)
+					if (!strcmp(ctx->runc_cg[i].path, rel) &&
+					    !strcmp(ctx->runc_cg[i].id, e->d_name)) {
+						free(rel);
+						rel = NULL;
+					}
+				if (!rel || ctx->nrunc_cg >= RUNC_CG_MAX) {
+					free(rel);
+					continue;
+				}
+				ctx->runc_cg = xrealloc(ctx->runc_cg,
+							(ctx->nrunc_cg + 1) * sizeof(*ctx->runc_cg));
+				c = &ctx->runc_cg[ctx->nrunc_cg++];
+				c->path = rel;
+				memcpy(c->id, e->d_name, n + 1);
+			}
+			json_decref(state);
+		}
+		if (dh)
+			closedir(dh);
+		free(dir);
+	}
+	for (size_t i = 0; i < nmp; i++)
+		free(mp[i]);
+}
+
+/* The id of the runc container whose cgroup is PATH or the nearest above
+ * it (a container may make cgroups below its own), or NULL. */
+static const char *runc_index_find(const struct container_ctx *ctx, const char *path)
+{
+	const struct runc_cg *best = NULL;
+	size_t plen = strlen(path);
+
+	while (plen > 1 && path[plen - 1] == '/')
+		plen--;
+	for (size_t i = 0; i < ctx->nrunc_cg; i++) {
+		const struct runc_cg *c = &ctx->runc_cg[i];
+		size_t len = strlen(c->path);
+
+		if (len > plen || strncmp(path, c->path, len) ||
+		    (len < plen && path[len] != '/' && strcmp(c->path, "/")))
+			continue;
+		if (!strcmp(c->path, "/"))
+			continue; /* the root is no container's */
+		if (!best || len > strlen(best->path))
+			best = c;
+	}
+	return best ? best->id : NULL;
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 int container_ident(struct container_ctx *ctx, const char *path, struct ctr_ident *out)
 {
+	const char *id;
+	uint64_t now;
 	const char *end = skip_back_slashes(path, path + strlen(path)), *cs;
 
 	if (container_id_from_cgroup_path(path, out) == 0)
@@ -792,13 +968,31 @@ int container_ident(struct container_ctx *ctx, const char *path, struct ctr_iden
 			if (!found)
 				continue;
 			memset(out, 0, sizeof(*out));
+			out->user = user_service_uid(path);
 			out->runtime = CTR_RT_RUNC;
 			memcpy(out->id, cs, cn);
 			out->id[cn] = '\0';
 			return 0;
 		}
 	}
-	return -1;
+	/* a linux.cgroupsPath that does not name the container: runc's
+	 * state.json knows it, once the container is created (after its
+	 * cgroup); looked for again on a miss, at most once a second, as the
+	 * misses are every host cgroup */
+	id = runc_index_find(ctx, path);
+	now = mono_ns();
+	if (!id && (!ctx->runc_cg_at || now - ctx->runc_cg_at >= RUNC_CG_REFRESH)) {
+		runc_index_build(ctx);
+		ctx->runc_cg_at = now ? now : 1;
+		id = runc_index_find(ctx, path);
+	}
+	if (!id)
+		return -1;
+	memset(out, 0, sizeof(*out));
+	out->user = user_service_uid(path);
+	out->runtime = CTR_RT_RUNC;
+	snprintf(out->id, sizeof(out->id), "%s", id);
+	return 0;
 }
 
 /* ---- Image references ------------------------------------------------------ */
@@ -1321,24 +1515,15 @@ static int try_runc(const struct container_ctx *ctx, const char *dir, const char
 	return r;
 }
 
-/* Podman keeps names in containers/storage's containers.json: an array of
+/* Podman keeps names in containers/storage's containers.json (the LEN
+ * bytes at BUF): an array of
  * { "id", "names": [...], "metadata": "{\"image-name\": ...}" }. */
-static void podman_names(const struct container_ctx *ctx, const char *dir, const char *id,
-			 struct container_info *out)
+static void podman_names_in(const char *buf, size_t len, const char *id,
+			    struct container_info *out)
 {
-	char *path = rpath(ctx, "%s/overlay-containers/containers.json", dir), *buf;
-	json_t *all, *c, *meta;
-	size_t len, i;
-	struct stat st;
+	json_t *all = json_loadb(buf, len, 0, NULL), *c, *meta;
+	size_t i;
 
-	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode) ||
-	    read_whole_file(path, FILE_MAX, &buf, &len) < 0) {
-		free(path);
-		return;
-	}
-	free(path);
-	all = json_loadb(buf, len, 0, NULL);
-	free(buf);
 	json_array_foreach(all, i, c) {
 		const char *cid = jstr(c, "id");
 
@@ -1353,6 +1538,208 @@ static void podman_names(const struct container_ctx *ctx, const char *dir, const
 		break;
 	}
 	json_decref(all);
+}
+
+static void podman_names(const struct container_ctx *ctx, const char *dir, const char *id,
+			 struct container_info *out)
+{
+	char *path = rpath(ctx, "%s/overlay-containers/containers.json", dir), *buf;
+	struct stat st;
+	size_t len;
+
+	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    read_whole_file(path, FILE_MAX, &buf, &len) < 0) {
+		free(path);
+		return;
+	}
+	free(path);
+	podman_names_in(buf, len, id, out);
+	free(buf);
+}
+
+/* ---- Rootless Podman: a user's own storage ----------------------------------- */
+
+/*
+ * The home directory of UID in the host's ROOT/etc/passwd (at most 1 MiB),
+ * newly allocated. Returns NULL when UID has no entry or its home is not an
+ * absolute path without "." or ".." components.
+ */
+static char *passwd_home(const struct container_ctx *ctx, uid_t uid)
+{
+	char *path = rpath(ctx, "/etc/passwd"), *buf, *line, *save = NULL, *home = NULL;
+	size_t len;
+	int r = read_whole_file(path, 1u << 20, &buf, &len);
+
+	free(path);
+	if (r < 0)
+		return NULL;
+	for (line = strtok_r(buf, "\n", &save); line && !home;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char *f[7], *p = line, *end;
+		size_t n = 0;
+
+		while (n < 7) {
+			f[n++] = p;
+			p = strchr(p, ':');
+			if (!p)
+				break;
+			*p++ = '\0';
+		}
+		if (n != 7 || !*f[2] || strchr(f[5], ':'))
+			continue;
+		errno = 0;
+		if (strtoul(f[2], &end, 10) != uid || *end || errno)
+			continue;
+		if (f[5][0] == '/' && strlen(f[5]) < PATH_MAX && !strstr(f[5], "/./") &&
+		    !strstr(f[5], "/../") && strcmp(f[5] + strlen(f[5]) - 2, "/.") &&
+		    (strlen(f[5]) < 3 || strcmp(f[5] + strlen(f[5]) - 3, "/..")))
+			home = xstrdup(f[5]);
+		break;
+	}
+	free(buf);
+	return home;
+}
+
+/*
+ * Reads REL, a relative path, below the directory HOME, one component at a
+ * time and without following symbolic links: this is a root process and
+ * everything below HOME is the user's to change, so a link could point at
+ * any file of the host (root's own Podman storage, to pass for one of its
+ * containers). HOME itself, every directory on the way and the file must
+ * belong to UID (a hard link to another's file does not), and the file must
+ * be a regular file of at most FILE_MAX bytes, opened only once it is known
+ * to be one (never a FIFO or a device). Returns 0 with the contents in *BUF
+ * (NUL-terminated, to free) and their length in *LEN, or a negative errno:
+ * -ENOENT, -ELOOP (a symbolic link), -EPERM (another's), -EBADMSG (not a
+ * directory or not a regular file), -EFBIG, or the error of reading.
+ */
+static int read_user_file(const char *home, uid_t uid, const char *rel, char **buf,
+			  size_t *len)
+{
+	char *names = xstrdup(rel), *save = NULL, *name, proc[64];
+	int dfd = open(home, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), fd, r = 0;
+	struct stat st;
+	size_t cap = 0;
+	ssize_t got;
+
+	*buf = NULL;
+	if (dfd < 0) {
+		free(names);
+		return -errno;
+	}
+	for (name = strtok_r(names, "/", &save); name; name = strtok_r(NULL, "/", &save)) {
+		int last = !save || !*save;
+
+		if (fstat(dfd, &st) < 0) {
+			r = -errno;
+			break;
+		}
+		if (!S_ISDIR(st.st_mode)) {
+			r = -EBADMSG;
+			break;
+		}
+		if (st.st_uid != uid) {
+			r = -EPERM;
+			break;
+		}
+		fd = openat(dfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC | (last ? 0 : O_DIRECTORY));
+		if (fd < 0) {
+			r = errno == ENOTDIR ? -EBADMSG : -errno;
+			break;
+		}
+		close(dfd);
+		dfd = fd;
+	}
+	free(names);
+	if (!r && fstat(dfd, &st) < 0)
+		r = -errno;
+	if (!r && S_ISLNK(st.st_mode))
+		r = -ELOOP;
+	else if (!r && !S_ISREG(st.st_mode))
+		r = -EBADMSG;
+	else if (!r && st.st_uid != uid)
+		r = -EPERM;
+	else if (!r && (uint64_t)st.st_size > FILE_MAX)
+		r = -EFBIG;
+	if (r) {
+		close(dfd);
+		return r;
+	}
+	/* O_PATH opened nothing: open the very file checked, through its fd */
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", dfd);
+	fd = open(proc, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	r = fd < 0 ? -errno : 0;
+	close(dfd);
+	*len = 0;
+	while (!r) {
+		if (*len == cap) {
+			cap = cap ? 2 * cap : 65536;
+			if (cap > FILE_MAX + 1)
+				cap = FILE_MAX + 1;
+			*buf = xrealloc(*buf, cap + 1);
+		}
+		got = read(fd, *buf + *len, cap - *len);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0) {
+			r = got < 0 ? -errno : 0;
+			break;
+		}
+		*len += (size_t)got;
+		if (*len > FILE_MAX)
+			r = -EFBIG; /* it grew since fstat() */
+	}
+	if (fd >= 0)
+		close(fd);
+	if (r) {
+		free(*buf);
+		*buf = NULL;
+		return r;
+	}
+	if (!*buf)
+		*buf = xmalloc(1);
+	(*buf)[*len] = '\0';
+	return 0;
+}
+
+#define USER_PODMAN ".local/share/containers/storage/overlay-containers"
+
+/*
+ * Rootless Podman's metadata of container ID, a container of user UID: as
+ * rootful Podman's, from the storage below the user's home (ROOT/etc/passwd
+ * says where), read with read_user_file(). Returns 0, or a negative errno as
+ * try_store(): -ENOENT when UID has no home or the home no such container.
+ */
+static int try_user_podman(const struct container_ctx *ctx, uid_t uid, const char *id,
+			   struct container_info *out)
+{
+	char *home = passwd_home(ctx, uid), *dir, *rel, *buf;
+	json_t *spec;
+	size_t len;
+	int r;
+
+	if (!home)
+		return -ENOENT;
+	dir = rpath(ctx, "%s", home);
+	free(home);
+	rel = xasprintf(USER_PODMAN "/%s/userdata/config.json", id);
+	r = read_user_file(dir, uid, rel, &buf, &len);
+	free(rel);
+	if (r == 0) {
+		spec = json_loadb(buf, len, 0, NULL);
+		free(buf);
+		if (json_is_object(spec))
+			parse_oci(spec, CTR_RT_PODMAN, out);
+		else
+			r = -EBADMSG;
+		json_decref(spec);
+	}
+	if (r == 0 && read_user_file(dir, uid, USER_PODMAN "/containers.json", &buf, &len) == 0) {
+		podman_names_in(buf, len, id, out);
+		free(buf);
+	}
+	free(dir);
+	return r;
 }
 
 /* Docker: DIR/containers/ID/config.v2.json, and hostconfig.json beside it. */
@@ -1487,9 +1874,12 @@ static enum ctr_store hint_store(enum ctr_runtime hint)
 }
 
 /* As container_resolve_id(); GUESSED: HINT is only a guess from a path's
- * depth, which the files found overrule. */
+ * depth, which the files found overrule. USER: the uid whose systemd the
+ * cgroup is in, or -1: a user's cgroup is read from that user's Podman
+ * storage only, for the user names their cgroups and could name one as a
+ * container of the host's. */
 static int resolve_id(struct container_ctx *ctx, const char *id, enum ctr_runtime hint,
-		      int guessed, struct container_info *out)
+		      int guessed, long user, struct container_info *out)
 {
 	static const enum ctr_store order[] = { CTR_STORE_DOCKER, CTR_STORE_CONTAINERD,
 						CTR_STORE_CRIO,	  CTR_STORE_PODMAN,
@@ -1503,6 +1893,12 @@ static int resolve_id(struct container_ctx *ctx, const char *id, enum ctr_runtim
 	out->id = xstrdup(id);
 	out->runtime = hint;
 	out->resolved = CTR_RESOLVED_ID;
+	if (user >= 0) {
+		err = try_user_podman(ctx, (uid_t)user, id, out);
+		if (err == 0)
+			goto found;
+		return err;
+	}
 	for (size_t k = 0; k <= ARRAY_SIZE(order); k++) {
 		enum ctr_store s = k ? order[k - 1] : first;
 
@@ -1543,7 +1939,13 @@ found:
 int container_resolve_id(struct container_ctx *ctx, const char *id, enum ctr_runtime hint,
 			 struct container_info *out)
 {
-	return resolve_id(ctx, id, hint, 0, out);
+	return resolve_id(ctx, id, hint, 0, -1, out);
+}
+
+int container_resolve_user_id(struct container_ctx *ctx, const char *id, enum ctr_runtime hint,
+			      long user, struct container_info *out)
+{
+	return resolve_id(ctx, id, hint, 0, user, out);
 }
 
 int container_resolve(struct container_ctx *ctx, const char *path, struct container_info *out)
@@ -1555,7 +1957,7 @@ int container_resolve(struct container_ctx *ctx, const char *path, struct contai
 		info_init(out);
 		return -ESRCH;
 	}
-	r = resolve_id(ctx, ident.id, ident.runtime, ident.guessed, out);
+	r = resolve_id(ctx, ident.id, ident.runtime, ident.guessed, ident.user, out);
 	if (!out->pod_uid && ident.pod_uid[0])
 		out->pod_uid = xstrdup(ident.pod_uid);
 	return r;

@@ -21,6 +21,14 @@
  * Plus the cgroup v2 id of a cgroup (what BPF sees), a walk of every cgroup,
  * and a bounded cache that remembers containers for a while after they go.
  *
+ * Not done: a runc container whose cgroupsPath does not name it is not
+ * recognised when its cgroup appears (its state.json comes later), only
+ * once a later lookup finds it; d4c-load does not look again at such a
+ * cgroup. Rootless Podman's storage is only the default one (no
+ * storage.conf, no $XDG_DATA_HOME), and rootless Docker's and runc's
+ * (~/.local/share/docker, $XDG_RUNTIME_DIR/runc) are not read: their
+ * containers are known by id and runtime only.
+ *
  * Nothing here has global state or prints: functions that can fail return a
  * negative errno value and leave the reason to the caller. A context or a
  * cache is used by one thread at a time.
@@ -172,6 +180,9 @@ struct ctr_ident {
 		      * not a name in it: the runtime's own files know better */
 	char id[CTR_ID_MAX + 1];
 	char pod_uid[CTR_POD_UID_MAX + 1]; /* with dashes; "" when not in the path */
+	long user; /* UID when the cgroup is below a user's own systemd
+		    * (user.slice/.../user@UID.service/...: rootless Podman),
+		    * whose metadata only that user's storage holds; else -1 */
 };
 
 /*
@@ -196,9 +207,14 @@ int container_id_from_cgroup_path(const char *path, struct ctr_ident *out);
  * tell, from the runtimes' state: a cgroup of runc run by hand, whose
  * name is whatever the user called the container ("/web", or any
  * linux.cgroupsPath), is runc's when a component of the path names a
- * directory of runc's state (CTR_STORE_RUNC: DIR/<name>, which runc makes
- * before the cgroup; a cgroupsPath that does not name the container is
- * not recognised); and a "machine-<name>.scope" is no container when
+ * directory of runc's state
+ * (CTR_STORE_RUNC: DIR/<name>, which runc makes before the cgroup), or
+ * when, nothing else matching, the "cgroup_paths" of a DIR/<id>/state.json
+ * name the cgroup or one above it (a cgroupsPath that does not name the
+ * container: runc writes state.json after making the cgroup, so this
+ * index of runc's cgroups is made again on a miss, at most once a second,
+ * and a cgroup_mkdir seen before state.json is not recognised then);
+ * and a "machine-<name>.scope" is no container when
  * systemd's /run/systemd/machines/<name> says it is a virtual machine.
  * Returns 0 with OUT filled, or -1 when the cgroup is no container's.
  */
@@ -308,6 +324,20 @@ int container_resolve(struct container_ctx *ctx, const char *path, struct contai
  */
 int container_resolve_id(struct container_ctx *ctx, const char *id, enum ctr_runtime hint,
 			 struct container_info *out);
+
+/*
+ * As container_resolve_id(), for a container whose cgroup is below the
+ * systemd of user USER (struct ctr_ident's user; -1: none, the same as
+ * container_resolve_id()). That user makes and names the cgroups there, so
+ * one may be named as a container of the host's: its metadata is read from
+ * that user's own Podman storage only, never the host's stores, as rootful
+ * Podman's is, from HOME/.local/share/containers/storage (HOME from
+ * ROOT/etc/passwd). As root reads a directory the user controls, no
+ * symbolic link is followed below HOME, and HOME, every directory on the
+ * way and each file must belong to USER (-ELOOP, -EPERM otherwise).
+ */
+int container_resolve_user_id(struct container_ctx *ctx, const char *id, enum ctr_runtime hint,
+			      long user, struct container_info *out);
 
 /* Frees what INFO holds and empties it: all NULL, CTR_RESOLVED_NONE,
  * privileged -1 (INFO itself is the caller's). */

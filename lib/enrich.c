@@ -342,6 +342,7 @@ struct cent {
 	struct container_info info;
 	int full;
 	int pod_tries; /* /proc/PID/cgroup reads for the pod UID */
+	long user;     /* its cgroup is in this user's systemd (rootless), or -1 */
 	unsigned missing;
 	uint64_t next_try, backoff, last_seen, first_seen, last_try;
 	uint64_t gone_at;  /* its first process ended (0: running) */
@@ -1339,7 +1340,7 @@ static void cent_build(struct enrich *E, struct cent *c)
  * most a few tries per container (its processes may be gone). Returns 1
  * when C changed.
  */
-static int cent_pod_from_proc(struct enrich *E, struct cent *c, uint32_t pid)
+static int cent_pod_from_proc(struct enrich *E, struct cent *c, uint32_t pid, uint32_t leader)
 {
 	struct ctr_ident ident;
 	char cg[4096];
@@ -1347,10 +1348,15 @@ static int cent_pod_from_proc(struct enrich *E, struct cent *c, uint32_t pid)
 	if (c->info.pod_uid || !pid || c->pod_tries >= 8)
 		return 0;
 	c->pod_tries++;
-	if (container_cgroup_of_pid(E->cctx, pid, cg, sizeof(cg)) ||
+	/* a short-lived process may be gone: its entry leader (the
+	 * container's first process) is in the same container, and lasts */
+	if ((container_cgroup_of_pid(E->cctx, pid, cg, sizeof(cg)) &&
+	     (!leader || container_cgroup_of_pid(E->cctx, leader, cg, sizeof(cg)))) ||
 	    container_ident(E->cctx, cg, &ident) || strcmp(ident.id, c->id))
 		return 0;
 	c->pod_tries = 8;
+	/* rootless: only that user's storage may name it */
+	c->user = ident.user;
 	/* a runtime guessed from the path's depth would overrule the files */
 	if (c->info.runtime == CTR_RT_UNKNOWN && !ident.guessed)
 		c->info.runtime = ident.runtime;
@@ -1366,7 +1372,7 @@ static void cent_resolve(struct enrich *E, struct cent *c, uint64_t now)
 	struct container_info info;
 	int r;
 
-	r = container_resolve_id(E->cctx, c->id, c->info.runtime, &info);
+	r = container_resolve_user_id(E->cctx, c->id, c->info.runtime, c->user, &info);
 	if (!info.pod_uid && c->info.pod_uid)
 		info.pod_uid = xstrdup(c->info.pod_uid);
 	if (r == 0 || !c->full) {
@@ -1395,8 +1401,8 @@ static void cent_resolve(struct enrich *E, struct cent *c, uint64_t now)
  * (at most every millisecond) for an EXEC event: a process runs its
  * command in the container, so the runtime has written its state.
  */
-static struct cent *container_of(struct enrich *E, const char *id, size_t n, uint32_t pid, int exec,
-				 uint64_t now)
+static struct cent *container_of(struct enrich *E, const char *id, size_t n, uint32_t pid,
+				 uint32_t leader, int exec, uint64_t now)
 {
 	struct cent *c = cent_find(E, id, n);
 
@@ -1417,15 +1423,16 @@ static struct cent *container_of(struct enrich *E, const char *id, size_t n, uin
 		memcpy(c->id, id, n);
 		c->id[n] = 0;
 		c->info.privileged = -1;
+		c->user = -1;
 		c->first_seen = now;
 		c->hnext = E->cb[chash(id, n)];
 		E->cb[chash(id, n)] = c;
 		E->ncent++;
-		cent_pod_from_proc(E, c, pid);
+		cent_pod_from_proc(E, c, pid, leader);
 		cent_resolve(E, c, now);
 		cent_build(E, c);
 	} else {
-		int changed = cent_pod_from_proc(E, c, pid);
+		int changed = cent_pod_from_proc(E, c, pid, leader);
 
 		if (!c->full && (now >= c->next_try || (exec && now >= c->last_try + 1000000ull))) {
 			cent_resolve(E, c, now);
@@ -1442,6 +1449,7 @@ static void do_container(struct ctx *c, uint32_t pid, struct pent *self, int exe
 {
 	struct enrich *E = c->E;
 	const char *id = NULL;
+	uint32_t leader;
 	size_t n = 0;
 	struct cent *ce;
 
@@ -1471,7 +1479,9 @@ static void do_container(struct ctx *c, uint32_t pid, struct pent *self, int exe
 			return;
 		}
 	}
-	ce = container_of(E, id, n, pid, exec, now);
+	if (!has(c, P_EL) || c->sp[P_EL].type != '{' || !u32_of(c, P_EL_PID, &leader))
+		leader = 0;
+	ce = container_of(E, id, n, pid, leader, exec, now);
 	if (!ce) {
 		c->missing |= 1u << MISS_CTR_NAME | 1u << MISS_CTR_IMAGE;
 		return;

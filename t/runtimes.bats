@@ -85,6 +85,16 @@ field() {
 	assert_equal "$(field .container.runtime)" runc
 }
 
+@test "runc with a cgroupsPath that does not name it: runc's state.json knows the cgroup" {
+	# "runc run" with config.json's linux.cgroupsPath "/mygroup/worker"
+	ctr_create worker --id wrk-7 --cgroup /mygroup/worker --annotations '{}' -- sleep 30
+	ctr_start worker
+	trace_echo_in wrk-7 worker
+	assert_equal "$(field .container.id)" wrk-7
+	assert_equal "$(field .container.name)" wrk-7
+	assert_equal "$(field .container.runtime)" runc
+}
+
 # Docker's config.v2.json for container NAME, image IMAGE.
 docker_state() {
 	jq -n --arg id "$(ctr_id "$1")" --arg name "/$1" --arg image "$2" \
@@ -112,16 +122,17 @@ docker_state() {
 	assert_equal "$(field .container.image.name)" redis
 }
 
-# Podman's OCI spec and containers.json for container NAME, image IMAGE.
+# Podman's OCI spec and containers.json for container NAME, image IMAGE,
+# in the storage STORAGE (default: rootful Podman's /var/lib/containers/storage).
 podman_state() {
-	local id
+	local id storage=${3:-/var/lib/containers/storage}
 	id=$(ctr_id "$1")
 	jq '.annotations = {"io.container.manager": "libpod", "io.podman.annotations.privileged": "FALSE"}' \
 		"$T/containers/$1/config.json" |
-		put "/var/lib/containers/storage/overlay-containers/$id/userdata/config.json"
+		put "$storage/overlay-containers/$id/userdata/config.json"
 	jq -n --arg id "$id" --arg name "$1" --arg image "$2" \
 		'[{id: $id, names: [$name], metadata: ({"image-name": $image, name: $name} | tojson)}]' |
-		put /var/lib/containers/storage/overlay-containers/containers.json
+		put "$storage/overlay-containers/containers.json"
 }
 
 @test "Podman: machine.slice/libpod-ID.scope, its userdata/config.json and containers.json" {
@@ -134,14 +145,45 @@ podman_state() {
 	assert_equal "$(field .container.image.name)" memcached
 }
 
-@test "rootless Podman, in the user's systemd: recognised by its cgroup" {
+# The host's /etc/passwd names alice (uid 1000) and her home, owned by her.
+user_alice() {
+	echo 'alice:x:1000:1000:Alice:/home/alice:/bin/sh' | put /etc/passwd
+	mkdir -p "$T/root/home/alice"
+	chown 1000:1000 "$T/root/home/alice"
+}
+
+@test "rootless Podman, in the user's systemd: its metadata in the user's own storage" {
 	ctr_create mine --annotations '{}' \
 		--cgroup /user.slice/user-1000.slice/user@1000.service/user.slice/libpod-@ID@.scope \
 		-- sleep 30
+	user_alice
+	podman_state mine docker.io/library/alpine:3.19 /home/alice/.local/share/containers/storage
+	chown -R 1000:1000 "$T/root/home/alice"
 	ctr_start mine
 	trace_echo_in "$(ctr_id mine | cut -c1-12)" mine
 	assert_equal "$(field .container.id)" "$(ctr_id mine)"
-	# (its metadata is in the user's own storage, which is not read yet)
+	assert_equal "$(field .container.name)" mine
+	assert_equal "$(field .container.image.name)" alpine
+	assert_equal "$(field .container.runtime)" podman
+}
+
+@test "rootless Podman: a symbolic link out of the user's storage is not followed" {
+	# alice points her storage at root's, where a container of that id
+	# runs a trusted image: her cgroup must not pass for it
+	ctr_create mine --annotations '{}' \
+		--cgroup /user.slice/user-1000.slice/user@1000.service/user.slice/libpod-@ID@.scope \
+		-- sleep 30
+	user_alice
+	podman_state mine registry.example/trusted:1
+	mkdir -p "$T/root/home/alice/.local/share/containers"
+	ln -s "$T/root/var/lib/containers/storage" "$T/root/home/alice/.local/share/containers/storage"
+	chown -hR 1000:1000 "$T/root/home/alice"
+	ctr_start mine
+	trace_echo_in "$(ctr_id mine | cut -c1-12)" mine
+	assert_equal "$(field .container.id)" "$(ctr_id mine)"
+	assert_equal "$(field .container.runtime)" podman
+	assert_equal "$(field .container.image.name)" null
+	assert_equal "$(field .container.name)" null
 }
 
 # containerd's bundle for container NAME in namespace NS, annotations JSON.
