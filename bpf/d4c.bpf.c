@@ -1505,12 +1505,22 @@ SEC("lsm/inode_create")
 int BPF_PROG(inode_create, struct inode *dir, struct dentry *dentry, umode_t mode, int ret)
 {
 	__u32 ops = OP(CREATE_FILE);
+	struct decision d = {};
+	struct d4c_obj_val *v;
 
 	mark_seen(D4C_HOOK_INODE_CREATE);
 	if (ret)
 		return ret;
 	if (mode & S_IXUGO)
 		ops |= OP(CREATE_EXECUTABLE);
+	/* every creation comes here after path_mknod: unless the directory
+	 * is a recorded object (or a selector has no path), stop before
+	 * looking for its mount */
+	if (!candidates(D4C_TYPE_FILE, ops, &d) || !may_block(&d, D4C_TYPE_FILE))
+		return 0;
+	v = object_of(dir);
+	if (!(d.candidates & ((v ? v->inside[d.slot & 1] : 0) | d.tm->no_path)))
+		return 0;
 	return file_op(D4C_HOOK_INODE_CREATE, D4C_FA_CREATION, ops, mount_of(dentry), dentry, 0,
 		       NULL, mode, 1, NULL);
 }
