@@ -38,7 +38,13 @@ trace_start() {
 
 # Stops it as a user would (Ctrl-C); its exit status is in $TRACE_RC.
 trace_stop() {
-	kill -INT "$TRACE_PID"
+	if ! kill -INT "$TRACE_PID" 2>/dev/null; then
+		# it ended by itself: say how, and what it said
+		TRACE_RC=0
+		wait "$TRACE_PID" || TRACE_RC=$?
+		TRACE_PID=
+		fail "d4c-trace ended before it was stopped (status $TRACE_RC): $(cat "$T/trace.err")"
+	fi
 	TRACE_RC=0
 	wait "$TRACE_PID" || TRACE_RC=$?
 	TRACE_PID=
