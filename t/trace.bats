@@ -85,8 +85,14 @@ term_start() {
 	term_wait '^\$$'
 }
 
-# Types LINE into the terminal, then Enter.
+# Types LINE into the terminal, then Enter, once the shell prompts: keys
+# typed while the last command still runs are echoed twice (the tty's echo,
+# then readline's), which a busy machine made a wrapped line (CI, once).
 term_type() {
+	for _ in $(seq 1 300); do
+		[ "$(term_screen | grep -v '^$' | tail -n 1)" = '$' ] && break
+		sleep 0.1
+	done
 	tmux -S "$TMUX_SOCK" send-keys -t t -l "$1"
 	tmux -S "$TMUX_SOCK" send-keys -t t Enter
 }
