@@ -344,11 +344,15 @@ int main(int argc, char **argv)
 		.sid = 31300,
 		.uid = 1000,
 		.gid = 1000,
-		.executable = "/srv/app/donn\xc3\xa9" "es/venv/bin/python3.11",
+		.executable = "/srv/app/donn\xc3\xa9"
+			      "es/venv/bin/python3.11",
 		.name = "python3.11",
-		.cwd = "/srv/app/donn\xc3\xa9" "es/\xe6\x97\xa5\xe6\x9c\xac",
-		.args = { "python3.11", "-u", "/srv/app/donn\xc3\xa9" "es/manage.py", "runserver",
-			  "--settings=app.settings.prod", "0.0.0.0:8000" },
+		.cwd = "/srv/app/donn\xc3\xa9"
+		       "es/\xe6\x97\xa5\xe6\x9c\xac",
+		.args = { "python3.11", "-u",
+			  "/srv/app/donn\xc3\xa9"
+			  "es/manage.py",
+			  "runserver", "--settings=app.settings.prod", "0.0.0.0:8000" },
 		.nargs = 6,
 	};
 	struct event ev0 = ev;

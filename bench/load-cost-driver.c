@@ -39,7 +39,8 @@ static unsigned long long now_ns(void)
 
 static unsigned long long tv_ns(struct timeval tv)
 {
-	return (unsigned long long)tv.tv_sec * 1000000000ull + (unsigned long long)tv.tv_usec * 1000;
+	return (unsigned long long)tv.tv_sec * 1000000000ull +
+	       (unsigned long long)tv.tv_usec * 1000;
 }
 
 /* User + system time of this process and its waited-for children. */

@@ -32,7 +32,8 @@ runs=${RUNS:-20}
 			j=$((j + 1))
 		done
 		echo "]"
-		echo "      containerImageName: [app$i, \"svc-$i*\"]"
+		echo "      containerImageName: [app$i, svc-$i]"
+		echo "      containerImageTag: [\"v$i.*\"]"
 		echo "      kubernetesNamespace: [\"prod-*\", staging]"
 		i=$((i + 1))
 	done

@@ -6,7 +6,7 @@
 # Generates N events of about 1.1 KB shaped like d4c-load's
 # (bench/ship-gen.py), then times d4c-ship on them:
 #   file        --file to a file on the build directory's disk
-#   es          --es to t/es-double/esd.py, the Elasticsearch TEST DOUBLE
+#   es          --es to t/doubles/es-double/esd.py, the Elasticsearch TEST DOUBLE
 #   es+spool    the same with --spool (fsync every second, the default)
 #   es+faults   --es to a struggling double: 20% of items answered 429 and
 #               10% of requests 503 (default backoff); its events/s is then
@@ -36,7 +36,7 @@ trap 'exit 130' INT TERM
 /usr/bin/python3 "$here/bench/ship-gen.py" "$n" >"$tmp/events"
 bytes=$(wc -c <"$tmp/events")
 
-/usr/bin/python3 "$here/t/es-double/esd.py" --port-file "$tmp/port" >"$tmp/esd.log" 2>&1 &
+/usr/bin/python3 "$here/t/doubles/es-double/esd.py" --port-file "$tmp/port" >"$tmp/esd.log" 2>&1 &
 esd_pid=$!
 for _ in $(seq 1 100); do [ -s "$tmp/port" ] && break; sleep 0.1; done
 url=http://127.0.0.1:$(cat "$tmp/port")

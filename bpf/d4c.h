@@ -17,13 +17,13 @@
 
 #define D4C_SLOTS 2
 
-#define D4C_PATH_MAX 4096   /* a path in an event, NUL excluded */
-#define D4C_ARGS_MAX 4096   /* exec arguments, NUL-separated */
-#define D4C_PATH_DEPTH 64   /* path components walked (mount crossings included) */
-#define D4C_KEY_PATH 256    /* a policy path in a map key: D4C_MAX_PATH + NUL */
-#define D4C_CGROUP_PATH 512 /* a cgroup path in a D4C_REC_CGROUP record */
+#define D4C_PATH_MAX	 4096 /* a path in an event, NUL excluded */
+#define D4C_ARGS_MAX	 4096 /* exec arguments, NUL-separated */
+#define D4C_PATH_DEPTH	 64 /* path components walked (mount crossings included) */
+#define D4C_KEY_PATH	 256 /* a policy path in a map key: D4C_MAX_PATH + NUL */
+#define D4C_CGROUP_PATH	 512 /* a cgroup path in a D4C_REC_CGROUP record */
 #define D4C_WAKEUP_BYTES (64 << 10) /* the kernel wakes d4c-load once this much waits */
-#define D4C_POLL_MS 50		    /* and d4c-load looks at least this often */
+#define D4C_POLL_MS	 50 /* and d4c-load looks at least this often */
 
 /* Record kinds (d4c_event.kind). */
 enum d4c_rec {
@@ -59,10 +59,10 @@ enum d4c_hook {
 	D4C_HOOK_SYS_ENTER, /* only in the "seen" map: sys_enter ran */
 	D4C_HOOK_PATH_SYMLINK,
 	D4C_HOOK_FILE_PERMISSION, /* a read or write on an open file: blocks only */
-	D4C_HOOK_MMAP_FILE,	  /* code mapped, or a shared writable mapping: blocks only */
+	D4C_HOOK_MMAP_FILE, /* code mapped, or a shared writable mapping: blocks only */
 	D4C_HOOK_INODE_SETXATTR, /* and removexattr */
-	D4C_HOOK_INODE_CREATE,	 /* a name made without a path (overlayfs): blocks only */
-	D4C_HOOK_SB_MOUNT,	 /* and move_mount */
+	D4C_HOOK_INODE_CREATE, /* a name made without a path (overlayfs): blocks only */
+	D4C_HOOK_SB_MOUNT, /* and move_mount */
 	D4C_HOOK_SYS_EXECVE, /* an exec that failed (d4c-trace -x), and execveat */
 	D4C_HOOK_MAX,
 };
@@ -76,16 +76,17 @@ enum d4c_file_action {
 	D4C_FA_LINK,
 	D4C_FA_OPEN,
 	D4C_FA_EXEC, /* execMemFd: a file executed from memory */
+	D4C_FA_READ, /* readFile: opened for reading only ("open", type access) */
 };
 
 /* d4c_event.flags */
-#define D4C_EF_DENIED (1u << 0)		/* the operation was refused */
-#define D4C_EF_IN_CONTAINER (1u << 1)	/* the cgroup is a known container's */
-#define D4C_EF_PATH_TRUNC (1u << 2)	/* a path was longer than the walk allows */
-#define D4C_EF_ARGS_TRUNC (1u << 3)	/* args longer than D4C_ARGS_MAX */
-#define D4C_EF_INTERACTIVE (1u << 4)	/* the session has a controlling terminal */
-#define D4C_EF_VOLUME_MOUNT (1u << 5)	/* file: not on the process's root mount */
-#define D4C_EF_VOLUME_FILE (1u << 6)	/* file: the file is itself a mount point */
+#define D4C_EF_DENIED		 (1u << 0) /* the operation was refused */
+#define D4C_EF_IN_CONTAINER	 (1u << 1) /* the cgroup is a known container's */
+#define D4C_EF_PATH_TRUNC	 (1u << 2) /* a path was longer than the walk allows */
+#define D4C_EF_ARGS_TRUNC	 (1u << 3) /* args longer than D4C_ARGS_MAX */
+#define D4C_EF_INTERACTIVE	 (1u << 4) /* the session has a controlling terminal */
+#define D4C_EF_VOLUME_MOUNT	 (1u << 5) /* file: not on the process's root mount */
+#define D4C_EF_VOLUME_FILE	 (1u << 6) /* file: the file is itself a mount point */
 #define D4C_EF_CONTAINER_PENDING (1u << 7) /* container cgroup not resolved yet */
 /* The kernel saw a path as the process gave it (a syscall tracepoint):
  * PATH and PATH2 are that path joined to its directory, not normalized;
@@ -98,9 +99,9 @@ enum d4c_file_action {
 /* Strings that follow the fixed part, in this order (d4c_event.len[]). */
 enum d4c_str_id {
 	D4C_S_PATH = 0, /* file: the path; process: the executable */
-	D4C_S_PATH2,	/* file: the old path of a rename or link target */
-	D4C_S_CWD,	/* exec: working directory */
-	D4C_S_ARGS,	/* exec: arguments, each NUL-terminated */
+	D4C_S_PATH2, /* file: the old path of a rename or link target */
+	D4C_S_CWD, /* exec: working directory */
+	D4C_S_ARGS, /* exec: arguments, each NUL-terminated */
 	D4C_NSTR,
 };
 
@@ -116,9 +117,9 @@ struct d4c_task {
 	__u32 egid;
 	__u32 tty_major;
 	__u32 tty_minor;
-	__u32 entry_pid; /* a container's first process (its pid namespace's init); 0: none */
+	__u32 entry_pid; /* who entered the container: its init, or an exec'd process; 0: none */
 	__u64 entry_start_ns;
-	__u64 start_ns;	       /* group leader's start, boot-time clock */
+	__u64 start_ns; /* group leader's start, boot-time clock */
 	__u64 parent_start_ns; /* the parent's, same clock */
 	__u64 cap_effective;
 	__u64 cap_permitted;
@@ -132,12 +133,12 @@ struct d4c_record {
 	__u64 ts_ns; /* boot-time clock */
 	struct d4c_task task;
 	__u64 selectors; /* matched selectors of the event's type */
-	__u64 revision;	 /* of the policy that decided */
-	__u32 actions;	 /* enum d4c_action bits */
-	__u32 flags;	 /* D4C_EF_* */
-	__u32 ops;	 /* bit per enum d4c_op that the event counts as */
+	__u64 revision; /* of the policy that decided */
+	__u32 actions; /* enum d4c_action bits */
+	__u32 flags; /* D4C_EF_* */
+	__u32 ops; /* bit per enum d4c_op that the event counts as */
 	__u32 file_action;
-	__u32 mode;	 /* file mode (after a chmod: the new mode) */
+	__u32 mode; /* file mode (after a chmod: the new mode; exec: the executable's) */
 	__s32 exit_code; /* exit: the wait status */
 	__u64 ino;
 	__u16 len[D4C_NSTR]; /* string lengths, NUL excluded */
@@ -203,7 +204,7 @@ struct d4c_obj_key {
 
 struct d4c_obj_val {
 	__u64 sel[D4C_SLOTS][D4C_NTYPES]; /* selectors whose path names the object */
-	__u64 inside[D4C_SLOTS];	  /* file selectors of a name made inside (a directory) */
+	__u64 inside[D4C_SLOTS]; /* file selectors of a name made inside (a directory) */
 };
 
 /* The one entry of the config map. */
@@ -222,13 +223,16 @@ struct d4c_config {
 	 * ever refuse (a write on a descriptor opened earlier, code mapped
 	 * by ld.so) stop at once unless one of these is a candidate */
 	__u64 block_sel[D4C_SLOTS][D4C_NTYPES];
+	/* file selectors with readFile: without one, an open for reading
+	 * stops at this test, the first one it meets */
+	__u64 read_sel[D4C_SLOTS];
 };
 
 /* Per-CPU counters (the counters map, index enum d4c_counter). */
 enum d4c_counter {
 	D4C_C_EVENTS = 0, /* records sent */
-	D4C_C_LOST,	  /* records the ring buffer had no room for */
-	D4C_C_DENIED,	  /* operations refused */
+	D4C_C_LOST, /* records the ring buffer had no room for */
+	D4C_C_DENIED, /* operations refused */
 	D4C_C_MAX,
 };
 

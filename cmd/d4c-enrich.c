@@ -1,6 +1,6 @@
 /*
  * d4c-enrich - read NDJSON events on stdin, write them on stdout with
- * container, Kubernetes, host and process-tree context (lib/enrich.c does
+ * container, Kubernetes, host and process-tree context (lib/context/enrich.c does
  * the transform).
  *
  * The loop never waits on a slow source: state files and /proc are read
@@ -28,49 +28,57 @@
 #include <unistd.h>
 
 #include "enrich.h"
+#include "event.h"
 #include "jsonw.h"
-#include "kubelet.h"
+#include "kubepoll.h"
+#include "ndjson.h"
 #include "util.h"
 
 #define SA_DIR		 "/var/run/secrets/kubernetes.io/serviceaccount"
 #define MAX_LINE_DEFAULT (1u << 20)
 #define MAX_LINE_LIMIT	 (64u << 20)
-#define READ_CHUNK	 (256u << 10)
 #define FLUSH_AT	 (256u << 10)
 #define HOST_REFRESH_NS	 (60ull * 1000000000ull)
 #define WAIT_BYTES_MAX	 (64u << 20) /* what waiting events may hold in all */
 #define EXPIRE_NS	 (10ull * 1000000000ull)
 
 static const char usage_text[] =
-    "usage: d4c-enrich [OPTIONS] < EVENTS > ENRICHED\n"
-    "\n"
-    "Reads d4c NDJSON events on stdin and writes them on stdout with container.*,\n"
-    "orchestrator.*, host.* and process ancestry filled in.\n"
-    "\n"
-    "  --root DIR              read /proc and the runtimes' state below DIR (default /)\n"
-    "  --cluster-id ID         orchestrator.cluster.id (env D4C_CLUSTER_ID)\n"
-    "  --cluster-name NAME     orchestrator.cluster.name (env D4C_CLUSTER_NAME)\n"
-    "  --agent-id ID           agent.id (default: the host's machine id)\n"
-    "  --kubelet URL           poll URL/pods for pod labels and annotations\n"
-    "                          (default https://$NODE_NAME:10250 when NODE_NAME is set)\n"
-    "  --no-kubelet            never ask the kubelet\n"
-    "  --kubelet-token FILE    bearer token (default " SA_DIR "/token)\n"
-    "  --kubelet-ca FILE       CA of the kubelet's certificate (default " SA_DIR "/ca.crt)\n"
-    "  --kubelet-interval SEC  seconds between polls (default 10)\n"
-    "  --wait-context MS       hold an event whose container or pod context is not known\n"
-    "                          yet for at most MS milliseconds (default 0: never hold)\n"
-    "  --wait-max N            hold at most N events (default 10000)\n"
-    "  --max-processes N       process table size (default 65536)\n"
-    "  --max-containers N      container cache size (default 4096)\n"
-    "  --container-ttl SEC     forget a container unseen for SEC seconds (default 300)\n"
-    "  --max-line BYTES        longest input line (default 1048576, at most 67108864)\n"
-    "  --pass-invalid          write invalid and too long lines unchanged (default: drop)\n"
-    "  --metrics-interval SEC  write a metric record every SEC seconds (default 10, 0: only at "
-    "exit)\n"
-    "  -h, --help              show this text\n"
-    "\n"
-    "exit status: 0 end of input or stopped by SIGINT or SIGTERM, 2 usage or I/O error.\n"
-    "See d4c-enrich(1).\n";
+	"usage: d4c-enrich [OPTIONS] < EVENTS > ENRICHED\n"
+	"\n"
+	"Reads d4c NDJSON events on stdin and writes them on stdout with container.*,\n"
+	"orchestrator.*, host.* and process ancestry filled in.\n"
+	"\n"
+	"  --root DIR              read /proc and the runtimes' state below DIR (default /)\n"
+	"  --cluster-id ID         orchestrator.cluster.id (env D4C_CLUSTER_ID)\n"
+	"  --cluster-name NAME     orchestrator.cluster.name (env D4C_CLUSTER_NAME)\n"
+	"  --agent-id ID           agent.id (default: the host's machine id)\n"
+	"  --kubelet URL           poll URL/pods for pod labels and annotations\n"
+	"                          (default https://$NODE_NAME:10250 when NODE_NAME is set)\n"
+	"  --no-kubelet            never ask the kubelet\n"
+	"  --kubelet-token FILE    bearer token (default " SA_DIR "/token)\n"
+	"  --kubelet-ca FILE       CA of the kubelet's certificate (default " SA_DIR "/ca.crt)\n"
+	"  --kubelet-interval SEC  seconds between polls (default 10)\n"
+	"  --kube-api URL          with the kubelet, ask the API server for the cluster id (the\n"
+	"                          kube-system namespace's UID) and the node's cloud labels\n"
+	"                          (default: in a pod, from $KUBERNETES_SERVICE_HOST and _PORT)\n"
+	"  --no-kube-api           never ask the API server\n"
+	"  --kube-api-ca FILE      CA of the API server (default " SA_DIR "/ca.crt)\n"
+	"  --node-name NAME        this node's name, for its labels (default $NODE_NAME)\n"
+	"  --wait-context MS       hold an event whose container or pod context is not known\n"
+	"                          yet for at most MS milliseconds (default 0: never hold)\n"
+	"  --wait-max N            hold at most N events (default 10000)\n"
+	"  --max-processes N       process table size (default 65536)\n"
+	"  --max-containers N      container cache size (default 4096)\n"
+	"  --container-ttl SEC     forget a container unseen for SEC seconds (default 300)\n"
+	"  --max-line BYTES        longest input line (default 1048576, at most 67108864)\n"
+	"  --pass-invalid          write invalid and too long lines unchanged (default: drop)\n"
+	"  --metrics-interval SEC  write a metric record every SEC seconds (default 10, 0: only at "
+	"exit)\n"
+	"  -h, --help              show this text\n"
+	"  -V, --version           show the version\n"
+	"\n"
+	"exit status: 0 end of input or stopped by SIGINT or SIGTERM, 2 usage or I/O error.\n"
+	"See d4c-enrich(1).\n";
 
 enum {
 	OPT_ROOT = 0x100,
@@ -82,6 +90,10 @@ enum {
 	OPT_TOKEN,
 	OPT_CA,
 	OPT_KINTERVAL,
+	OPT_API,
+	OPT_NO_API,
+	OPT_API_CA,
+	OPT_NODE,
 	OPT_WAIT,
 	OPT_WAIT_MAX,
 	OPT_MAXPROC,
@@ -93,25 +105,30 @@ enum {
 };
 
 static const struct option long_opts[] = {
-    {"root", required_argument, NULL, OPT_ROOT},
-    {"cluster-id", required_argument, NULL, OPT_CLUSTER_ID},
-    {"cluster-name", required_argument, NULL, OPT_CLUSTER_NAME},
-    {"agent-id", required_argument, NULL, OPT_AGENT_ID},
-    {"kubelet", required_argument, NULL, OPT_KUBELET},
-    {"no-kubelet", no_argument, NULL, OPT_NO_KUBELET},
-    {"kubelet-token", required_argument, NULL, OPT_TOKEN},
-    {"kubelet-ca", required_argument, NULL, OPT_CA},
-    {"kubelet-interval", required_argument, NULL, OPT_KINTERVAL},
-    {"wait-context", required_argument, NULL, OPT_WAIT},
-    {"wait-max", required_argument, NULL, OPT_WAIT_MAX},
-    {"max-processes", required_argument, NULL, OPT_MAXPROC},
-    {"max-containers", required_argument, NULL, OPT_MAXCTR},
-    {"container-ttl", required_argument, NULL, OPT_CTR_TTL},
-    {"max-line", required_argument, NULL, OPT_MAXLINE},
-    {"pass-invalid", no_argument, NULL, OPT_PASS},
-    {"metrics-interval", required_argument, NULL, OPT_METRICS},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
+	{ "root", required_argument, NULL, OPT_ROOT },
+	{ "cluster-id", required_argument, NULL, OPT_CLUSTER_ID },
+	{ "cluster-name", required_argument, NULL, OPT_CLUSTER_NAME },
+	{ "agent-id", required_argument, NULL, OPT_AGENT_ID },
+	{ "kubelet", required_argument, NULL, OPT_KUBELET },
+	{ "no-kubelet", no_argument, NULL, OPT_NO_KUBELET },
+	{ "kubelet-token", required_argument, NULL, OPT_TOKEN },
+	{ "kubelet-ca", required_argument, NULL, OPT_CA },
+	{ "kubelet-interval", required_argument, NULL, OPT_KINTERVAL },
+	{ "kube-api", required_argument, NULL, OPT_API },
+	{ "no-kube-api", no_argument, NULL, OPT_NO_API },
+	{ "kube-api-ca", required_argument, NULL, OPT_API_CA },
+	{ "node-name", required_argument, NULL, OPT_NODE },
+	{ "wait-context", required_argument, NULL, OPT_WAIT },
+	{ "wait-max", required_argument, NULL, OPT_WAIT_MAX },
+	{ "max-processes", required_argument, NULL, OPT_MAXPROC },
+	{ "max-containers", required_argument, NULL, OPT_MAXCTR },
+	{ "container-ttl", required_argument, NULL, OPT_CTR_TTL },
+	{ "max-line", required_argument, NULL, OPT_MAXLINE },
+	{ "pass-invalid", no_argument, NULL, OPT_PASS },
+	{ "metrics-interval", required_argument, NULL, OPT_METRICS },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
 };
 
 static struct {
@@ -119,18 +136,21 @@ static struct {
 	const char *cluster_id, *cluster_name, *agent_id;
 	const char *kubelet, *token, *ca;
 	int no_kubelet;
+	const char *api, *api_ca, *node;
+	int no_api;
 	unsigned long kinterval, wait_ms, wait_max, max_proc, max_ctr, ctr_ttl, max_line;
 	unsigned long metrics_interval;
 	int pass_invalid;
-} opt = {.token = SA_DIR "/token",
-	 .ca = SA_DIR "/ca.crt",
-	 .kinterval = 10,
-	 .wait_max = 10000,
-	 .max_proc = 65536,
-	 .max_ctr = 4096,
-	 .ctr_ttl = 300,
-	 .max_line = MAX_LINE_DEFAULT,
-	 .metrics_interval = 10};
+} opt = { .token = SA_DIR "/token",
+	  .ca = SA_DIR "/ca.crt",
+	  .api_ca = SA_DIR "/ca.crt",
+	  .kinterval = 10,
+	  .wait_max = 10000,
+	  .max_proc = 65536,
+	  .max_ctr = 4096,
+	  .ctr_ttl = 300,
+	  .max_line = MAX_LINE_DEFAULT,
+	  .metrics_interval = 10 };
 
 static volatile sig_atomic_t stop_signal;
 
@@ -151,7 +171,7 @@ struct held {
 static struct {
 	struct enrich *E;
 	struct kubelet_poller *kp;
-	struct obuf out;
+	struct buf out;
 	struct held *q; /* ring */
 	size_t qhead, qlen, qcap, qbytes;
 	uint64_t read, written, dropped, invalid, too_long, passed_invalid, metrics_passed;
@@ -168,7 +188,7 @@ static void flush_out(void)
 	size_t off = 0;
 
 	while (off < S.out.len) {
-		ssize_t n = write(STDOUT_FILENO, S.out.buf + off, S.out.len - off);
+		ssize_t n = write(STDOUT_FILENO, S.out.p + off, S.out.len - off);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -206,7 +226,7 @@ static void write_metrics(int final)
 	uint64_t polls = 0, errors = 0;
 
 	jsonw_init(&w);
-	jsonw_metric_begin(&w, clock_ns(CLOCK_REALTIME), "d4c-enrich", final);
+	event_metric_begin(&w, clock_ns(CLOCK_REALTIME), "d4c-enrich", final);
 	jsonw_kv_u64(&w, "read", S.read);
 	jsonw_kv_u64(&w, "written", S.written);
 	jsonw_key(&w, "enriched");
@@ -243,7 +263,7 @@ static void write_metrics(int final)
 	jsonw_obj_end(&w);
 	jsonw_obj_end(&w);
 	jsonw_end_line(&w);
-	obuf_put(&S.out, jsonw_data(&w), jsonw_len(&w));
+	buf_add(&S.out, jsonw_data(&w), jsonw_len(&w));
 	jsonw_free(&w);
 }
 
@@ -287,12 +307,12 @@ static void release(uint64_t now, int force)
 		unsigned missing;
 
 		if (h->raw) {
-			obuf_put(&S.out, h->line, h->len + 1);
+			buf_add(&S.out, h->line, h->len + 1);
 			S.written++;
 		} else {
-			enum enrich_result r =
-			    enrich_line(S.E, h->line, h->len, !last, now, clock_ns(CLOCK_REALTIME),
-					&S.out, &missing, &why, &at);
+			enum enrich_result r = enrich_line(S.E, h->line, h->len, !last, now,
+							   clock_ns(CLOCK_REALTIME), &S.out,
+							   &missing, &why, &at);
 
 			if (r == ENRICH_HOLD)
 				break;
@@ -356,8 +376,8 @@ static void one_line(const char *line, size_t len, uint64_t now)
 		if (opt.pass_invalid) {
 			S.passed_invalid++;
 			S.written++;
-			obuf_put(&S.out, line, len);
-			obuf_put(&S.out, "\n", 1);
+			buf_add(&S.out, line, len);
+			buf_add(&S.out, "\n", 1);
 		} else {
 			S.dropped++;
 		}
@@ -365,22 +385,48 @@ static void one_line(const char *line, size_t len, uint64_t now)
 	}
 }
 
+/*
+ * One line from the reader, or a piece of one too long: its first bytes
+ * (NDJSON_TOO_LONG) and, with --pass-invalid, the rest as it comes
+ * (NDJSON_REST), passed on as it is.
+ */
+static void take(const char *line, size_t len, int flags, uint64_t now)
+{
+	if (flags & NDJSON_REST) {
+		buf_add(&S.out, line, len);
+		if (!(flags & NDJSON_MORE)) {
+			buf_add(&S.out, "\n", 1);
+			S.written++;
+		}
+	} else if (flags & NDJSON_TOO_LONG) {
+		S.read++;
+		S.lineno++;
+		S.too_long++;
+		note_bad("line too long", opt.max_line);
+		if (opt.pass_invalid) {
+			S.passed_invalid++;
+			if (S.qlen)
+				release(now, 1); /* before its first bytes */
+			buf_add(&S.out, line, len);
+		} else {
+			S.dropped++;
+		}
+	} else {
+		one_line(line, len, now);
+	}
+}
+
 /* ---- main ------------------------------------------------------------------------------ */
 
-int main(int argc, char **argv)
-{
-	struct enrich_config cfg = {0};
-	char *buf;
-	size_t cap, len = 0, start = 0;
-	int c, eof = 0, skipping = 0;
-	uint64_t now, next_metrics, next_host, next_expire, stop_at = 0;
-	char *default_url = NULL;
-	struct sigaction sa = {.sa_handler = on_signal};
+static char *default_url, *default_api; /* the kubelet's and API server's, when made up */
 
-	set_progname(argv[0]);
+static void parse_options(int argc, char **argv)
+{
+	int c;
+
 	opt.cluster_id = getenv("D4C_CLUSTER_ID");
 	opt.cluster_name = getenv("D4C_CLUSTER_NAME");
-	while ((c = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hV", long_opts, NULL)) != -1) {
 		switch (c) {
 		case OPT_ROOT:
 			opt.root = optarg;
@@ -409,6 +455,18 @@ int main(int argc, char **argv)
 		case OPT_KINTERVAL:
 			opt.kinterval = number_arg("--kubelet-interval", optarg, 1, 86400);
 			break;
+		case OPT_API:
+			opt.api = optarg;
+			break;
+		case OPT_NO_API:
+			opt.no_api = 1;
+			break;
+		case OPT_API_CA:
+			opt.api_ca = optarg;
+			break;
+		case OPT_NODE:
+			opt.node = optarg;
+			break;
 		case OPT_WAIT:
 			opt.wait_ms = number_arg("--wait-context", optarg, 0, 600000);
 			break;
@@ -433,40 +491,65 @@ int main(int argc, char **argv)
 		case OPT_METRICS:
 			opt.metrics_interval = number_arg("--metrics-interval", optarg, 0, 86400);
 			break;
+		case 'V':
+			print_version();
+			exit(EXIT_OK);
 		case 'h':
 			fputs(usage_text, stdout);
-			return EXIT_OK;
+			exit(EXIT_OK);
 		default:
 			usage_error("unknown option");
 		}
 	}
 	if (optind < argc)
 		usage_error("unexpected argument '%s'", argv[optind]);
+}
+
+/* The options' defaults from the environment, and their checks. */
+static void check_options(void)
+{
+	const char *node = getenv("NODE_NAME");
+	const char *h = getenv("KUBERNETES_SERVICE_HOST");
+
 	if (opt.root && opt.root[0] != '/')
 		usage_error("--root: '%s' is not an absolute path", opt.root);
 	if (opt.root && !strcmp(opt.root, "/"))
 		opt.root = NULL;
-	if (!opt.kubelet && !opt.no_kubelet && getenv("NODE_NAME") && *getenv("NODE_NAME"))
-		opt.kubelet = default_url = xasprintf("https://%s:10250", getenv("NODE_NAME"));
+	if (!opt.kubelet && !opt.no_kubelet && node && *node)
+		opt.kubelet = default_url = xasprintf("https://%s:10250", node);
 	if (opt.no_kubelet)
 		opt.kubelet = NULL;
 	if (opt.kubelet && strncmp(opt.kubelet, "https://", 8))
 		usage_error("--kubelet: '%s' is not an https:// URL", opt.kubelet);
+	if (!opt.node && node && *node)
+		opt.node = node;
+	/* in a pod, the API server is where the service environment says */
+	if (!opt.api && h && *h) {
+		const char *port = getenv("KUBERNETES_SERVICE_PORT");
 
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+		opt.api = default_api =
+			xasprintf(strchr(h, ':') ? "https://[%s]:%s" : "https://%s:%s", h,
+				  port && *port ? port : "443");
+	}
+	if (opt.no_api || !opt.kubelet)
+		opt.api = NULL;
+	if (opt.api && strncmp(opt.api, "https://", 8))
+		usage_error("--kube-api: '%s' is not an https:// URL", opt.api);
+}
+
+/* The transform and the kubelet poller. Returns EXIT_OK, or EXIT_USAGE
+ * when the poller cannot start. */
+static int start(void)
+{
+	struct enrich_config cfg = { 0 };
+	int keep = CAP_SYS_PTRACE;
 
 	/* What d4c-enrich reads is root's, or world-readable, but for other
 	 * processes' /proc/PID/exe, cwd and root: those take CAP_SYS_PTRACE
 	 * when the process holds capabilities d4c-enrich does not. Before the
 	 * kubelet thread: capabilities are per thread. */
-	{
-		int keep = CAP_SYS_PTRACE;
-
-		if (keep_capabilities(&keep, 1))
-			warning("cannot drop capabilities: %s", strerror(errno));
-	}
+	if (keep_capabilities(&keep, 1))
+		warning("cannot drop capabilities: %s", strerror(errno));
 	cfg.root = opt.root;
 	cfg.cluster_id = opt.cluster_id && *opt.cluster_id ? opt.cluster_id : NULL;
 	cfg.cluster_name = opt.cluster_name && *opt.cluster_name ? opt.cluster_name : NULL;
@@ -477,151 +560,117 @@ int main(int argc, char **argv)
 	cfg.kubelet = opt.kubelet != NULL;
 	S.E = enrich_new(&cfg);
 	if (opt.kubelet) {
-		struct kubelet_config kc = {.url = opt.kubelet,
-					    .token_path = opt.token,
-					    .ca_path = opt.ca,
-					    .interval_ms = opt.kinterval * 1000,
-					    .timeout_ms = 5000};
+		struct kubelet_config kc = { .url = opt.kubelet,
+					     .token_path = opt.token,
+					     .ca_path = opt.ca,
+					     .interval_ms = opt.kinterval * 1000,
+					     .timeout_ms = 5000,
+					     .api_url = opt.api,
+					     .api_ca_path = opt.api_ca,
+					     .node_name = opt.node };
 
 		S.kp = kubelet_start(&kc);
 		if (!S.kp)
 			return EXIT_USAGE;
 	}
+	return EXIT_OK;
+}
 
-	cap = opt.max_line + READ_CHUNK;
-	buf = xmalloc(cap + 1);
+/* What the kubelet poller has: the pods, the cluster, and changes of its state. */
+static void from_kubelet(void)
+{
+	char why[512];
+	int changed;
+
+	enrich_set_pods(S.E, kubelet_take(S.kp));
+	if (kubelet_status(S.kp, why, sizeof(why), &changed) < 0 && changed)
+		error("kubelet '%s': %s", opt.kubelet, why);
+	else if (changed)
+		info("kubelet '%s': answering again", opt.kubelet);
+	enrich_set_cluster(S.E, kubelet_take_cluster(S.kp));
+	if (kubelet_api_status(S.kp, why, sizeof(why), &changed) < 0 && changed)
+		error("kubernetes API '%s': %s", opt.api, why);
+	else if (changed)
+		info("kubernetes API '%s': answering again", opt.api);
+}
+
+/* When the work done every so often is next due (CLOCK_MONOTONIC ns). */
+static struct {
+	uint64_t metrics, host, expire;
+} next;
+
+static void periodic(uint64_t now)
+{
+	if (opt.metrics_interval && now >= next.metrics) {
+		write_metrics(0);
+		report_bad();
+		next.metrics = now + opt.metrics_interval * 1000000000ull;
+	}
+	if (now >= next.host) {
+		enrich_refresh_host(S.E);
+		next.host = now + HOST_REFRESH_NS;
+	}
+	if (now >= next.expire) {
+		enrich_expire(S.E, now);
+		next.expire = now + EXPIRE_NS;
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct ndjson_reader rd;
+	uint64_t now, stop_at = 0;
+	struct sigaction sa = { .sa_handler = on_signal };
+	int r;
+
+	set_progname(argv[0]);
+	parse_options(argc, argv);
+	check_options();
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	r = start();
+	if (r)
+		return r;
+
+	ndjson_reader_init(&rd, STDIN_FILENO, opt.max_line);
+	rd.keep_rest = opt.pass_invalid;
 	now = clock_ns(CLOCK_MONOTONIC);
-	next_metrics = now + opt.metrics_interval * 1000000000ull;
-	next_host = now + HOST_REFRESH_NS;
-	next_expire = now + EXPIRE_NS;
+	next.metrics = now + opt.metrics_interval * 1000000000ull;
+	next.host = now + HOST_REFRESH_NS;
+	next.expire = now + EXPIRE_NS;
 
 	/* After SIGINT or SIGTERM, what the upstream writes as it stops (its
 	 * last metric record) is still read, until end of input but for one
 	 * second at most. At the end of input, what waits still gets its time. */
-	while (!(eof && !S.qlen) && !(stop_at && now >= stop_at)) {
-		struct pollfd pfd = {.fd = eof ? -1 : STDIN_FILENO, .events = POLLIN};
-		int timeout = 1000, eof_now = 0;
-		ssize_t n;
+	while (!(rd.eof && !S.qlen) && !(stop_at && now >= stop_at)) {
+		struct pollfd pfd = { .fd = rd.eof ? -1 : STDIN_FILENO, .events = POLLIN };
+		const char *line;
+		size_t len;
+		int flags;
 
-		if (S.qlen || stop_signal)
-			timeout = 5; /* retry what waits; its deadline is near */
-		if (poll(&pfd, 1, timeout) < 0 && errno != EINTR)
+		/* what waits is retried: its deadline is near */
+		if (poll(&pfd, 1, S.qlen || stop_signal ? 5 : 1000) < 0 && errno != EINTR)
 			die("cannot poll stdin: %s", strerror(errno));
 		now = clock_ns(CLOCK_MONOTONIC);
-		if (S.kp) {
-			char why[512];
-			int changed;
-
-			enrich_set_pods(S.E, kubelet_take(S.kp));
-			if (kubelet_status(S.kp, why, sizeof(why), &changed) < 0 && changed)
-				error("kubelet '%s': %s", opt.kubelet, why);
-			else if (changed)
-				info("kubelet '%s': answering again", opt.kubelet);
-		}
+		if (S.kp)
+			from_kubelet();
 		if (pfd.revents) {
-			if (start > 0 && start == len) {
-				start = len = 0;
-			} else if (start > 0 && len + READ_CHUNK > cap) {
-				memmove(buf, buf + start, len - start);
-				len -= start;
-				start = 0;
-			}
-			n = read(STDIN_FILENO, buf + len, cap - len);
-			if (n < 0 && errno != EINTR && errno != EAGAIN)
-				die("cannot read stdin: %s", strerror(errno));
-			if (n == 0)
-				eof = eof_now = 1;
-			if (n > 0)
-				len += n;
+			ssize_t n = ndjson_fill(&rd);
+
+			if (n < 0 && n != -EAGAIN)
+				die("cannot read stdin: %s", strerror((int)-n));
 		}
 		if (stop_signal && !stop_at)
 			stop_at = now + 1000000000ull;
-		/* whole lines */
-		for (;;) {
-			char *nl = memchr(buf + start, '\n', len - start);
-			size_t l;
-
-			if (!nl)
-				break;
-			l = nl - (buf + start);
-			if (skipping) {
-				/* the end of a line too long */
-				if (opt.pass_invalid) {
-					obuf_put(&S.out, buf + start, l + 1);
-					S.written++;
-				}
-				skipping = 0;
-			} else if (l > opt.max_line) {
-				S.read++;
-				S.lineno++;
-				S.too_long++;
-				note_bad("line too long", opt.max_line);
-				if (opt.pass_invalid) {
-					S.passed_invalid++;
-					S.written++;
-					obuf_put(&S.out, buf + start, l + 1);
-				} else {
-					S.dropped++;
-				}
-			} else {
-				one_line(buf + start, l, now);
-			}
-			start += l + 1;
+		while (ndjson_next(&rd, &line, &len, &flags)) {
+			take(line, len, flags, now);
 			if (S.out.len >= FLUSH_AT)
 				flush_out();
 		}
-		/* a line longer than the limit and not ended yet */
-		if (len - start > opt.max_line) {
-			if (!skipping) {
-				S.read++;
-				S.lineno++;
-				S.too_long++;
-				note_bad("line too long", opt.max_line);
-				if (opt.pass_invalid)
-					S.passed_invalid++;
-				else
-					S.dropped++;
-				skipping = 1;
-			}
-			if (opt.pass_invalid) {
-				if (S.qlen)
-					release(now, 1); /* before its first bytes */
-				obuf_put(&S.out, buf + start, len - start);
-			}
-			start = len;
-		}
-		if (eof_now && len > start) {
-			/* the last line has no newline */
-			buf[len] = '\0';
-			if (skipping) {
-				if (opt.pass_invalid) {
-					obuf_put(&S.out, buf + start, len - start);
-					obuf_put(&S.out, "\n", 1);
-					S.written++;
-				}
-			} else {
-				one_line(buf + start, len - start, now);
-			}
-			start = len;
-		} else if (eof_now && skipping && opt.pass_invalid) {
-			obuf_put(&S.out, "\n", 1);
-			S.written++;
-		}
 		if (S.qlen)
 			release(now, 0);
-		if (opt.metrics_interval && now >= next_metrics) {
-			write_metrics(0);
-			report_bad();
-			next_metrics = now + opt.metrics_interval * 1000000000ull;
-		}
-		if (now >= next_host) {
-			enrich_refresh_host(S.E);
-			next_host = now + HOST_REFRESH_NS;
-		}
-		if (now >= next_expire) {
-			enrich_expire(S.E, now);
-			next_expire = now + EXPIRE_NS;
-		}
+		periodic(now);
 		flush_out();
 	}
 	release(clock_ns(CLOCK_MONOTONIC), 1);
@@ -630,9 +679,10 @@ int main(int argc, char **argv)
 	report_bad();
 	kubelet_stop(S.kp);
 	enrich_free(S.E);
-	obuf_free(&S.out);
+	buf_free(&S.out);
 	free(S.q);
-	free(buf);
+	ndjson_reader_free(&rd);
 	free(default_url);
+	free(default_api);
 	return EXIT_OK;
 }

@@ -40,8 +40,10 @@
 #include <bpf/libbpf.h>
 
 #include "blob.h"
+#include "event.h"
 #include "loader.h"
 #include "d4c.h"
+#include "heartbeat.h"
 #include "jsonw.h"
 #include "match.h"
 #include "sha256.h"
@@ -50,36 +52,40 @@
 #define FLUSH_AT (64u << 10)
 
 static const char usage_text[] =
-    "usage: d4c-load [OPTIONS] BLOB\n"
-    "       d4c-load --probe\n"
-    "       d4c-load --unpin DIR\n"
-    "\n"
-    "Loads the d4c BPF programs, enforces the compiled policy BLOB ('-': stdin)\n"
-    "and writes its events as NDJSON on stdout.\n"
-    "\n"
-    "  --host                  apply the policy to every process, not only to containers\n"
-    "  --monitor               run a policy that blocks on a kernel that cannot block:\n"
-    "                          nothing is refused, events say so\n"
-    "  --ringbuf-size BYTES    kernel ring buffer size (power of two, default 16M)\n"
-    "  --metrics-interval SEC  write a metric record every SEC seconds (default 10, 0: only at "
-    "exit)\n"
-    "  --cluster-id ID         kubernetesClusterId of every container\n"
-    "  --cluster-name NAME     kubernetesClusterName of every container\n"
-    "  --pin DIR               pin the programs' links in DIR (bpffs): they keep enforcing\n"
-    "                          after d4c-load exits, until 'd4c-load --unpin DIR'\n"
-    "  --unpin DIR             remove what --pin DIR left, and exit\n"
-    "  --probe                 print what this kernel supports as JSON and exit\n"
-    "  -h, --help              show this text\n"
-    "\n"
-    "exit status: 0 stopped by SIGINT or SIGTERM, 1 blob refused, 2 usage or I/O error,\n"
-    "3 the policy blocks and BPF LSM is not usable, 4 the kernel refused the programs.\n"
-    "See d4c-load(1).\n";
+	"usage: d4c-load [OPTIONS] BLOB\n"
+	"       d4c-load --probe\n"
+	"       d4c-load --unpin DIR\n"
+	"\n"
+	"Loads the d4c BPF programs, enforces the compiled policy BLOB ('-': stdin)\n"
+	"and writes its events as NDJSON on stdout.\n"
+	"\n"
+	"  --host                  apply the policy to every process, not only to containers\n"
+	"  --monitor               run a policy that blocks on a kernel that cannot block:\n"
+	"                          nothing is refused, events say so\n"
+	"  --ringbuf-size BYTES    kernel ring buffer size (power of two, default 16M)\n"
+	"  --metrics-interval SEC  write a metric record every SEC seconds (default 10, 0: only at "
+	"exit)\n"
+	"  --heartbeat-interval SEC write a heartbeat (metrics-cloud_defend.heartbeat) at start,\n"
+	"                          on policy changes and every SEC seconds (default 1800, 0: none)\n"
+	"  --cluster-id ID         kubernetesClusterId of every container\n"
+	"  --cluster-name NAME     kubernetesClusterName of every container\n"
+	"  --pin DIR               pin the programs' links in DIR (bpffs): they keep enforcing\n"
+	"                          after d4c-load exits, until 'd4c-load --unpin DIR'\n"
+	"  --unpin DIR             remove what --pin DIR left, and exit\n"
+	"  --probe                 print what this kernel supports as JSON and exit\n"
+	"  -h, --help              show this text\n"
+	"  -V, --version           show the version\n"
+	"\n"
+	"exit status: 0 stopped by SIGINT or SIGTERM, 1 blob refused, 2 usage or I/O error,\n"
+	"3 the policy blocks and BPF LSM is not usable, 4 the kernel refused the programs.\n"
+	"See d4c-load(1).\n";
 
 enum {
 	OPT_HOST = 0x100,
 	OPT_MONITOR,
 	OPT_RINGBUF,
 	OPT_METRICS,
+	OPT_HEARTBEAT,
 	OPT_PROBE,
 	OPT_CLUSTER_ID,
 	OPT_CLUSTER_NAME,
@@ -88,17 +94,19 @@ enum {
 };
 
 static const struct option long_opts[] = {
-    {"host", no_argument, NULL, OPT_HOST},
-    {"monitor", no_argument, NULL, OPT_MONITOR},
-    {"ringbuf-size", required_argument, NULL, OPT_RINGBUF},
-    {"metrics-interval", required_argument, NULL, OPT_METRICS},
-    {"cluster-id", required_argument, NULL, OPT_CLUSTER_ID},
-    {"cluster-name", required_argument, NULL, OPT_CLUSTER_NAME},
-    {"probe", no_argument, NULL, OPT_PROBE},
-    {"pin", required_argument, NULL, OPT_PIN},
-    {"unpin", required_argument, NULL, OPT_UNPIN},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
+	{ "host", no_argument, NULL, OPT_HOST },
+	{ "monitor", no_argument, NULL, OPT_MONITOR },
+	{ "ringbuf-size", required_argument, NULL, OPT_RINGBUF },
+	{ "metrics-interval", required_argument, NULL, OPT_METRICS },
+	{ "heartbeat-interval", required_argument, NULL, OPT_HEARTBEAT },
+	{ "cluster-id", required_argument, NULL, OPT_CLUSTER_ID },
+	{ "cluster-name", required_argument, NULL, OPT_CLUSTER_NAME },
+	{ "probe", no_argument, NULL, OPT_PROBE },
+	{ "pin", required_argument, NULL, OPT_PIN },
+	{ "unpin", required_argument, NULL, OPT_UNPIN },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
 };
 
 static struct {
@@ -106,11 +114,14 @@ static struct {
 	int monitor;
 	unsigned long ringbuf_size;
 	unsigned metrics_interval;
+	unsigned heartbeat_interval;
 	const char *cluster_id;
 	const char *cluster_name;
 	const char *blob_path;
 	const char *pin_dir;
-} opt = {.ringbuf_size = 16ul << 20, .metrics_interval = 10};
+} opt = { .ringbuf_size = 16ul << 20,
+	  .metrics_interval = 10,
+	  .heartbeat_interval = D4C_HEARTBEAT_DEFAULT_INTERVAL };
 
 static volatile sig_atomic_t stop_signal, reload_requested;
 
@@ -139,12 +150,28 @@ static int print_probe(void)
 	if (!p.lsm_usable) {
 		jsonw_kv_str(&w, "error", p.lsm_error);
 		jsonw_kv_str(&w, "fix",
-			     p.lsm_listed ? "the kernel refuses BPF LSM programs here"
-					  : "boot with 'lsm=...,bpf' on the kernel "
+			     p.lsm_listed ? "the kernel refuses BPF LSM programs here" :
+					    "boot with 'lsm=...,bpf' on the kernel "
 					    "command line");
 	}
 	jsonw_obj_end(&w);
 	jsonw_kv_bool(&w, "ringbuf", p.ringbuf);
+	jsonw_kv_str(&w, "kernel", p.kernel);
+	/* which build of the kernel programs loads here, and why */
+	jsonw_key(&w, "programs");
+	jsonw_obj_begin(&w);
+	jsonw_kv_str(&w, "variant", p.variant);
+	jsonw_kv_str(&w, "why", p.variant_why);
+	jsonw_kv_bool(&w, "bpf_loop", p.bpf_loop);
+	jsonw_kv_str(&w, "inode_setxattr",
+		     p.xattr_has_idmap < 0 ? "not in BTF" :
+		     p.xattr_has_idmap	   ? "idmap or user namespace first (5.12 and later)" :
+					     "dentry first (before 5.12)");
+	jsonw_kv_str(&w, "path_rename",
+		     p.rename_has_flags < 0 ? "not in BTF" :
+		     p.rename_has_flags	    ? "with flags (5.19 and later)" :
+					      "no flags: an exchange is two renames (before 5.19)");
+	jsonw_obj_end(&w);
 	jsonw_key(&w, "tracepoints");
 	jsonw_obj_begin(&w);
 	/* tp_btf programs: they need BTF and nothing else */
@@ -211,7 +238,7 @@ static void write_metrics(struct loader *L, int final)
 	struct jsonw *w = &out.w;
 
 	loader_counters(L, c);
-	jsonw_metric_begin(w, clock_ns(CLOCK_REALTIME), "d4c-load", final);
+	event_metric_begin(w, clock_ns(CLOCK_REALTIME), "d4c-load", final);
 	jsonw_kv_u64(w, "produced", c[D4C_C_EVENTS] + c[D4C_C_LOST]);
 	jsonw_kv_u64(w, "delivered", L->received);
 	jsonw_kv_u64(w, "lost", c[D4C_C_LOST]);
@@ -225,19 +252,25 @@ static void write_metrics(struct loader *L, int final)
 	flush_out(L);
 }
 
+/* Writes a heartbeat for the policy in force. */
+static void write_heartbeat(struct loader *L, struct heartbeat *hb)
+{
+	const struct policy_slot *ps = &L->slot[L->active];
+
+	heartbeat_write(hb, &out.w, clock_ns(CLOCK_MONOTONIC), ps->ecs.digest_hex,
+			ps->b.hdr->revision, policy_slot_blocks(ps));
+	flush_out(L);
+}
+
 /* ---- main ------------------------------------------------------------------------ */
 
-int main(int argc, char **argv)
+/* Reads the options into opt. Returns -1 to go on, or the exit status of
+ * what they asked for instead (--unpin, --probe, --version, --help). */
+static int parse_options(int argc, char **argv)
 {
-	struct loader L = {0};
-	struct loader_opts lo = {0};
-	struct policy_slot first = {0};
-	struct sigaction sa = {0};
-	uint64_t next_metrics;
-	int c, err = 0;
+	int c;
 
-	set_progname(argv[0]);
-	while ((c = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hV", long_opts, NULL)) != -1) {
 		switch (c) {
 		case OPT_HOST:
 			opt.host = 1;
@@ -250,6 +283,10 @@ int main(int argc, char **argv)
 			break;
 		case OPT_METRICS:
 			opt.metrics_interval = number_arg("--metrics-interval", optarg, 0, 86400);
+			break;
+		case OPT_HEARTBEAT:
+			opt.heartbeat_interval =
+				number_arg("--heartbeat-interval", optarg, 0, 7 * 86400);
 			break;
 		case OPT_CLUSTER_ID:
 			opt.cluster_id = optarg;
@@ -264,6 +301,9 @@ int main(int argc, char **argv)
 			return loader_unpin(optarg);
 		case OPT_PROBE:
 			return print_probe();
+		case 'V':
+			print_version();
+			return EXIT_OK;
 		case 'h':
 			fputs(usage_text, stdout);
 			return EXIT_OK;
@@ -274,7 +314,56 @@ int main(int argc, char **argv)
 	if (optind + 1 != argc)
 		usage_error(optind == argc ? "no policy blob given" : "too many arguments");
 	opt.blob_path = argv[optind];
+	return -1;
+}
 
+/* Writes events, heartbeats and metrics until a signal stops it; a reload
+ * on SIGHUP. Returns 0, or EXIT_KERNEL when the ring buffer cannot be read. */
+static int serve(struct loader *L)
+{
+	struct heartbeat hb;
+	uint64_t next_metrics = clock_ns(CLOCK_MONOTONIC) + opt.metrics_interval * 1000000000ull;
+
+	heartbeat_init(&hb, opt.heartbeat_interval > 0, opt.heartbeat_interval);
+	while (!stop_signal) {
+		uint64_t now = clock_ns(CLOCK_MONOTONIC);
+		int n = loader_poll(L, heartbeat_wait_ms(&hb, now, D4C_POLL_MS));
+
+		if (n < 0 && n != -EINTR) {
+			error("cannot read the ring buffer: %s", strerror(-n));
+			return EXIT_KERNEL;
+		}
+		flush_out(L);
+		if (reload_requested) {
+			reload_requested = 0;
+			if (loader_reload(L, opt.blob_path))
+				warning("SIGHUP: the policy in force did not change");
+			else if (hb.enabled)
+				write_heartbeat(L, &hb); /* blocking may have changed */
+		}
+		if (heartbeat_due(&hb, clock_ns(CLOCK_MONOTONIC)))
+			write_heartbeat(L, &hb);
+		if (opt.metrics_interval && clock_ns(CLOCK_MONOTONIC) >= next_metrics) {
+			write_metrics(L, 0);
+			next_metrics += opt.metrics_interval * 1000000000ull;
+		}
+		flush_out(L); /* a heartbeat is news now, not after the next poll */
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct loader L = { 0 };
+	struct loader_opts lo = { 0 };
+	struct policy_slot first = { 0 };
+	struct sigaction sa = { 0 };
+	int err;
+
+	set_progname(argv[0]);
+	err = parse_options(argc, argv);
+	if (err >= 0)
+		return err;
 	err = policy_slot_read(opt.blob_path, &first);
 	if (err)
 		return err;
@@ -299,34 +388,15 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	loader_drop_privileges();
 	info("policy revision %" PRIu64 " (%.12s) in force, %s%s",
-		(uint64_t)L.slot[0].b.hdr->revision, L.slot[0].digest_hex,
-		L.lsm ? "enforcing with BPF LSM" : "observing (no BPF LSM)",
-		opt.host ? ", host processes included" : "");
+	     (uint64_t)L.slot[0].b.hdr->revision, L.slot[0].ecs.digest_hex,
+	     L.lsm ? "enforcing with BPF LSM" : "observing (no BPF LSM)",
+	     opt.host ? ", host processes included" : "");
 	/* unpinned, the kernel detaches the programs with d4c-load's last
 	 * descriptor: a SIGKILL or a crash would end blocking, silently */
 	if (L.lsm && !opt.pin_dir && policy_slot_blocks(&L.slot[0]))
 		warning("blocking stops if d4c-load is killed; --pin DIR keeps it in force");
 
-	next_metrics = clock_ns(CLOCK_MONOTONIC) + opt.metrics_interval * 1000000000ull;
-	while (!stop_signal) {
-		int n = loader_poll(&L, D4C_POLL_MS);
-
-		if (n < 0 && n != -EINTR) {
-			err = EXIT_KERNEL;
-			error("cannot read the ring buffer: %s", strerror(-n));
-			break;
-		}
-		flush_out(&L);
-		if (reload_requested) {
-			reload_requested = 0;
-			if (loader_reload(&L, opt.blob_path))
-				warning("SIGHUP: the policy in force did not change");
-		}
-		if (opt.metrics_interval && clock_ns(CLOCK_MONOTONIC) >= next_metrics) {
-			write_metrics(&L, 0);
-			next_metrics += opt.metrics_interval * 1000000000ull;
-		}
-	}
+	err = serve(&L);
 	loader_stop(&L);
 	flush_out(&L);
 	write_metrics(&L, 1);

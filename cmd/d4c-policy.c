@@ -99,8 +99,12 @@ static int parse_opts(int argc, char **argv, const char *allowed, struct opts *o
 				usage_error("option '--revision' does not apply to '%s'", argv[0]);
 			errno = 0;
 			o->revision = strtoull(optarg, &end, 10);
-			if (errno || end == optarg || *end || optarg[0] == '-')
-				usage_error("invalid revision '%s' (a non-negative integer)", optarg);
+			/* Elastic maps package_policy_revision as a short: a larger
+			 * revision would make every event a mapping error */
+			if (errno || end == optarg || *end || optarg[0] == '-' ||
+			    o->revision > 32767)
+				usage_error("invalid revision '%s' (an integer from 0 to 32767)",
+					    optarg);
 			break;
 		case 'o':
 			if (!strchr(allowed, 'o'))
@@ -433,12 +437,8 @@ static const struct cmd {
 	const char *name;
 	int (*fn)(int argc, char **argv);
 } cmds[] = {
-	{ "check", do_check },
-	{ "compile", do_compile },
-	{ "dump", do_dump },
-	{ "test", do_test },
-	{ "help", do_help },
-	{ NULL, NULL },
+	{ "check", do_check }, { "compile", do_compile }, { "dump", do_dump },
+	{ "test", do_test },   { "help", do_help },	  { NULL, NULL },
 };
 
 /* A typo ("chek") is the usual way to get here: name the command meant,

@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "blob.h"
+#include "buf.h"
 #include "diag.h"
 #include "enrich.h"
 #include "jsonw.h"
@@ -45,42 +46,43 @@
 #include "util.h"
 
 static const char usage_text[] =
-    "usage: d4c-trace [OPTIONS] [-- COMMAND [ARGS...]]\n"
-    "       d4c-trace --render [FILTERS] < EVENTS.ndjson\n"
-    "\n"
-    "Shows process and file events as they happen, with their containers and pods.\n"
-    "With COMMAND: runs it, traces it and its descendants, and exits with its status.\n"
-    "\n"
-    "  -p, --pid PID           only process PID and its descendants\n"
-    "  -c, --container CTR     only container CTR: its id, an id prefix of 4+ characters, or its "
-    "name\n"
-    "                          (repeatable, or a comma-separated list)\n"
-    "  -C, --exclude-container CTR  not container CTR (repeatable, comma list)\n"
-    "      --pod NAME          only pods named NAME (trailing '*' allowed)\n"
-    "      --namespace NS      only pods in Kubernetes namespace NS (trailing '*' allowed)\n"
-    "  -n, --name NAME         only processes named NAME (comm; trailing '*' allowed;\n"
-    "                          repeatable, or a comma-separated list)\n"
-    "  -N, --exclude-name NAME not processes named NAME (repeatable, comma list)\n"
-    "  -u, --uid UID           only processes of effective user UID (number or name;\n"
-    "                          repeatable, comma list)\n"
-    "      --path PATTERN      only files matching PATTERN (/a/b, /a/*, /a/**; repeatable)\n"
-    "  -t, --types KINDS       event kinds: exec,fork,exit,file,failed (default: all but\n"
-    "                          failed; failed: execs that failed)\n"
-    "  -x, --failed            failed execs too (as execsnoop -x; -t failed: those only)\n"
-    "      --containers-only   no host processes\n"
-    "  -m, --max N             exit after showing N events\n"
-    "  -j, --json              NDJSON as d4c-load writes it, with container context\n"
-    "  -T, --time              the TIME column in a terminal too (always there in a file or pipe)\n"
-    "      --width COLS        fit lines to COLS columns (default: the terminal's; 0: no limit)\n"
-    "      --color WHEN        auto (default: when stdout is a terminal), always or never\n"
-    "      --duration SECONDS  stop after SECONDS\n"
-    "      --ringbuf-size BYTES  kernel ring buffer size (power of two, default 16M)\n"
-    "      --render            no tracing: show the d4c NDJSON on stdin (d4c-load's or\n"
-    "                          d4c-enrich's) in these columns, with -c -C -n -N -u -t -m\n"
-    "  -h, --help              show this text\n"
-    "\n"
-    "exit status: 0 done, COMMAND's status when one was given, 2 usage error,\n"
-    "4 the kernel refused the programs. See d4c-trace(1).\n";
+	"usage: d4c-trace [OPTIONS] [-- COMMAND [ARGS...]]\n"
+	"       d4c-trace --render [FILTERS] < EVENTS.ndjson\n"
+	"\n"
+	"Shows process and file events as they happen, with their containers and pods.\n"
+	"With COMMAND: runs it, traces it and its descendants, and exits with its status.\n"
+	"\n"
+	"  -p, --pid PID           only process PID and its descendants\n"
+	"  -c, --container CTR     only container CTR: its id, an id prefix of 4+ characters, or its "
+	"name\n"
+	"                          (repeatable, or a comma-separated list)\n"
+	"  -C, --exclude-container CTR  not container CTR (repeatable, comma list)\n"
+	"      --pod NAME          only pods named NAME (trailing '*' allowed)\n"
+	"      --namespace NS      only pods in Kubernetes namespace NS (trailing '*' allowed)\n"
+	"  -n, --name NAME         only processes named NAME (comm; trailing '*' allowed;\n"
+	"                          repeatable, or a comma-separated list)\n"
+	"  -N, --exclude-name NAME not processes named NAME (repeatable, comma list)\n"
+	"  -u, --uid UID           only processes of effective user UID (number or name;\n"
+	"                          repeatable, comma list)\n"
+	"      --path PATTERN      only files matching PATTERN (/a/b, /a/*, /a/**; repeatable)\n"
+	"  -t, --types KINDS       event kinds: exec,fork,exit,file,failed (default: all but\n"
+	"                          failed; failed: execs that failed)\n"
+	"  -x, --failed            failed execs too (as execsnoop -x; -t failed: those only)\n"
+	"      --containers-only   no host processes\n"
+	"  -m, --max N             exit after showing N events\n"
+	"  -j, --json              NDJSON as d4c-load writes it, with container context\n"
+	"  -T, --time              the TIME column in a terminal too (always there in a file or pipe)\n"
+	"      --width COLS        fit lines to COLS columns (default: the terminal's; 0: no limit)\n"
+	"      --color WHEN        auto (default: when stdout is a terminal), always or never\n"
+	"      --duration SECONDS  stop after SECONDS\n"
+	"      --ringbuf-size BYTES  kernel ring buffer size (power of two, default 16M)\n"
+	"      --render            no tracing: show the d4c NDJSON on stdin (d4c-load's or\n"
+	"                          d4c-enrich's) in these columns, with -c -C -n -N -u -t -m\n"
+	"  -h, --help              show this text\n"
+	"  -V, --version           show the version\n"
+	"\n"
+	"exit status: 0 done, COMMAND's status when one was given, 2 usage error,\n"
+	"4 the kernel refused the programs. See d4c-trace(1).\n";
 
 enum {
 	OPT_POD = 0x100,
@@ -95,28 +97,29 @@ enum {
 };
 
 static const struct option long_opts[] = {
-    {"pid", required_argument, NULL, 'p'},
-    {"container", required_argument, NULL, 'c'},
-    {"exclude-container", required_argument, NULL, 'C'},
-    {"pod", required_argument, NULL, OPT_POD},
-    {"namespace", required_argument, NULL, OPT_NAMESPACE},
-    {"name", required_argument, NULL, 'n'},
-    {"exclude-name", required_argument, NULL, 'N'},
-    {"uid", required_argument, NULL, 'u'},
-    {"max", required_argument, NULL, 'm'},
-    {"time", no_argument, NULL, 'T'},
-    {"failed", no_argument, NULL, 'x'},
-    {"width", required_argument, NULL, OPT_WIDTH},
-    {"render", no_argument, NULL, OPT_RENDER},
-    {"path", required_argument, NULL, OPT_PATH},
-    {"types", required_argument, NULL, 't'},
-    {"containers-only", no_argument, NULL, OPT_CONTAINERS_ONLY},
-    {"json", no_argument, NULL, 'j'},
-    {"color", required_argument, NULL, OPT_COLOR},
-    {"duration", required_argument, NULL, OPT_DURATION},
-    {"ringbuf-size", required_argument, NULL, OPT_RINGBUF},
-    {"help", no_argument, NULL, 'h'},
-    {NULL, 0, NULL, 0},
+	{ "pid", required_argument, NULL, 'p' },
+	{ "container", required_argument, NULL, 'c' },
+	{ "exclude-container", required_argument, NULL, 'C' },
+	{ "pod", required_argument, NULL, OPT_POD },
+	{ "namespace", required_argument, NULL, OPT_NAMESPACE },
+	{ "name", required_argument, NULL, 'n' },
+	{ "exclude-name", required_argument, NULL, 'N' },
+	{ "uid", required_argument, NULL, 'u' },
+	{ "max", required_argument, NULL, 'm' },
+	{ "time", no_argument, NULL, 'T' },
+	{ "failed", no_argument, NULL, 'x' },
+	{ "width", required_argument, NULL, OPT_WIDTH },
+	{ "render", no_argument, NULL, OPT_RENDER },
+	{ "path", required_argument, NULL, OPT_PATH },
+	{ "types", required_argument, NULL, 't' },
+	{ "containers-only", no_argument, NULL, OPT_CONTAINERS_ONLY },
+	{ "json", no_argument, NULL, 'j' },
+	{ "color", required_argument, NULL, OPT_COLOR },
+	{ "duration", required_argument, NULL, OPT_DURATION },
+	{ "ringbuf-size", required_argument, NULL, OPT_RINGBUF },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
 };
 
 /* K_FAILED: an exec that failed, from programs loaded only for it */
@@ -151,7 +154,7 @@ static struct {
 	unsigned duration;
 	unsigned long ringbuf_size;
 	char **command;
-} opt = {.kinds = K_ALL, .color = -1, .width = -1, .ringbuf_size = 16ul << 20};
+} opt = { .kinds = K_ALL, .color = -1, .width = -1, .ringbuf_size = 16ul << 20 };
 
 static volatile sig_atomic_t stop_signal, sigint_count;
 
@@ -175,33 +178,22 @@ static uint64_t mono_ns(void)
  * remembers which, so that a diagnostic names the option, not the text.
  */
 struct ptext {
-	char *s;
-	size_t len, cap;
+	struct buf s;
 	int line;
 	const char *line_opt[256];
 };
 
 static void pt_add(struct ptext *t, const char *opt_name, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+	__attribute__((format(printf, 3, 4)));
 
 static void pt_add(struct ptext *t, const char *opt_name, const char *fmt, ...)
 {
 	va_list ap;
-	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	buf_vaddf(&t->s, fmt, ap);
 	va_end(ap);
-	if (t->len + n + 2 > t->cap) {
-		t->cap = (t->len + n + 2) * 2;
-		t->s = xrealloc(t->s, t->cap);
-	}
-	va_start(ap, fmt);
-	vsnprintf(t->s + t->len, n + 1, fmt, ap);
-	va_end(ap);
-	t->len += n;
-	t->s[t->len++] = '\n';
-	t->s[t->len] = 0;
+	buf_addc(&t->s, '\n');
 	t->line++;
 	if (t->line < 256)
 		t->line_opt[t->line] = opt_name;
@@ -260,8 +252,8 @@ static int want_process(void)
  */
 static int build_policy(struct policy_slot *ps)
 {
-	struct ptext t = {0};
-	struct diag_list dl = {0};
+	struct ptext t = { 0 };
+	struct diag_list dl = { 0 };
 	struct policy *p = NULL;
 	unsigned char *blob = NULL;
 	size_t len = 0;
@@ -301,26 +293,35 @@ static int build_policy(struct policy_slot *ps)
 		pt_add(&t, NULL, "    - match: [trace]");
 		pt_add(&t, NULL, "      actions: [log]");
 	}
-	if (policy_parse(t.s, t.len, "d4c-trace", &dl, &p)) {
+	err = policy_parse(buf_cstr(&t.s), t.s.len, "d4c-trace", &dl, &p);
+	for (size_t i = 0; i < dl.n; i++) {
+		const struct diag *d = &dl.v[i];
+		const char *o = d->line > 0 && d->line < 256 ? t.line_opt[d->line] : NULL;
+
+		/* A warning on a value the user gave (a pod name no pod can
+		 * have, a label without ':') would trace nothing, silently. */
+		if (d->sev == DIAG_ERROR || o)
+			err = 1;
+	}
+	if (err) {
 		for (size_t i = 0; i < dl.n; i++) {
 			const struct diag *d = &dl.v[i];
 			const char *o = d->line > 0 && d->line < 256 ? t.line_opt[d->line] : NULL;
 
-			if (d->sev != DIAG_ERROR)
+			if (d->sev != DIAG_ERROR && !o)
 				continue;
 			if (o)
 				error("option '%s': %s", o, d->msg);
 			else
-				error(
-				    "internal error: the policy built from the options is invalid "
-				    "(%d:%d: %s)",
-				    d->line, d->col, d->msg);
+				error("internal error: the policy built from the options is invalid "
+				      "(%d:%d: %s)",
+				      d->line, d->col, d->msg);
 		}
 		err = EXIT_USAGE;
 		goto cleanup;
 	}
 	if (getenv("D4C_TRACE_SHOW_POLICY"))
-		fputs(t.s, stderr);
+		fputs(buf_cstr(&t.s), stderr);
 	if (blob_compile(p, 1, &blob, &len)) {
 		err = EXIT_USAGE;
 		goto cleanup;
@@ -329,7 +330,7 @@ static int build_policy(struct policy_slot *ps)
 cleanup:
 	policy_free(p);
 	diag_free(&dl);
-	free(t.s);
+	buf_free(&t.s);
 	return err;
 }
 
@@ -450,13 +451,12 @@ static void pid_seed(pid_t root)
 /* ---- output --------------------------------------------------------------- */
 
 static struct {
-	struct jsonw w;	  /* -j: d4c-load's record */
+	struct jsonw w; /* -j: d4c-load's record */
 	struct enrich *E; /* -j: context added as d4c-enrich adds it */
-	struct obuf json; /* -j: what goes out */
-	char *text;	  /* columns */
-	size_t len, cap;
+	struct buf json; /* -j: what goes out */
+	struct buf text; /* columns */
 	unsigned col; /* columns: the display column the current line is at */
-	int cut;      /* columns: the current line reached the width */
+	int cut; /* columns: the current line reached the width */
 	uint64_t shown, filtered;
 	int broken;
 	int max_reached;
@@ -508,7 +508,7 @@ static void view_init(void)
 	view.show_time = !view.fit || opt.time;
 	view.show_ctr = !view.fit;
 	if (view.fit && opt.width < 0) {
-		struct sigaction sa = {.sa_handler = on_winch, .sa_flags = SA_RESTART};
+		struct sigaction sa = { .sa_handler = on_winch, .sa_flags = SA_RESTART };
 
 		sigemptyset(&sa.sa_mask);
 		sigaction(SIGWINCH, &sa, NULL);
@@ -517,17 +517,7 @@ static void view_init(void)
 
 static size_t out_len(void)
 {
-	return opt.json ? out.json.len : out.len;
-}
-
-static void put_bytes(const char *s, size_t n)
-{
-	if (out.len + n > out.cap) {
-		out.cap = (out.len + n) * 2 + 4096;
-		out.text = xrealloc(out.text, out.cap);
-	}
-	memcpy(out.text + out.len, s, n);
-	out.len += n;
+	return opt.json ? out.json.len : out.text.len;
 }
 
 #define FLUSH_AT (64u << 10)
@@ -538,8 +528,9 @@ static void flush_out(void)
 
 	if (out.broken || !out_len())
 		return;
-	r = write_all(STDOUT_FILENO, opt.json ? out.json.buf : out.text, out_len());
-	out.len = out.json.len = 0;
+	r = write_all(STDOUT_FILENO, opt.json ? out.json.p : out.text.p, out_len());
+	buf_reset(&out.text);
+	buf_reset(&out.json);
 	if (r) {
 		if (r != -EPIPE)
 			error("cannot write to stdout: %s", strerror(-r));
@@ -560,7 +551,7 @@ static void put_vis(const char *s, size_t n)
 			}
 			out.col++;
 		}
-		put_bytes(s + i, 1);
+		buf_addc(&out.text, s[i]);
 	}
 }
 
@@ -602,7 +593,7 @@ static void put_fmt(const char *fmt, ...)
 /* Colours and the line's end: not text, never cut. */
 static void put_raw(const char *s)
 {
-	put_bytes(s, strlen(s));
+	buf_adds(&out.text, s);
 }
 
 static void end_line(void)
@@ -628,20 +619,20 @@ static void pad_to(unsigned start, unsigned width)
  * NDJSON (--render): both are shown, and filtered, by the same code.
  */
 struct row {
-	uint64_t unix_ns;	       /* 0: not known */
+	uint64_t unix_ns; /* 0: not known */
 	const char *ctr_id, *ctr_name; /* NULL: not known (or a host process) */
-	int in_container;	       /* a container's, which one not known yet */
-	long long pid, ppid, uid;      /* -1: not known */
+	int in_container; /* a container's, which one not known yet */
+	long long pid, ppid, uid; /* -1: not known */
 	const char *comm;
 	size_t comm_len;
-	unsigned kind;	  /* K_* */
+	unsigned kind; /* K_* */
 	const char *word; /* the EVENT column */
 	int denied, alert;
-	const char *error;		     /* a failed exec: the errno's name */
+	const char *error; /* a failed exec: the errno's name */
 	void (*detail)(const struct row *r); /* writes the DETAIL column */
-	const struct d4c_record *rec;	     /* tracing: the record */
-	const char *const *strs;	     /* and its strings */
-	json_t *j;			     /* --render: the event */
+	const struct d4c_record *rec; /* tracing: the record */
+	const char *const *strs; /* and its strings */
+	json_t *j; /* --render: the event */
 };
 
 static const char *row_color(const struct row *r)
@@ -767,10 +758,10 @@ static void render_row(const struct row *r)
 static const char *event_word(const struct d4c_record *e)
 {
 	static const char *const file_words[] = {
-	    [D4C_FA_CREATION] = "create", [D4C_FA_MODIFICATION] = "modify",
-	    [D4C_FA_DELETION] = "delete", [D4C_FA_RENAME] = "rename",
-	    [D4C_FA_LINK] = "link",	  [D4C_FA_OPEN] = "write",
-	    [D4C_FA_EXEC] = "memexec",
+		[D4C_FA_CREATION] = "create", [D4C_FA_MODIFICATION] = "modify",
+		[D4C_FA_DELETION] = "delete", [D4C_FA_RENAME] = "rename",
+		[D4C_FA_LINK] = "link",	      [D4C_FA_OPEN] = "write",
+		[D4C_FA_EXEC] = "memexec",    [D4C_FA_READ] = "read",
 	};
 
 	switch (e->kind) {
@@ -830,7 +821,7 @@ static void record_detail(const struct row *r)
 		}
 		break;
 	case D4C_REC_EXIT: {
-		int code = loader_exit_code(e->exit_code);
+		int code = ecs_exit_code(e->exit_code);
 
 		if (code > 128 && !((e->exit_code >> 8) & 0xff))
 			put_fmt("signal %d", code - 128);
@@ -936,7 +927,7 @@ static const char *want_ctr;
 
 static int container_wanted(const char *id, const char *name)
 {
-	struct strlist one = {.v = (char **)&want_ctr, .n = 1};
+	struct strlist one = { .v = (char **)&want_ctr, .n = 1 };
 
 	return container_matches(&one, id, name);
 }
@@ -1025,10 +1016,9 @@ static void emit(void *arg, const struct d4c_record *e, const char *const strs[D
  * A terminal is left to the command, so that it stays one for it.
  */
 static struct {
-	int fd;	    /* the read end; -1: no relay */
-	char *part; /* a line not ended yet */
-	size_t len;
-} relay = {.fd = -1};
+	int fd; /* the read end; -1: no relay */
+	struct buf part; /* a line not ended yet */
+} relay = { .fd = -1 };
 
 /* Moves what the command wrote into the output, whole lines only (all of
  * it when FINAL). */
@@ -1049,27 +1039,18 @@ static void relay_read(int final)
 			}
 			break;
 		}
-		relay.part = xrealloc(relay.part, relay.len + n);
-		memcpy(relay.part + relay.len, buf, n);
-		relay.len += n;
-		nl = memrchr(relay.part, '\n', relay.len);
+		buf_add(&relay.part, buf, n);
+		nl = memrchr(relay.part.p, '\n', relay.part.len);
 		if (nl) {
-			size_t whole = nl - relay.part + 1;
+			size_t whole = nl - relay.part.p + 1;
 
-			if (opt.json)
-				obuf_put(&out.json, relay.part, whole);
-			else
-				put_bytes(relay.part, whole);
-			memmove(relay.part, nl + 1, relay.len - whole);
-			relay.len -= whole;
+			buf_add(opt.json ? &out.json : &out.text, relay.part.p, whole);
+			buf_consume(&relay.part, whole);
 		}
 	}
-	if (final && relay.len) {
-		if (opt.json)
-			obuf_put(&out.json, relay.part, relay.len);
-		else
-			put_bytes(relay.part, relay.len);
-		relay.len = 0;
+	if (final && relay.part.len) {
+		buf_add(opt.json ? &out.json : &out.text, relay.part.p, relay.part.len);
+		buf_reset(&relay.part);
 	}
 }
 
@@ -1080,7 +1061,7 @@ static void relay_read(int final)
  */
 static pid_t start_command(char **argv, int *go)
 {
-	int p[2], r[2] = {-1, -1};
+	int p[2], r[2] = { -1, -1 };
 	pid_t pid;
 
 	if (pipe2(p, O_CLOEXEC))
@@ -1161,7 +1142,7 @@ static long long jnum(json_t *o, const char *path)
 /* d4c's @timestamp (RFC 3339, UTC) in ns since the epoch; 0 if it is not one. */
 static uint64_t parse_timestamp(const char *s)
 {
-	struct tm tm = {0};
+	struct tm tm = { 0 };
 	uint64_t ns = 0, scale = 100000000;
 	const char *p = s ? strptime(s, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
 
@@ -1226,15 +1207,15 @@ static int json_row(json_t *j, struct row *r, const char **why)
 		const char *action, *word;
 		unsigned kind;
 	} actions[] = {
-	    {"exec", "exec", K_EXEC},
-	    {"fork", "fork", K_FORK},
-	    {"end", "exit", K_EXIT},
-	    {"creation", "create", K_FILE},
-	    {"modification", "modify", K_FILE},
-	    {"deletion", "delete", K_FILE},
-	    {"rename", "rename", K_FILE},
-	    {"link", "link", K_FILE},
-	    {"open", "write", K_FILE},
+		{ "exec", "exec", K_EXEC },
+		{ "fork", "fork", K_FORK },
+		{ "end", "exit", K_EXIT },
+		{ "creation", "create", K_FILE },
+		{ "modification", "modify", K_FILE },
+		{ "deletion", "delete", K_FILE },
+		{ "rename", "rename", K_FILE },
+		{ "link", "link", K_FILE },
+		{ "open", "write", K_FILE },
 	};
 	const char *kind = jstr(j, "event.kind"), *action = jstr(j, "event.action");
 	json_t *types = jget(j, "event.type");
@@ -1277,7 +1258,7 @@ static int json_row(json_t *j, struct row *r, const char **why)
 	return 0;
 }
 
-#define WARN_FIRST     10	      /* lines warned about one by one, */
+#define WARN_FIRST     10 /* lines warned about one by one, */
 #define WARN_EVERY     10000000000ull /* then one warning each 10 s at most */
 #define LINE_MAX_BYTES (16u << 20)
 
@@ -1295,8 +1276,8 @@ static void invalid_line(const char *why)
 	flush_out();
 	if (rin.invalid <= WARN_FIRST) {
 		warning("line %" PRIu64 ": not a d4c event (%s)%s", rin.lineno, why,
-			rin.invalid == WARN_FIRST ? "; more are counted, one warning each 10 s"
-						  : "");
+			rin.invalid == WARN_FIRST ? "; more are counted, one warning each 10 s" :
+						    "");
 		rin.warned_ns = now;
 		return;
 	}
@@ -1480,7 +1461,7 @@ static void list_add(struct strlist *l, const char *option, const char *arg, int
 /* -u: user ids, or names from the user database. */
 static void uids_add(const char *arg)
 {
-	struct strlist l = {0};
+	struct strlist l = { 0 };
 
 	list_add(&l, "--uid", arg, 0);
 	for (unsigned i = 0; i < l.n; i++) {
@@ -1510,18 +1491,13 @@ static int userspace_filters(void)
 	       opt.nuids || opt.max || (want_process() && (opt.kinds & proc) != proc);
 }
 
-int main(int argc, char **argv)
+/* Reads the options into opt. Returns -1 to go on, or EXIT_OK after
+ * --version or --help. */
+static int parse_options(int argc, char **argv)
 {
-	struct loader L = {0};
-	struct loader_opts lo = {0};
-	struct policy_slot first = {0};
-	struct sigaction sa = {0};
-	pid_t child = 0;
-	int c, err = 0, go = -1, status = 0, child_done = 0, failed = 0, types = 0;
-	uint64_t deadline = 0, lost, c_before[D4C_C_MAX], c_after[D4C_C_MAX];
+	int c, failed = 0, types = 0;
 
-	set_progname(argv[0]);
-	while ((c = getopt_long(argc, argv, "+p:c:C:n:N:u:t:m:jTxh", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+p:c:C:n:N:u:t:m:jTxhV", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			opt.pid = number_arg("--pid", optarg, 1, 4194304);
@@ -1593,6 +1569,9 @@ int main(int argc, char **argv)
 		case OPT_RINGBUF:
 			opt.ringbuf_size = loader_ringbuf_arg(optarg);
 			break;
+		case 'V':
+			print_version();
+			return EXIT_OK;
 		case 'h':
 			fputs(usage_text, stdout);
 			return EXIT_OK;
@@ -1603,6 +1582,12 @@ int main(int argc, char **argv)
 	/* what --render reads has failed execs only when they were asked for */
 	if (failed || (opt.render && !types))
 		opt.kinds |= K_FAILED;
+	return -1;
+}
+
+/* The options that do not go together, and the COMMAND from ARGV[OPTIND]. */
+static void check_options(int argc, char **argv)
+{
 	if ((opt.kinds & K_FAILED) && !opt.render && (opt.pod || opt.namespace))
 		usage_error("failed execs are not limited to pods in the kernel: use -c with -x");
 	if (optind < argc)
@@ -1615,17 +1600,148 @@ int main(int argc, char **argv)
 		opt.color = !opt.json && isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
 	if (opt.json)
 		opt.color = 0;
-	if (opt.render) {
-		if (opt.command || opt.pid || opt.pod || opt.namespace || opt.npaths || opt.json ||
-		    opt.duration || opt.ringbuf_size != 16ul << 20)
-			usage_error(
-			    "--render shows what it reads: -p, --pod, --namespace, --path, -j, "
+	if (opt.render && (opt.command || opt.pid || opt.pod || opt.namespace || opt.npaths ||
+			   opt.json || opt.duration || opt.ringbuf_size != 16ul << 20))
+		usage_error("--render shows what it reads: -p, --pod, --namespace, --path, -j, "
 			    "--duration, --ringbuf-size and COMMAND are for tracing");
-		sa.sa_handler = on_signal;
-		sigemptyset(&sa.sa_mask);
-		sigaction(SIGINT, &sa, NULL);
-		sigaction(SIGTERM, &sa, NULL);
-		signal(SIGPIPE, SIG_IGN);
+}
+
+static void catch_signals(void)
+{
+	struct sigaction sa = { 0 };
+
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/* A trace: the traced command, when there is one, and the kernel's counters. */
+struct trace {
+	pid_t child; /* 0: none */
+	int go; /* the pipe whose byte lets it run */
+	int status, child_done;
+	uint64_t c_before[D4C_C_MAX], c_after[D4C_C_MAX];
+};
+
+/* Starts the programs with policy FIRST, and checks that the containers
+ * named exist. Returns 0, or an exit status after saying why (the command
+ * exits without running). */
+static int start_tracing(struct loader *L, struct policy_slot *first, struct trace *tr)
+{
+	struct loader_opts lo = { 0 };
+	int err;
+
+	jsonw_init(&out.w);
+	out.L = L;
+	if (opt.json) {
+		struct enrich_config ec = { .root = getenv("D4C_HOST_ROOT") };
+
+		out.E = enrich_new(&ec);
+	}
+	lo.host = !opt.containers_only && !opt.containers.n && !opt.pod && !opt.namespace;
+	lo.ringbuf_size = opt.ringbuf_size;
+	lo.failed_execs = !!(opt.kinds & K_FAILED);
+	err = loader_start(L, &lo, first, emit, L);
+	/* a name that matches nothing would trace nothing, and say nothing */
+	for (unsigned i = 0; !err && i < opt.containers.n; i++) {
+		want_ctr = opt.containers.v[i];
+		if (!loader_find_container(L, container_wanted)) {
+			fprintf(stderr, "%s: no container named '%s'\n", progname, want_ctr);
+			loader_stop(L);
+			err = EXIT_USAGE;
+		}
+	}
+	if (err && tr->child) {
+		close(tr->go); /* the child exits without running */
+		waitpid(tr->child, NULL, 0);
+	}
+	return err;
+}
+
+/* Shows events until a signal, --max, --duration or the command's end.
+ * Returns 0, or EXIT_KERNEL when the ring buffer cannot be read. */
+static int trace(struct loader *L, struct trace *tr)
+{
+	uint64_t deadline = opt.duration ? mono_ns() + opt.duration * 1000000000ull : 0;
+
+	while (!stop_signal && !out.max_reached) {
+		/* a relayed command's output waits in its pipe meanwhile */
+		int n = loader_poll(L, relay.fd >= 0 ? 10 : D4C_POLL_MS);
+
+		if (n < 0 && n != -EINTR) {
+			error("cannot read the ring buffer: %s", strerror(-n));
+			return EXIT_KERNEL;
+		}
+		relay_read(0);
+		flush_out();
+		if (tr->child && !tr->child_done &&
+		    waitpid(tr->child, &tr->status, WNOHANG) == tr->child)
+			tr->child_done = 1;
+		if (tr->child_done)
+			break; /* its exit is in the ring buffer: drained below */
+		if (deadline && mono_ns() >= deadline)
+			break;
+	}
+	return 0;
+}
+
+/* After the trace: the command's end, the last events, and what was lost. */
+static void finish(struct loader *L, struct trace *tr)
+{
+	uint64_t lost;
+
+	if (out.max_reached) {
+		/* --max: the tracing is done, the command (if any) is not */
+		loader_stop(L);
+		loader_counters(L, tr->c_after);
+	}
+	if (tr->child && !tr->child_done) {
+		/* Ctrl-C went to the command too (the terminal's process group);
+		 * a SIGTERM came to us alone: pass it on. Then wait for it. */
+		if (stop_signal == SIGTERM)
+			kill(tr->child, SIGTERM);
+		flush_out();
+		while (waitpid(tr->child, &tr->status, WNOHANG) == 0) {
+			relay_read(0);
+			flush_out();
+			usleep(10000);
+		}
+		tr->child_done = 1;
+	}
+	relay_read(1);
+	if (!out.max_reached) {
+		loader_stop(L);
+		loader_counters(L, tr->c_after);
+	}
+	flush_out();
+	lost = tr->c_after[D4C_C_LOST] - tr->c_before[D4C_C_LOST];
+	/* the kernel counts what its ring buffer had no room for, before any
+	 * filter here: whose events they were cannot be known */
+	if (!lost || !userspace_filters())
+		info("%" PRIu64 " events shown, %" PRIu64 " lost", out.shown, lost);
+	else
+		info("%" PRIu64 " events shown; %" PRIu64 " events lost system-wide, %s", out.shown,
+		     lost,
+		     pids.cap ? "the traced tree's share is unknown" :
+				"how many of them the filters would have shown is unknown");
+}
+
+int main(int argc, char **argv)
+{
+	struct loader L = { 0 };
+	struct policy_slot first = { 0 };
+	struct trace tr = { .go = -1 };
+	int err;
+
+	set_progname(argv[0]);
+	err = parse_options(argc, argv);
+	if (err >= 0)
+		return err;
+	check_options(argc, argv);
+	if (opt.render) {
+		catch_signals();
 		return render_main();
 	}
 
@@ -1639,125 +1755,43 @@ int main(int argc, char **argv)
 
 	/* the command starts before anything is attached (it gets no BPF
 	 * descriptors) and runs once everything is */
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	catch_signals();
 	if (opt.command)
-		child = start_command(opt.command, &go);
-
-	jsonw_init(&out.w);
-	out.L = &L;
-	if (opt.json) {
-		struct enrich_config ec = {.root = getenv("D4C_HOST_ROOT")};
-
-		out.E = enrich_new(&ec);
-	}
-	lo.host = !opt.containers_only && !opt.containers.n && !opt.pod && !opt.namespace;
-	lo.ringbuf_size = opt.ringbuf_size;
-	lo.failed_execs = !!(opt.kinds & K_FAILED);
-	err = loader_start(&L, &lo, &first, emit, &L);
-	/* a name that matches nothing would trace nothing, and say nothing */
-	for (unsigned i = 0; !err && i < opt.containers.n; i++) {
-		want_ctr = opt.containers.v[i];
-		if (!loader_find_container(&L, container_wanted)) {
-			fprintf(stderr, "%s: no container named '%s'\n", progname, want_ctr);
-			loader_stop(&L);
-			err = EXIT_USAGE;
-		}
-	}
-	if (err) {
-		if (child) {
-			close(go); /* the child exits without running */
-			waitpid(child, NULL, 0);
-		}
+		tr.child = start_command(opt.command, &tr.go);
+	err = start_tracing(&L, &first, &tr);
+	if (err)
 		goto cleanup;
-	}
 	if (opt.pid)
 		pid_seed(opt.pid);
-	if (child) {
-		opt.pid = child;
-		pid_add(child);
+	if (tr.child) {
+		opt.pid = tr.child;
+		pid_add(tr.child);
 	}
-	loader_counters(&L, c_before);
+	loader_counters(&L, tr.c_before);
 	loader_drop_privileges();
 	info("tracing %s%s, %s; Ctrl-C to stop", want_process() ? "processes" : "",
-		opt.kinds & K_FILE ? (want_process() ? " and files" : "files") : "",
-		L.lsm ? "file events at the LSM hooks" : "file events from syscall tracepoints");
+	     opt.kinds & K_FILE ? (want_process() ? " and files" : "files") : "",
+	     L.lsm ? "file events at the LSM hooks" : "file events from syscall tracepoints");
 	view_init();
 	print_header();
-	if (child) {
-		if (write(go, "g", 1) != 1)
+	if (tr.child) {
+		if (write(tr.go, "g", 1) != 1)
 			warning("cannot start '%s': %s", opt.command[0], strerror(errno));
-		close(go);
+		close(tr.go);
 	}
-	if (opt.duration)
-		deadline = mono_ns() + opt.duration * 1000000000ull;
-
-	while (!stop_signal && !out.max_reached) {
-		/* a relayed command's output waits in its pipe meanwhile */
-		int n = loader_poll(&L, relay.fd >= 0 ? 10 : D4C_POLL_MS);
-
-		if (n < 0 && n != -EINTR) {
-			err = EXIT_KERNEL;
-			error("cannot read the ring buffer: %s", strerror(-n));
-			break;
-		}
-		relay_read(0);
-		flush_out();
-		if (child && !child_done && waitpid(child, &status, WNOHANG) == child)
-			child_done = 1;
-		if (child_done)
-			break; /* its exit is in the ring buffer: drained below */
-		if (deadline && mono_ns() >= deadline)
-			break;
-	}
-	if (out.max_reached) {
-		/* --max: the tracing is done, the command (if any) is not */
-		loader_stop(&L);
-		loader_counters(&L, c_after);
-	}
-	if (child && !child_done) {
-		/* Ctrl-C went to the command too (the terminal's process group);
-		 * a SIGTERM came to us alone: pass it on. Then wait for it. */
-		if (stop_signal == SIGTERM)
-			kill(child, SIGTERM);
-		flush_out();
-		while (waitpid(child, &status, WNOHANG) == 0) {
-			relay_read(0);
-			flush_out();
-			usleep(10000);
-		}
-		child_done = 1;
-	}
-	relay_read(1);
-	if (!out.max_reached) {
-		loader_stop(&L);
-		loader_counters(&L, c_after);
-	}
-	flush_out();
-	lost = c_after[D4C_C_LOST] - c_before[D4C_C_LOST];
-	/* the kernel counts what its ring buffer had no room for, before any
-	 * filter here: whose events they were cannot be known */
-	if (!lost || !userspace_filters())
-		info("%" PRIu64 " events shown, %" PRIu64 " lost", out.shown, lost);
-	else
-		info("%" PRIu64 " events shown; %" PRIu64 " events lost system-wide, %s",
-		     out.shown, lost,
-			pids.cap ? "the traced tree's share is unknown"
-				 : "how many of them the filters would have shown is unknown");
-	if (!err && child)
-		err = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	err = trace(&L, &tr);
+	finish(&L, &tr);
+	if (!err && tr.child)
+		err = WIFEXITED(tr.status) ? WEXITSTATUS(tr.status) : 128 + WTERMSIG(tr.status);
 
 cleanup:
 	loader_free(&L);
 	jsonw_free(&out.w);
 	if (out.E)
 		enrich_free(out.E);
-	obuf_free(&out.json);
-	free(out.text);
+	buf_free(&out.json);
+	buf_free(&out.text);
 	free(pids.v);
-	free(relay.part);
+	buf_free(&relay.part);
 	return err;
 }
