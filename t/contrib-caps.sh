@@ -75,7 +75,8 @@ if [ "$mode" = enforce ]; then
 else
 	"$T/d4cecho" ran >/dev/null
 fi
-sleep 0.5
+# at Ctrl-C it detaches, then reads what the kernel still holds: the
+# exec's event is written before it exits
 kill -INT "$pid"
 wait "$pid" || { echo "d4c-load exited with status $?"; rc=1; }
 pid=

@@ -68,6 +68,8 @@ pipe_start() {
 }
 
 # Stops d4c-load (Ctrl-C): d4c-enrich reads to the end and exits 0.
+# (d4c-load reads what the kernel still holds before it exits: nothing
+# to wait for before.)
 pipe_stop() {
 	kill -INT "$LOAD_PID"
 	wait "$LOAD_PID" || true
@@ -279,7 +281,14 @@ DIGEST=sha256:0d17b565c37bcbd895e9d92315a05c1c3c9a29f762b011a10c54a66cd53c9b31
 	assert_equal "$(f .cloud_defend.context_pending)" null
 }
 
-@test "a container that exits within milliseconds and is deleted at once is still enriched" {
+# True once d4c-enrich has written an event of container NAME, named.
+container_seen() {
+	jq -e --arg id "$(ctr_id "$1")" --arg name "$1" \
+		'select(.container.id == $id and .container.name == $name)' "$T/events.json" \
+		>/dev/null 2>&1
+}
+
+@test "a container that exits within milliseconds and is deleted as soon as seen is still enriched" {
 	require_bpf
 	require_runc
 	all_process_policy
@@ -289,6 +298,12 @@ DIGEST=sha256:0d17b565c37bcbd895e9d92315a05c1c3c9a29f762b011a10c54a66cd53c9b31
 	ctr_create blink --image docker.io/library/alpine:3.19 -- /bin/true
 	ctr_start blink
 	ctr_wait blink
+	# d4c-enrich reads a container's state files at its first event: one
+	# deleted before that event is through the pipe is documented as not
+	# known (context_pending). On a loaded machine that took longer than
+	# the container's life, so the delete waits for that first event; the
+	# exec, the end and everything after the delete are what is tested.
+	wait_for -t 10 container_seen blink
 	runc delete "$(ctr_id blink)"
 	[ ! -e "/run/runc/$(ctr_id blink)" ] || fail "runc left its state"
 	pipe_stop
@@ -327,7 +342,8 @@ DIGEST=sha256:0d17b565c37bcbd895e9d92315a05c1c3c9a29f762b011a10c54a66cd53c9b31
 		# the shell forked it: its parent is the shell, complete
 		assert_equal "$(f .process.parent.pid)" "$sh_pid"
 		assert_equal "$(f .process.parent.entity_id)" "$sh_eid"
-		assert_equal "$(f .process.parent.name)" sh
+		# named after its executable (busybox behind every applet)
+		assert_equal "$(f .process.parent.name)" busybox
 		assert_equal "$(f .process.parent.executable)" /bin/busybox
 		assert_equal "$(f -c .process.parent.args)" "$(jq -c .process.args <<<"$sh_exec")"
 		assert_equal "$(f .process.parent.args_count)" 3
@@ -339,7 +355,7 @@ DIGEST=sha256:0d17b565c37bcbd895e9d92315a05c1c3c9a29f762b011a10c54a66cd53c9b31
 		# runc made the shell a session leader: the container's first process
 		assert_equal "$(f .process.session_leader.pid)" "$sh_pid"
 		assert_equal "$(f .process.session_leader.entity_id)" "$sh_eid"
-		assert_equal "$(f .process.session_leader.name)" sh
+		assert_equal "$(f .process.session_leader.name)" busybox
 		assert_equal "$(f .process.session_leader.same_as_process)" false
 		assert_equal "$(f .process.group_leader.entity_id)" "$sh_eid"
 		assert_equal "$(f .process.entry_leader.pid)" "$sh_pid"
@@ -377,6 +393,8 @@ DIGEST=sha256:0d17b565c37bcbd895e9d92315a05c1c3c9a29f762b011a10c54a66cd53c9b31
 	require_bpf
 	mkdir -p "$T/bin"
 	cp /bin/echo "$T/bin/d4cecho"
+	# the session leader's name is longer than the kernel's 15-byte comm
+	cp "$(readlink -f /bin/sh)" "$T/bin/d4c-session-leader-sh"
 	compile_policy <<-YAML
 	process:
 	  selectors:
@@ -393,7 +411,7 @@ DIGEST=sha256:0d17b565c37bcbd895e9d92315a05c1c3c9a29f762b011a10c54a66cd53c9b31
 	# line, then waits on the fifo until the pipeline is up.
 	mkfifo "$T/go"
 	# shellcheck disable=SC2016
-	setsid -w sh -c 'cat "/proc/$$/stat" >"$2.tmp" && mv "$2.tmp" "$2"
+	setsid -w "$T/bin/d4c-session-leader-sh" -c 'cat "/proc/$$/stat" >"$2.tmp" && mv "$2.tmp" "$2"
 		read -r _ <"$1"
 		sh -c "\"\$1\" first; \"\$1\" second; sleep 2" sh "$3"
 		exit $?' sh "$T/go" "$T/leader.stat" "$T/bin/d4cecho" >/dev/null &
@@ -416,7 +434,8 @@ DIGEST=sha256:0d17b565c37bcbd895e9d92315a05c1c3c9a29f762b011a10c54a66cd53c9b31
 	raw=$(grep -F "\"pid\":$(f .process.pid)," "$T/raw.json" | grep '"action":"exec"' | head -n 1)
 	# the parent's id is the one d4c-load wrote, now with what /proc told
 	assert_equal "$(f .process.parent.entity_id)" "$(jq -r .process.parent.entity_id <<<"$raw")"
-	assert_equal "$(f .process.parent.name)" sh
+	# named after its executable, as /proc/PID/exe gives it, not its comm
+	assert_equal "$(f .process.parent.name)" "$(basename "$(readlink -f /bin/sh)")"
 	assert_equal "$(f -c .process.parent.args)" "$(/usr/bin/python3 -c \
 		'import json, sys; print(json.dumps(sys.argv[1:], separators=(",", ":")))' \
 		sh -c '"$1" first; "$1" second; sleep 2' sh "$T/bin/d4cecho")"
@@ -429,7 +448,8 @@ DIGEST=sha256:0d17b565c37bcbd895e9d92315a05c1c3c9a29f762b011a10c54a66cd53c9b31
 	boot=$(tr -d '-' </proc/sys/kernel/random/boot_id)
 	assert_equal "$(f .process.session_leader.entity_id)" "$boot-$sid-$((ticks * 1000000000 / $(getconf CLK_TCK)))"
 	assert_equal "$(jq -r .process.session_leader.entity_id <<<"${lines[1]}")" "$(f .process.session_leader.entity_id)"
-	assert_equal "$(f .process.session_leader.name)" sh
+	assert_equal "$(f .process.session_leader.name)" d4c-session-leader-sh
+	assert_equal "$(f .process.session_leader.executable)" "$T/bin/d4c-session-leader-sh"
 	assert_equal "$(f .process.session_leader.args[1])" -c
 	# setsid made the leader its process group's leader too
 	assert_equal "$(f .process.group_leader.pid)" "$sid"
@@ -484,6 +504,18 @@ containerd_bundle() {
 	assert_equal "$(f .cloud_defend.context_pending)" null
 }
 
+@test "a parent that exits between its /proc stat and cmdline reads is no double free" {
+	# /proc/4343 has a stat but no cmdline: the parent was gone by then
+	mkdir -p "$T/root/proc/4343"
+	sed 's/^[0-9]* /4343 /' /proc/self/stat >"$T/root/proc/4343/stat"
+	event_line 4242 "" | sed 's/"parent":{"pid":0}/"parent":{"pid":4343}/' >"$T/in.json"
+	run d4c-enrich --no-kubelet --metrics-interval 0 --root "$T/root" <"$T/in.json"
+	assert_success
+	E=${lines[0]}
+	assert_equal "$(f .process.parent.pid)" 4343
+	assert_equal "$(f .process.parent.args)" null
+}
+
 @test "--wait-context holds an event until its container is known, in order, for at most MS" {
 	mkdir -p "$T/root"
 	id=$(ctr_random_id)
@@ -512,9 +544,12 @@ d4c-enrich"
 	assert_equal "$(f .container.name)" late
 	assert_equal "$(f .cloud_defend.context_pending)" null
 	assert_equal "$(tail -n 1 "$T/out.json" | jq -c '[.d4c.held, .d4c.released_incomplete]')" '[1,0]'
-	# when the context never comes, the event goes after MS, marked
-	run d4c-enrich --no-kubelet --root "$T/root" --wait-context 300 \
-		< <(event_line 5003 "$(ctr_random_id)"; sleep 1.5; event_line 5004 "")
+	# when the context never comes, the event goes after MS, marked, with
+	# the input still open
+	d4c-enrich --no-kubelet --root "$T/root" --wait-context 300 \
+		< <(event_line 5003 "$(ctr_random_id)"; wait_for grep -q '"pid":5003' "$T/late.json"
+			event_line 5004 "") >"$T/late.json"
+	run cat "$T/late.json"
 	E=${lines[0]}
 	assert_equal "$(f .process.pid)" 5003
 	assert_equal "$(f -c .cloud_defend.context_pending)" '["container.name","container.image.name"]'
@@ -615,7 +650,6 @@ d4c-enrich"
 	YAML
 	pipe_start --host "$T/policy.d4cp"
 	(cd "$T/w" && sh -c 'echo x >f; sleep 0.2' zzq-writer)
-	sleep 0.5
 	pipe_stop
 	assert_json_lines "$T/events.json"
 	run /usr/bin/python3 "$top_srcdir/t/validate-events.py" "$T/events.json"
@@ -623,9 +657,10 @@ d4c-enrich"
 	exec=$(events '.event.action == "exec" and .process.args[-1] == "zzq-writer"' | head -n 1)
 	[ -n "$exec" ] || fail "no exec event of the writer"
 	pid=$(jq .process.pid <<<"$exec")
-	# d4c-load's own file record has none of them
-	run jq -c "select(.file.path == \"$T/w/f\" and .process.pid == $pid) | .process.executable" "$T/raw.json"
-	assert_output null
+	# d4c-load's own file record has the executable and arguments (it saw
+	# the exec), not the working directory
+	run jq -c "select(.file.path == \"$T/w/f\" and .process.pid == $pid) | [.process.executable, .process.working_directory]" "$T/raw.json"
+	assert_output "[$(jq -c .process.executable <<<"$exec"),null]"
 	E=$(events ".file.path == \"$T/w/f\" and .process.pid == $pid" | head -n 1)
 	[ -n "$E" ] || fail "no file event of the writer"
 	assert_equal "$(f .process.executable)" "$(jq -r .process.executable <<<"$exec")"
@@ -635,4 +670,81 @@ d4c-enrich"
 	assert_equal "$(f .process.entity_id)" "$(jq -r .process.entity_id <<<"$exec")"
 	E=$(events ".event.action == \"end\" and .process.pid == $pid")
 	assert_equal "$(f -c .process.args)" "$(jq -c .process.args <<<"$exec")"
+}
+
+@test "a heartbeat gets the node's agent.id and host; other metric records pass unchanged" {
+	mkdir -p "$T/root"
+	beat='{"@timestamp":"2026-12-06T10:00:00.000000000Z","ecs":{"version":"8.11.0"},"agent":{"type":"d4c","version":"0"},"event":{"kind":"metric","dataset":"cloud_defend.heartbeat","module":"cloud_defend"},"cloud_defend":{"block_action_enabled":true,"package_policy_id":"ab","package_policy_revision":3}}'
+	metric='{"@timestamp":"2026-12-06T10:00:00.000000000Z","event":{"kind":"metric","dataset":"cloud_defend.metrics"},"d4c":{"stage":"d4c-load","final":true}}'
+	printf '%s\n%s\n' "$beat" "$metric" >"$T/in"
+	run d4c-enrich --no-kubelet --agent-id node-7 --metrics-interval 0 <"$T/in"
+	assert_success
+	jq -e --arg b "$beat" --arg h "$(hostname)" '($b | fromjson) as $in |
+		.agent == ($in.agent + {id: "node-7"}) and .host.hostname == $h and
+		.cloud_defend == $in.cloud_defend and .event.dataset == "cloud_defend.heartbeat" and
+		.["@timestamp"] == $in["@timestamp"] and .cloud_defend.context_pending == null' <<<"${lines[0]}"
+	assert_equal "${lines[1]}" "$metric"
+	# neither is an event: d4c-enrich's own record does not count them as enriched
+	jq -e '.d4c.stage == "d4c-enrich" and .d4c.enriched.full == 0 and .d4c.metrics_passed == 2' <<<"${lines[2]}"
+}
+
+@test "cloud.provider and cloud.instance.id from the node's DMI data; nothing when it names no cloud" {
+	dmi=$T/root/sys/class/dmi/id
+	mkdir -p "$dmi"
+	printf 'Amazon EC2\n' >"$dmi/sys_vendor"
+	printf 'm5.large\n' >"$dmi/product_name"
+	printf 'i-0fedcba9876543210\n' >"$dmi/board_asset_tag"
+	event_line 5001 "" | d4c-enrich --no-kubelet --root "$T/root" --metrics-interval 0 >"$T/out.json"
+	assert_equal "$(head -n 1 "$T/out.json" | jq -c .cloud)" '{"provider":"aws","instance":{"id":"i-0fedcba9876543210"}}'
+	# Azure: its fixed chassis asset tag
+	printf 'Microsoft Corporation\n' >"$dmi/sys_vendor"
+	printf '7783-7084-3265-9085-8269-3286-77\n' >"$dmi/chassis_asset_tag"
+	printf 'None\n' >"$dmi/board_asset_tag"
+	event_line 5001 "" | d4c-enrich --no-kubelet --root "$T/root" --metrics-interval 0 >"$T/out.json"
+	assert_equal "$(head -n 1 "$T/out.json" | jq -c .cloud)" '{"provider":"azure"}'
+	# a machine of no cloud (this test's own, if it is one, is not read: --root)
+	printf 'QEMU\n' >"$dmi/sys_vendor"
+	rm "$dmi/chassis_asset_tag"
+	event_line 5001 "" | d4c-enrich --no-kubelet --root "$T/root" --metrics-interval 0 >"$T/out.json"
+	assert_equal "$(head -n 1 "$T/out.json" | jq -c .cloud)" null
+	# an event that has cloud already keeps it
+	printf 'Google\n' >"$dmi/sys_vendor"
+	event_line 5001 "" | sed 's/^{/{"cloud":{"provider":"mine"},/' |
+		d4c-enrich --no-kubelet --root "$T/root" --metrics-interval 0 >"$T/out.json"
+	assert_equal "$(head -n 1 "$T/out.json" | jq -c .cloud)" '{"provider":"mine"}'
+}
+
+@test "process.user.name and process.group.name from the container's own /etc/passwd and /etc/group, never the host's" {
+	require_bpf
+	require_runc
+	all_process_policy
+	# a container whose files name its user and group
+	ctr_rootfs "$T/named"
+	printf 'root:x:0:0:root:/root:/bin/sh\nwww:x:1234:2345:web:/home/www:/bin/sh\nshadowed:x:1234:1:second line:/:/bin/sh\n' >"$T/named/etc/passwd"
+	printf 'root:x:0:\nwebgrp:x:2345:www\n' >"$T/named/etc/group"
+	# one whose files are symlinks to host files, absolute and relative
+	# (a FIFO there would hang runc itself: lib/context/test/idnames.c has that)
+	ctr_rootfs "$T/hostile"
+	printf 'escaped:x:1234:2345::/:/bin/sh\n' >"$T/host-passwd"
+	printf 'escapedgrp:x:2345:\n' >"$T/host-group"
+	ln -s "$T/host-passwd" "$T/hostile/etc/passwd"
+	ln -s "../../../../../../../../../../..$T/host-group" "$T/hostile/etc/group"
+	pipe_start "$T/policy.d4cp"
+	for name in named hostile; do
+		CTR_ROOTFS=$T/$name ctr_create "$name" -- sh -c '/bin/echo marker; sleep 1'
+		ctr_edit "$name" '.process.user.uid = 1234 | .process.user.gid = 2345'
+		ctr_start "$name"
+	done
+	ctr_wait named
+	ctr_wait hostile
+	pipe_stop
+	assert_json_lines "$T/events.json"
+	E=$(event_in named '.event.action == "exec" and .process.args[0] == "/bin/echo"')
+	[ -n "$E" ] || fail "no exec in 'named': $(cat "$T/enrich.err")"
+	assert_equal "$(f -c '[.process.user, .process.group]')" '[{"id":"1234","name":"www"},{"id":"2345","name":"webgrp"}]'
+	# the host's own names for these ids (if any) are not the container's
+	E=$(event_in hostile '.event.action == "exec" and .process.args[0] == "/bin/echo"')
+	[ -n "$E" ] || fail "no exec in 'hostile': $(cat "$T/enrich.err")"
+	assert_equal "$(f -c '[.process.user, .process.group]')" '[{"id":"1234"},{"id":"2345"}]'
+	assert_equal "$(cat "$T/enrich.err")" ""
 }

@@ -53,12 +53,14 @@ load_start() {
 	wait_started "$LOAD_PID" "$T/load.err" 'in force' d4c-load
 }
 
-# Waits (at most 90 s: loading the programs under the guest's software
-# emulation, beside other suites, takes tens of seconds) until background
-# process PID has written PATTERN to its stderr in FILE; fails, showing
-# FILE, if NAME exits first.
+# Waits (at most 90 s, or D4C_START_TIMEOUT: loading the programs under
+# the guest's software emulation, beside other suites, takes tens of
+# seconds, and minutes for 5.10's verifier with bounded loops) until
+# background process PID has written PATTERN to its stderr in FILE;
+# fails, showing FILE, if NAME exits first.
 wait_started() {
-	for _ in $(seq 1 900); do
+	local n=$((${D4C_START_TIMEOUT:-90} * 10))
+	for _ in $(seq 1 "$n"); do
 		grep -q "$3" "$2" && return 0
 		if ! kill -0 "$1" 2>/dev/null; then
 			cat "$2" >&2
@@ -66,11 +68,34 @@ wait_started() {
 		fi
 		sleep 0.1
 	done
-	echo "$4 did not start in 90 s" >&2
+	echo "$4 did not start in ${D4C_START_TIMEOUT:-90} s" >&2
 	return 1
 }
 
+# Waits (polling every 0.1 s, at most -t SECONDS, 30 by default) until
+# COMMAND... succeeds: the condition a step of a test waits for, never a
+# guess of how long the step takes. Fails the test, naming COMMAND, when
+# the condition never comes.
+wait_for() {
+	local secs=30 end
+	if [ "$1" = -t ]; then
+		secs=$2
+		shift 2
+	fi
+	end=$((SECONDS + secs))
+	until "$@"; do
+		if [ "$SECONDS" -ge "$end" ]; then
+			fail "waited ${secs} s in vain for: $*"
+			return 1
+		fi
+		sleep 0.1
+	done
+}
+
 # Stops it as a user would (Ctrl-C); its exit status is in $LOAD_RC.
+# Nothing to wait for before: d4c-load detaches its programs, then reads
+# what the kernel still holds, so every event of what happened before the
+# Ctrl-C is in $T/events.json once it has exited.
 load_stop() {
 	kill -INT "$LOAD_PID"
 	LOAD_RC=0
@@ -110,11 +135,11 @@ capability_lines() {
 		'CapAmb: 0000000000000000' 'NoNewPrivs: 1'
 }
 
-# Starts the Elasticsearch test double (t/es-double/esd.py) with ARGS in
+# Starts the Elasticsearch test double (t/doubles/es-double/esd.py) with ARGS in
 # the background, as $ESD_PID, and sets URL once it listens.
 esd_start() {
 	rm -f "$T/esd.port"
-	/usr/bin/python3 "$top_srcdir/t/es-double/esd.py" --port-file "$T/esd.port" "$@" \
+	/usr/bin/python3 "$top_srcdir/t/doubles/es-double/esd.py" --port-file "$T/esd.port" "$@" \
 		>"$T/esd.log" 2>&1 &
 	ESD_PID=$!
 	for _ in $(seq 1 100); do

@@ -54,14 +54,15 @@ print("ok")'
 	assert_output ok
 }
 
-@test "RBAC: exactly get on nodes/pods, get/list/watch on pods, get on the kube-system namespace" {
+@test "RBAC: exactly get on nodes/pods and nodes, get/list/watch on pods, get on the kube-system namespace" {
 	run manifest_py '
 (role,) = by_kind["ClusterRole"]
 rules = sorted((tuple(r["apiGroups"]), tuple(r["resources"]), tuple(sorted(r["verbs"])),
                 tuple(r.get("resourceNames", []))) for r in role["rules"])
 want = sorted([(("",), ("nodes/pods",), ("get",), ()),
                (("",), ("pods",), ("get", "list", "watch"), ()),
-               (("",), ("namespaces",), ("get",), ("kube-system",))])
+               (("",), ("namespaces",), ("get",), ("kube-system",)),
+               (("",), ("nodes",), ("get",), ())])
 assert rules == want, rules
 # Never nodes/proxy (exec into every container), secrets or wildcards.
 flat = str(role["rules"])

@@ -59,6 +59,54 @@ exec_policy() {
 	echo "$output" | jq -e '.features.process_events == true' >/dev/null
 }
 
+@test "--probe names the build of the kernel programs that loads here, and why" {
+	run d4c-load --probe
+	assert_success
+	# this kernel (6.18) has bpf_loop; 5.10 takes the bounded build (t/vm-kernel-5.10.sh)
+	echo "$output" | jq -e '.programs.bpf_loop == true and .programs.variant == "bpf_loop"
+		and .programs.why == "the kernel has bpf_loop"
+		and .programs.path_rename == "with flags (5.19 and later)"' >/dev/null
+	run env D4C_BPF_VARIANT=bounded d4c-load --probe
+	echo "$output" | jq -e '.programs.variant == "bounded"
+		and .programs.why == "D4C_BPF_VARIANT=bounded"' >/dev/null
+	run env D4C_BPF_VARIANT=loops d4c-load --probe
+	assert_success
+	assert_line --partial "D4C_BPF_VARIANT: 'loops' is neither 'bpf_loop' nor 'bounded'"
+}
+
+@test "the bounded build (kernels before 5.17) loads here and decides execs and deep paths alike" {
+	d=$T/a/b/c/d/e/f/g/h/i/j/k/l/m/n/o/p/q/r/s/t
+	mkdir -p "$d"
+	cp /bin/true "$T/d4ctrue"
+	compile_policy <<-YAML
+	file:
+	  selectors:
+	    - name: deep
+	      operation: [createFile]
+	      targetFilePath: ['$T/a/**']
+	  responses:
+	    - match: [deep]
+	      actions: [log]
+	process:
+	  selectors:
+	    - name: t
+	      operation: [exec]
+	      processExecutable: ['$T/d4ctrue']
+	  responses:
+	    - match: [t]
+	      actions: [log]
+	YAML
+	D4C_BPF_VARIANT=bounded load_start --host "$T/policy.d4cp"
+	"$T/d4ctrue"
+	echo x >"$d/new"
+	echo x >"$T/other"
+	load_stop
+	assert_equal "$LOAD_RC" 0
+	grep -q "kernel programs: the 'bounded' build (D4C_BPF_VARIANT=bounded)" "$T/load.err"
+	assert_equal "$(events '.event.action == "exec"' | jq -r .process.executable)" "$T/d4ctrue"
+	assert_equal "$(events '.event.action == "creation"' | jq -r .file.path)" "$d/new"
+}
+
 @test "an exec gives one event with pid, ppid, executable, args, cwd and uid" {
 	exec_policy
 	load_start --host "$T/policy.d4cp"
@@ -249,9 +297,12 @@ exec_policy() {
 	policy_rev before 1
 	load_start --host "$T/policy.d4cp"
 	n=300
-	(for i in $(seq 1 $n); do "$T/bin/d4cecho" $i; done >/dev/null) &
+	: >"$T/done"
+	(for i in $(seq 1 $n); do "$T/bin/d4cecho" $i; echo "$i" >>"$T/done"; done >/dev/null) &
 	loop=$!
-	sleep 0.3
+	# swap mid-stream: once the loop is well under way, not after a guess of time
+	for _ in $(seq 1 300); do [ "$(wc -l <"$T/done")" -ge 50 ] && break; sleep 0.05; done
+	[ "$(wc -l <"$T/done")" -lt "$n" ] || fail "the loop ended before the swap: make n larger"
 	policy_rev after 2
 	kill -HUP "$LOAD_PID"
 	wait "$loop"
@@ -359,7 +410,14 @@ exec_policy() {
 	load_stop
 	assert_equal "$LOAD_RC" 0
 	grep -q "d4c-load --unpin $pin" "$T/load.err"
-	sleep 1 # what would be freed is freed by now
+	# A control in place of a grace period: the same programs unpinned, let
+	# go after these, are freed, so whatever the pinned run let go is too.
+	load_start --host "$T/policy.d4cp"
+	unpinned=$(cat /proc/"$LOAD_PID"/fdinfo/* 2>/dev/null |
+		sed -n 's/^prog_id:[[:space:]]*//p' | sort -u)
+	load_stop
+	[ -n "$unpinned" ] || fail "no programs of the unpinned run"
+	assert_equal "$(progs_left "$unpinned")" ""
 	left=$(bpftool -j prog show | jq -r '.[].id' | sort | comm -12 - <(echo "$ids"))
 	assert_equal "$left" "$ids"
 	[ -e "$pin/sched_exec" ]
@@ -382,4 +440,164 @@ exec_policy() {
 	assert_equal "$eff" 0000008000000000 # bit 39: CAP_BPF
 	assert_equal "$bnd" 0000008000000000
 	assert_equal "$nnp" 1
+}
+
+@test "events as the cloud_defend integration writes them: module, id, created, full name, command line, previous" {
+	# a name longer than the kernel's 15-byte comm: rules compare whole names
+	long=d4c-echo-with-a-long-name
+	cp /bin/echo "$T/bin/$long"
+	compile_policy <<-YAML
+	process:
+	  selectors:
+	    - name: testBinaries
+	      operation: [exec]
+	      processExecutable: ['$T/bin/*']
+	  responses:
+	    - match: [testBinaries]
+	      actions: [log, alert]
+	YAML
+	load_start --host "$T/policy.d4cp"
+	# d4csh runs (an exec of its own), then becomes the long-named echo
+	"$T/bin/d4csh" -c 'echo $$ >"$1"; exec "$2" hello "wor ld"' sh "$T/pid" "$T/bin/$long" >/dev/null
+	# a long-named shell's child: its parent is named from the shell's exec
+	cp /bin/dash "$T/bin/d4c-shell-with-a-long-name"
+	"$T/bin/d4c-shell-with-a-long-name" -c '"$1" child; exit 0' sh "$T/bin/d4cecho" >/dev/null
+	load_stop
+	assert_equal "$LOAD_RC" 0
+	pid=$(cat "$T/pid")
+	run events ".event.kind == \"event\" and .event.action == \"exec\" and .process.pid == $pid"
+	assert_equal "${#lines[@]}" 2
+	e=${lines[1]}
+	assert_equal "$(jq -r .process.name <<<"$e")" "$long"
+	assert_equal "$(jq -r .process.command_line <<<"$e")" "$T/bin/$long hello wor ld"
+	# what the process ran before this exec: the shell, as it was started
+	assert_equal "$(jq -c .process.previous <<<"$e")" \
+		"[{\"executable\":\"$T/bin/d4csh\",\"args\":[\"$T/bin/d4csh\",\"-c\",\"echo \$\$ >\\\"\$1\\\"; exec \\\"\$2\\\" hello \\\"wor ld\\\"\",\"sh\",\"$T/pid\",\"$T/bin/$long\"]}]"
+	assert_equal "$(jq -r .process.previous <<<"${lines[0]}")" null
+	# every record: the module the prebuilt rule asks for, a random (v4)
+	# UUID, the time d4c-load read it, not before the kernel saw it
+	events true | jq -se 'length > 0 and all(.event.module == "cloud_defend")' >/dev/null
+	events true | jq -se 'all(.event.id | test("^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"))' >/dev/null
+	events true | jq -se 'all(.event.created >= ."@timestamp")' >/dev/null
+	# one id per record: its event and its alert line share it, no other does
+	assert_equal "$(events '.event.action == "exec"' | jq -r .event.id | sort | uniq -c | awk '{ print $1 }' | sort -u)" 2
+	assert_equal "$(events '.event.kind == "event"' | jq -r .event.id | sort | uniq -d)" ""
+	a=$(events ".event.kind == \"alert\" and .process.args[0] == \"$T/bin/$long\"")
+	assert_equal "$(jq -r .event.id <<<"$a")" "$(jq -r .event.id <<<"$e")"
+	# alerts: the message the rule names them by, and the executed file
+	assert_equal "$(jq -r .message <<<"$a")" "Process exec: $T/bin/$long (testBinaries)"
+	assert_equal "$(jq -r .message <<<"$e")" null
+	assert_equal "$(jq -r .file.path <<<"$a")" "$T/bin/$long"
+	assert_equal "$(jq -r .file.name <<<"$a")" "$long"
+	assert_equal "$(jq -r .file.mode <<<"$a")" "$(stat -c %04a "$T/bin/$long")"
+	assert_equal "$(jq -r .file.inode <<<"$a")" "$(stat -c %i "$T/bin/$long")"
+	run events '.event.action == "exec" and .event.kind == "event" and .process.args == ["'"$T/bin/d4cecho"'", "child"]'
+	assert_one_line
+	assert_equal "$(jq -r .process.parent.name <<<"$output")" d4c-shell-with-a-long-name
+	assert_equal "$(jq -r .process.parent.executable <<<"$output")" "$T/bin/d4c-shell-with-a-long-name"
+	assert_equal "$(jq -r .process.parent.command_line <<<"$output")" "$T/bin/d4c-shell-with-a-long-name -c \"\$1\" child; exit 0 sh $T/bin/d4cecho"
+	# its end: the name, executable and policy of its exec
+	run events ".event.action == \"end\" and .process.pid == $pid"
+	assert_one_line
+	assert_equal "$(jq -r .process.name <<<"$output")" "$long"
+	assert_equal "$(jq -r .process.executable <<<"$output")" "$T/bin/$long"
+	assert_equal "$(jq -c .cloud_defend.matched_selectors <<<"$output")" '["testBinaries"]'
+	assert_equal "$(jq -r .cloud_defend.package_policy_id <<<"$output")" "$(jq -r .cloud_defend.package_policy_id <<<"$e")"
+}
+
+@test "end events carry the policy revision and selectors that decided their process, not 0" {
+	compile_policy <<-YAML
+	process:
+	  selectors:
+	    - name: testBinaries
+	      operation: [exec]
+	      processExecutable: ['$T/bin/*']
+	  responses:
+	    - match: [testBinaries]
+	      actions: [log]
+	YAML
+	d4c-policy compile --revision 7 -o "$T/policy.d4cp" "$T/policy.yaml"
+	load_start --host "$T/policy.d4cp"
+	"$T/bin/d4cecho" x >/dev/null
+	load_stop
+	run events '.event.action == "end" and .process.executable == "'"$T/bin/d4cecho"'"'
+	assert_one_line
+	assert_equal "$(jq -r .cloud_defend.package_policy_revision <<<"$output")" 7
+	assert_equal "$(jq -c .cloud_defend.matched_selectors <<<"$output")" '["testBinaries"]'
+}
+
+@test "its events validate against the event schema" {
+	/usr/bin/python3 -c 'import jsonschema' 2>/dev/null || skip "no python3-jsonschema"
+	exec_policy
+	load_start --host "$T/policy.d4cp"
+	"$T/bin/d4csh" -c '"$1" x; exec "$1" y' sh "$T/bin/d4cecho" >/dev/null
+	load_stop
+	events true >"$T/ev.json"
+	run /usr/bin/python3 "$top_srcdir/t/validate-events.py" "$T/ev.json"
+	assert_success
+	assert_output --regexp '^[0-9]+ records valid$'
+}
+
+@test "heartbeats: one at start, every --heartbeat-interval, one after SIGHUP; each says if the policy blocks" {
+	beat_policy() { # ACTION REVISION
+		cat >"$T/p.yaml" <<-YAML
+		process:
+		  selectors:
+		    - name: testBinaries
+		      operation: [exec]
+		      processExecutable: ['$T/bin/d4cecho']
+		  responses:
+		    - match: [testBinaries]
+		      actions: $1
+		YAML
+		d4c-policy compile --revision "$2" -o "$T/policy.d4cp.new" "$T/p.yaml"
+		chmod 600 "$T/policy.d4cp.new"
+		mv "$T/policy.d4cp.new" "$T/policy.d4cp"
+	}
+	beats() {
+		jq -c 'select(.event.dataset == "cloud_defend.heartbeat")' "$T/events.json"
+	}
+	beats_of() { # REVISION N: true once N heartbeats of policy REVISION are out
+		[ "$(beats 2>/dev/null | jq "select(.cloud_defend.package_policy_revision == $1)" |
+			jq -s length)" -ge "$2" ]
+	}
+	beat_policy '[alert, block]' 1
+	# --monitor: this kernel (no BPF LSM) cannot block, the policy still says it would
+	load_start --monitor --heartbeat-interval 1 "$T/policy.d4cp"
+	# the one at start and two at the interval
+	wait_for beats_of 1 3
+	beat_policy '[log]' 2
+	kill -HUP "$LOAD_PID"
+	wait_for beats_of 2 1
+	load_stop
+	run beats
+	[ "${#lines[@]}" -ge 4 ] || fail "too few heartbeats: $output"
+	[ "${#lines[@]}" -le 6 ] || fail "too many heartbeats: $output"
+	# what the integration's heartbeat data stream holds, and d4c's metric shape
+	beats | jq -se 'all(.[]; .event.kind == "metric" and .event.module == "cloud_defend" and
+		.agent.type == "d4c" and (.["@timestamp"] | test("Z$")) and
+		(.cloud_defend.package_policy_id | test("^[0-9a-f]{64}$")) and
+		(.cloud_defend.block_action_enabled | type) == "boolean")'
+	assert_equal "$(beats | jq -r '[.cloud_defend.package_policy_revision, .cloud_defend.block_action_enabled] | join(" ")' | uniq -c | awk '{ print $2, $3 }' | tr '\n' ,)" "1 true,2 false,"
+	# about a second apart while nothing changes
+	beats | jq -rs '[.[] | select(.cloud_defend.package_policy_revision == 1) | .["@timestamp"] | sub("\\.[0-9]+Z$"; "Z") | fromdate] |
+		[range(1; length) as $i | .[$i] - .[$i - 1]] | all(. >= 1 and . <= 2)' | grep -qx true
+}
+
+@test "heartbeats: by default one at start (then every 30 minutes), none with --heartbeat-interval 0" {
+	exec_policy
+	load_start "$T/policy.d4cp"
+	wait_for grep -q cloud_defend.heartbeat "$T/events.json"
+	# not a wait: the time in which a short default interval would show a second
+	sleep 1.5
+	load_stop
+	assert_equal "$(jq -c 'select(.event.dataset == "cloud_defend.heartbeat") | .cloud_defend.block_action_enabled' "$T/events.json")" false
+	# (--host: an exec of ours shows its loop has run, where the one at start would be written)
+	load_start --heartbeat-interval 0 --host "$T/policy.d4cp"
+	"$T/bin/d4cecho" zzq-beat >/dev/null
+	wait_for grep -q zzq-beat "$T/events.json"
+	load_stop
+	assert_equal "$(grep -c cloud_defend.heartbeat "$T/events.json")" 0
+	run d4c-load --heartbeat-interval soon "$T/policy.d4cp"
+	assert_failure 2
 }

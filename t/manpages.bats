@@ -47,3 +47,39 @@ $output"
 		assert_output ""
 	done
 }
+
+# The statuses man page $1 lists under EXIT STATUS, one per line, sorted.
+man_statuses() {
+	awk '/^\.SH "?EXIT STATUS/ { f = 1; next } /^\.SH/ { f = 0 }
+		f && prev == ".TP" { sub(/^\.B /, ""); if ($0 ~ /^[0-9]+$/) print }
+		{ prev = $0 }' "$top_srcdir/share/man/$1.1" | sort -un
+}
+
+# The statuses lib/base/exit.h, the one table of them, gives program $1.
+table_statuses() {
+	sed -n 's/^[[:space:]]*X(EXIT_[A-Z_]*, \([0-9]*\), "\([^"]*\)").*/\1 \2/p' \
+		"$top_srcdir/lib/base/exit.h" | awk -v p="$1" '{ for (i = 2; i <= NF; i++) if ($i == p) print $1 }' |
+		sort -un
+}
+
+@test "each man page lists exactly the exit statuses lib/base/exit.h gives its program" {
+	for p in $PROGRAMS; do
+		[ -n "$(table_statuses "$p")" ] || fail "lib/base/exit.h gives $p no status"
+		run diff <(table_statuses "$p") <(man_statuses "$p")
+		[ "$status" -eq 0 ] || fail "$p: lib/base/exit.h (<) and $p.1 (>) differ:
+$output"
+	done
+}
+
+@test "every program answers --version and -V with its name and the package's version" {
+	want=$(sed -n 's/^#define PACKAGE_VERSION "\(.*\)"$/\1/p' "$top_builddir/config.h")
+	[ -n "$want" ] || fail "no PACKAGE_VERSION in config.h"
+	for p in $PROGRAMS; do
+		for o in --version -V; do
+			run "$p" "$o"
+			assert_success
+			# d4c-policy adds the blob format it writes.
+			assert_output --regexp "^$p ${want//./\\.}( \(blob format [0-9]+\))?$"
+		done
+	done
+}

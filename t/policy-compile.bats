@@ -36,6 +36,11 @@ load helpers
 	[ "$(echo "$output" | jq .revision)" = 42 ]
 	run d4c-policy compile --revision -1 -o "$T/x.d4cp" "$top_srcdir/share/policies/default.yaml"
 	assert_failure 2
+	# package_policy_revision is mapped as a short
+	d4c-policy compile --revision 32767 -o "$T/r.d4cp" "$top_srcdir/share/policies/default.yaml"
+	run d4c-policy compile --revision 32768 -o "$T/x.d4cp" "$top_srcdir/share/policies/default.yaml"
+	assert_failure 2
+	assert_line "d4c-policy: invalid revision '32768' (an integer from 0 to 32767)"
 }
 
 @test "compile -o - writes the blob on stdout, and stdin can be the policy" {
@@ -51,8 +56,8 @@ file:
     - name: sys
       operation: [createFile, modifyFile]
       targetFilePath: [/etc/**, /usr/sbin/*, /etc/passwd]
-      containerImageName: [nginx*]
-      kubernetesPodLabel: ["app:web"]
+      containerImageName: [nginx]
+      kubernetesPodLabel: ["app:web*"]
   responses:
     - match: [sys]
       actions: [alert, block]
@@ -68,8 +73,8 @@ YAML
 	run d4c-policy dump "$T/p.d4cp"
 	assert_success
 	echo "$output" | jq -e '.file.selectors[0].targetFilePath | sort == ["/etc/**", "/etc/passwd", "/usr/sbin/*"]' >/dev/null
-	echo "$output" | jq -e '.file.selectors[0].containerImageName == ["nginx*"]' >/dev/null
-	echo "$output" | jq -e '.file.selectors[0].kubernetesPodLabel == ["app:web"]' >/dev/null
+	echo "$output" | jq -e '.file.selectors[0].containerImageName == ["nginx"]' >/dev/null
+	echo "$output" | jq -e '.file.selectors[0].kubernetesPodLabel == ["app:web*"]' >/dev/null
 	echo "$output" | jq -e '.process.selectors[0].processName | sort == ["ba*", "bash"]' >/dev/null
 	echo "$output" | jq -e '.file.responses[0].actions == ["alert", "block"]' >/dev/null
 }

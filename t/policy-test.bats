@@ -143,3 +143,44 @@ YAML
 	run d4c-policy test - -
 	assert_failure 2
 }
+
+@test "readFile cases: a read of a named file matches, a selector without operation does not read" {
+	cat >"$T/reads.yaml" <<'YAML'
+file:
+  selectors:
+    - name: tokenRead
+      operation: [readFile]
+      targetFilePath: [/run/secrets/kubernetes.io/serviceaccount/**]
+    - name: anyOperation
+      targetFilePath: [/run/secrets/**]
+  responses:
+    - match: [tokenRead]
+      actions: [alert]
+    - match: [anyOperation]
+      actions: [log]
+YAML
+	cat >"$T/cases.yaml" <<'YAML'
+- case: a read of the token, under its dated directory, is alerted
+  type: file
+  operation: readFile
+  targetFilePath: /run/secrets/kubernetes.io/serviceaccount/..2026_12_06/token
+  actions: [alert]
+  selectors: [tokenRead]
+- case: a read elsewhere under /run/secrets is nothing
+  type: file
+  operation: readFile
+  targetFilePath: /run/secrets/other/key
+  actions: []
+- case: a write of the token is the no-operation selector's only
+  type: file
+  operation: modifyFile
+  targetFilePath: /run/secrets/kubernetes.io/serviceaccount/token
+  actions: [log]
+  selectors: [anyOperation]
+YAML
+	run d4c-policy test "$T/reads.yaml" "$T/cases.yaml"
+	assert_success
+	assert_line "ok 1 - a read of the token, under its dated directory, is alerted ($T/cases.yaml:1)"
+	assert_line "ok 2 - a read elsewhere under /run/secrets is nothing ($T/cases.yaml:7)"
+	assert_line "ok 3 - a write of the token is the no-operation selector's only ($T/cases.yaml:12)"
+}

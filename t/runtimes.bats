@@ -13,6 +13,9 @@ load containers/runc
 
 setup_file() {
 	ctr_setup_file
+	# the ids a user picks for runc by hand, made unique to this run: two
+	# runs at once (or a killed one's leftovers) must not share a container
+	export RID=$$
 }
 
 setup() {
@@ -47,7 +50,7 @@ trace_echo_in() {
 	TRACE_PID=$!
 	wait_started "$TRACE_PID" "$T/trace.err" tracing d4c-trace
 	ctr_exec "$2" /bin/echo "in-$2"
-	sleep 0.5
+	# at Ctrl-C it detaches, then reads what the kernel still holds
 	kill -INT "$TRACE_PID"
 	wait "$TRACE_PID" || true
 	TRACE_PID=
@@ -60,26 +63,26 @@ field() {
 }
 
 @test "runc run by hand, cgroupfs: the cgroup is /NAME, runc's state is /run/runc/NAME" {
-	ctr_create web --id web --cgroup /@ID@ --annotations '{}' -- sleep 30
+	ctr_create web --id "web-$RID" --cgroup /@ID@ --annotations '{}' -- sleep 3600
 	ctr_start web
-	trace_echo_in web web
-	assert_equal "$(field .container.id)" web
-	assert_equal "$(field .container.name)" web
+	trace_echo_in "web-$RID" web
+	assert_equal "$(field .container.id)" "web-$RID"
+	assert_equal "$(field .container.name)" "web-$RID"
 	assert_equal "$(field .container.runtime)" runc
 	assert grep -q '^d4c-trace: containers: .*[0-9] runc' "$T/trace.err"
 }
 
 @test "runc's systemd driver by default: system.slice/runc-NAME.scope" {
-	ctr_create api --id api-1 --cgroup /system.slice/runc-@ID@.scope --annotations '{}' \
-		-- sleep 30
+	ctr_create api --id "api-$RID" --cgroup /system.slice/runc-@ID@.scope --annotations '{}' \
+		-- sleep 3600
 	ctr_start api
-	trace_echo_in api-1 api
-	assert_equal "$(field .container.id)" api-1
+	trace_echo_in "api-$RID" api
+	assert_equal "$(field .container.id)" "api-$RID"
 	assert_equal "$(field .container.runtime)" runc
 }
 
 @test "runc in a group of one's own, /GROUP/ID: runc, not ctr's /NAMESPACE/ID" {
-	ctr_create job --cgroup /batch/@ID@ --annotations '{}' -- sleep 30
+	ctr_create job --cgroup /batch/@ID@ --annotations '{}' -- sleep 3600
 	ctr_start job
 	trace_echo_in "$(ctr_id job)" job
 	assert_equal "$(field .container.runtime)" runc
@@ -87,11 +90,12 @@ field() {
 
 @test "runc with a cgroupsPath that does not name it: runc's state.json knows the cgroup" {
 	# "runc run" with config.json's linux.cgroupsPath "/mygroup/worker"
-	ctr_create worker --id wrk-7 --cgroup /mygroup/worker --annotations '{}' -- sleep 30
+	ctr_create worker --id "wrk-$RID" --cgroup "/mygroup-$RID/worker" --annotations '{}' \
+		-- sleep 3600
 	ctr_start worker
-	trace_echo_in wrk-7 worker
-	assert_equal "$(field .container.id)" wrk-7
-	assert_equal "$(field .container.name)" wrk-7
+	trace_echo_in "wrk-$RID" worker
+	assert_equal "$(field .container.id)" "wrk-$RID"
+	assert_equal "$(field .container.name)" "wrk-$RID"
 	assert_equal "$(field .container.runtime)" runc
 }
 
@@ -103,7 +107,7 @@ docker_state() {
 }
 
 @test "Docker, systemd driver: system.slice/docker-ID.scope, its config.v2.json" {
-	ctr_create shop --cgroup /system.slice/docker-@ID@.scope --annotations '{}' -- sleep 30
+	ctr_create shop --cgroup /system.slice/docker-@ID@.scope --annotations '{}' -- sleep 3600
 	docker_state shop nginx:1.25
 	ctr_start shop
 	trace_echo_in shop shop
@@ -114,7 +118,7 @@ docker_state() {
 }
 
 @test "Docker, cgroupfs driver: /docker/ID" {
-	ctr_create shop --cgroup /docker/@ID@ --annotations '{}' -- sleep 30
+	ctr_create shop --cgroup /docker/@ID@ --annotations '{}' -- sleep 3600
 	docker_state shop redis:7
 	ctr_start shop
 	trace_echo_in shop shop
@@ -137,7 +141,7 @@ podman_state() {
 
 @test "Podman: machine.slice/libpod-ID.scope, its userdata/config.json and containers.json" {
 	ctr_create cache --cgroup /machine.slice/libpod-@ID@.scope \
-		--annotations '{"io.container.manager": "libpod"}' -- sleep 30
+		--annotations '{"io.container.manager": "libpod"}' -- sleep 3600
 	podman_state cache docker.io/library/memcached:1.6
 	ctr_start cache
 	trace_echo_in cache cache
@@ -155,7 +159,7 @@ user_alice() {
 @test "rootless Podman, in the user's systemd: its metadata in the user's own storage" {
 	ctr_create mine --annotations '{}' \
 		--cgroup /user.slice/user-1000.slice/user@1000.service/user.slice/libpod-@ID@.scope \
-		-- sleep 30
+		-- sleep 3600
 	user_alice
 	podman_state mine docker.io/library/alpine:3.19 /home/alice/.local/share/containers/storage
 	chown -R 1000:1000 "$T/root/home/alice"
@@ -172,7 +176,7 @@ user_alice() {
 	# runs a trusted image: her cgroup must not pass for it
 	ctr_create mine --annotations '{}' \
 		--cgroup /user.slice/user-1000.slice/user@1000.service/user.slice/libpod-@ID@.scope \
-		-- sleep 30
+		-- sleep 3600
 	user_alice
 	podman_state mine registry.example/trusted:1
 	mkdir -p "$T/root/home/alice/.local/share/containers"
@@ -193,7 +197,7 @@ containerd_bundle() {
 }
 
 @test "containerd without Kubernetes (ctr run): /NAMESPACE/ID, the bundle in that namespace" {
-	ctr_create task --cgroup /default/@ID@ --annotations '{}' -- sleep 30
+	ctr_create task --cgroup /default/@ID@ --annotations '{}' -- sleep 3600
 	containerd_bundle task default '{}'
 	ctr_start task
 	trace_echo_in "$(ctr_id task | cut -c1-12)" task
@@ -201,7 +205,7 @@ containerd_bundle() {
 }
 
 @test "nerdctl: system.slice/nerdctl-ID.scope, its name in the bundle's annotations" {
-	ctr_create db --cgroup /system.slice/nerdctl-@ID@.scope --annotations '{}' -- sleep 30
+	ctr_create db --cgroup /system.slice/nerdctl-@ID@.scope --annotations '{}' -- sleep 3600
 	containerd_bundle db default '{"nerdctl/name": "db-1", "nerdctl/namespace": "default"}'
 	ctr_start db
 	trace_echo_in db-1 db
@@ -211,7 +215,7 @@ containerd_bundle() {
 @test "CRI-O: crio-ID.scope, its userdata/config.json" {
 	local uid=6f1d2c3b-4a59-4e8f-9d0c-1b2a3c4d5e6f
 	ctr_create app --cgroup "/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod${uid//-/_}.slice/crio-@ID@.scope" \
-		--annotations '{}' -- sleep 30
+		--annotations '{}' -- sleep 3600
 	jq --arg uid "$uid" '.annotations = {"io.kubernetes.cri-o.ContainerName": "app",
 		"io.kubernetes.cri-o.ImageName": "quay.io/team/app:2", "io.kubernetes.pod.name": "app-1",
 		"io.kubernetes.pod.namespace": "prod", "io.kubernetes.pod.uid": $uid}' \
@@ -226,13 +230,13 @@ containerd_bundle() {
 @test "systemd-nspawn: machine.slice/machine-NAME.scope, systemd-machined's record" {
 	# systemd-nspawn keeps no runc state: the runc that stands in for it
 	# here must not leave one under the machine's name
-	ctr_create box --id inner-of-my-box --cgroup '/machine.slice/machine-my\x2dbox.scope' \
-		--annotations '{}' -- sleep 30
-	printf 'NAME=my-box\nSCOPE=machine-my\\x2dbox.scope\nSERVICE=systemd-nspawn\nCLASS=container\n' |
-		put /run/systemd/machines/my-box
+	ctr_create box --id "inner-of-my-box$RID" --cgroup "/machine.slice/machine-my\\x2dbox$RID.scope" \
+		--annotations '{}' -- sleep 3600
+	printf 'NAME=my-box%s\nSCOPE=machine-my\\x2dbox%s.scope\nSERVICE=systemd-nspawn\nCLASS=container\n' \
+		"$RID" "$RID" | put "/run/systemd/machines/my-box$RID"
 	ctr_start box
-	trace_echo_in my-box box
-	assert_equal "$(field .container.id)" my-box
+	trace_echo_in "my-box$RID" box
+	assert_equal "$(field .container.id)" "my-box$RID"
 	assert_equal "$(field .container.runtime)" systemd-nspawn
 }
 
@@ -246,8 +250,8 @@ containerd_bundle() {
 }
 
 @test "d4c-load says which runtimes' containers it found" {
-	ctr_create web --id web --cgroup /@ID@ --annotations '{}' -- sleep 30
-	ctr_create shop --cgroup /docker/@ID@ --annotations '{}' -- sleep 30
+	ctr_create web --id "web-$RID" --cgroup /@ID@ --annotations '{}' -- sleep 3600
+	ctr_create shop --cgroup /docker/@ID@ --annotations '{}' -- sleep 3600
 	docker_state shop nginx:1.25
 	ctr_start web
 	ctr_start shop

@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # d4c-ship against esd.py, a TEST DOUBLE of Elasticsearch's _bulk API
-# (t/es-double/esd.py: Elasticsearch itself cannot be installed here). The
+# (t/doubles/es-double/esd.py: Elasticsearch itself cannot be installed here). The
 # double checks what a cluster checks (NDJSON pairs, gzip, credentials,
 # create-only data streams, duplicate _ids) and injects the faults a
 # cluster has (429, 500, mapping errors, 413, slowness, cut connections,
@@ -10,7 +10,7 @@
 load helpers
 
 GEN="$top_srcdir/bench/ship-gen.py"
-DIGEST="$top_srcdir/t/es-double/digest.py"
+DIGEST="$top_srcdir/t/doubles/es-double/digest.py"
 EVENT_STREAMS='logs-cloud_defend.process-default logs-cloud_defend.file-default logs-cloud_defend.alerts-default'
 
 setup() {
@@ -87,11 +87,30 @@ ship_bg() {
 	env D4C_ES_API_KEY=id1:s3cret d4c-ship --es "$URL" --metrics-interval 0 \
 		--backoff-min 0.05 --backoff-max 1 "$@" <&0 7>&- &
 	SHIP_PID=$!
-	for _ in $(seq 1 100); do
-		[ "$(cat "/proc/$SHIP_PID/comm" 2>/dev/null)" = d4c-ship ] && break
-		sleep 0.05
+	wait_for ship_reading
+}
+
+# True once d4c-ship SHIP_PID is past its start-up probe: it takes its
+# signals from a signalfd, made then, before it reads its input.
+ship_reading() {
+	local fd
+	for fd in /proc/"$SHIP_PID"/fd/*; do
+		[ "$(readlink "$fd" 2>/dev/null)" = 'anon_inode:[signalfd]' ] && return 0
 	done
-	sleep 0.5 # past the start-up probe
+	return 1
+}
+
+# Takes the double down for $1 seconds; returns once it refuses
+# connections (it stops listening a moment after it answers).
+es_down() {
+	curl -sS -X POST "$URL/_d4c/down?seconds=$1" >/dev/null
+	wait_for es_refuses
+}
+
+es_refuses() {
+	local rc=0
+	curl -s -o /dev/null --max-time 5 "$URL/" || rc=$?
+	[ "$rc" -eq 7 ] # could not connect
 }
 
 @test "events land in the data stream their event.dataset names, once each, with a final metric record" {
@@ -190,12 +209,12 @@ ship_bg() {
 	exec 7>"$T/pipe"
 	cat "$T/in1" >&7
 	wait_stats "([.docs[]] | add // 0) >= 20000" 60
-	curl -sS -X POST "$URL/_d4c/down?seconds=30" >/dev/null
-	sleep 1
+	es_down 30
 	local t0 t1
 	t0=$(cpu_ticks "$SHIP_PID")
 	cat "$T/in2" >&7 # taken into the spool while the server is down
 	exec 7>&-
+	# not a wait: the time over which its CPU use is measured
 	sleep 25
 	t1=$(cpu_ticks "$SHIP_PID")
 	# Backing off, not spinning: well under a second of CPU in 25 s (ticks: 1/100 s).
@@ -360,6 +379,36 @@ ship_bg() {
 	EOF
 }
 
+@test "a line with invalid UTF-8 is dead-lettered with its reason, sent nowhere" {
+	# d4c-ship and d4c-enrich read lines with one scanner, which checks
+	# UTF-8 (d4c-ship's own took these): Elasticsearch refuses them anyway
+	esd_start --api-key id1:s3cret
+	/usr/bin/python3 "$GEN" 5 >"$T/good"
+	local ev='"@timestamp":"2026-11-25T10:00:00Z","event":{"kind":"event","dataset":"cloud_defend.process"}'
+	{
+		head -n 2 "$T/good"
+		printf '{%s,"process":{"name":"\xff"}}\n' "$ev"
+		printf '{%s,"process":{"\xc0\xafname":"overlong"}}\n' "$ev"
+		printf '{%s,"process":{"name":"\xed\xa0\x80 surrogate"}}\n' "$ev"
+		printf '{%s,"process":{"name":"caf\xc3\xa9 \xf0\x9f\x98\x80"}}\n' "$ev"
+		tail -n 3 "$T/good"
+	} >"$T/in"
+	run ship --dead-letter "$T/dead" --file "$T/out" <"$T/in"
+	assert_failure 1
+	# the five events, the valid UTF-8 one and the metric record; no more
+	assert_equal "$(stats '.items')" 7
+	assert_equal "$(stats '.docs["logs-cloud_defend.process-default"] // 0')" \
+		"$(($(grep -c '"dataset":"cloud_defend.process"' "$T/good") + 1))"
+	run jq -c '[.line_number, .error.type, .error.reason]' "$T/dead"
+	assert_output - <<-EOF
+	[3,"invalid_json","not a JSON object: invalid UTF-8 in string at byte 115"]
+	[4,"invalid_json","not a JSON object: invalid UTF-8 in string at byte 108"]
+	[5,"invalid_json","not a JSON object: invalid UTF-8 in string at byte 115"]
+	EOF
+	# nor written to the file: the good lines and the valid UTF-8 one, as they were
+	diff <(grep -v '"kind":"metric"' "$T/out") <(sed -n '1,2p;6,9p' "$T/in")
+}
+
 @test "every dead letter is reported on stderr (rate-limited), and a summary line ends the run" {
 	esd_start --api-key id1:s3cret --faults '{"mapping_error_substring":"\"pid\":\"not-a-number\""}'
 	/usr/bin/python3 "$GEN" 3 >"$T/good"
@@ -452,10 +501,10 @@ ship_bg() {
 	exec 7<>"$T/pipe"
 	ship_bg --spool "$T/spool" --spool-max-bytes 200K --spool-segment-bytes 64K \
 		--backoff-max 2 <"$T/pipe" 2>"$T/err"
-	curl -sS -X POST "$URL/_d4c/down?seconds=8" >/dev/null
-	sleep 0.5
+	es_down 8
 	cat "$T/in" >"$T/pipe" &
 	local writer=$!
+	# not a wait: the time in which a writer not held back would finish
 	sleep 4
 	kill -0 "$writer" || fail "the writer finished: d4c-ship did not stop reading"
 	local spooled
@@ -467,18 +516,143 @@ ship_bg() {
 	assert_all_indexed "$T/in"
 }
 
-@test "--setup installs an index template with ECS mappings for each of the four data streams" {
+# GET PATH from the double, with the test's credentials.
+es_get() {
+	curl -sS --max-time 10 -H "Authorization: ApiKey $(printf id1:s3cret | base64)" "$URL$1"
+}
+
+es_put() {
+	curl -sS --max-time 10 -X PUT -H "Authorization: ApiKey $(printf id1:s3cret | base64)" \
+		-H 'Content-Type: application/json' "$URL$1" -d "$2"
+}
+
+ALL_STREAMS='logs-cloud_defend.process logs-cloud_defend.file logs-cloud_defend.alerts metrics-cloud_defend.metrics metrics-cloud_defend.heartbeat'
+
+@test "--setup installs the pipeline, the lifecycle and, per data stream, templates composed with ecs@mappings and @custom" {
 	esd_start --api-key id1:s3cret
 	run env D4C_ES_API_KEY=id1:s3cret d4c-ship --setup --es "$URL" --templates "$top_srcdir/share/templates"
 	assert_success
-	assert_equal "${#lines[@]}" 4
-	assert_equal "$(stats '.templates | length')" 4
-	run curl -sS -H "Authorization: ApiKey $(printf id1:s3cret | base64)" \
-		"$URL/_index_template/d4c-logs-cloud_defend.process"
-	echo "$output" | jq -e '.index_templates[0].index_template |
-		.index_patterns == ["logs-cloud_defend.process-*"] and .data_stream == {} and .priority > 200 and
-		.template.mappings.properties["@timestamp"].type == "date_nanos" and
-		.template.mappings.properties.process.properties.pid.type == "long"'
+	assert_equal "${#lines[@]}" 7
+	assert_equal "$(stats '[.templates, .component_templates, .pipelines, .ilm_policies] | map(length)' | jq -c .)" '[5,5,1,1]'
+	for s in $ALL_STREAMS; do
+		type=${s%%-*} dataset=${s#*-}
+		es_get "/_index_template/d4c-$s" | jq -e --arg s "$s" --arg type "$type" '
+			.index_templates[0].index_template |
+			.index_patterns == [$s + "-*"] and .data_stream == {} and
+			.priority > 100 and .priority < 200 and
+			.composed_of == ["ecs@mappings", "d4c-" + $s + "@package", $type + "@custom", $s + "@custom"] and
+			.ignore_missing_component_templates == ["ecs@mappings", $type + "@custom", $s + "@custom"]'
+		es_get "/_component_template/d4c-$s@package" | jq -e --arg type "$type" --arg ds "$dataset" '
+			.component_templates[0].component_template.template |
+			.settings.index.default_pipeline == "d4c-cloud_defend" and
+			.settings.index.lifecycle.name == "d4c-cloud_defend" and
+			.mappings.properties["@timestamp"].type == "date" and
+			.mappings.properties.event.properties.ingested.type == "date" and
+			.mappings.properties.data_stream.properties ==
+				{type: {type: "constant_keyword", value: $type},
+				 dataset: {type: "constant_keyword", value: $ds},
+				 namespace: {type: "constant_keyword"}}'
+	done
+	for s in process file alerts; do
+		es_get "/_component_template/d4c-logs-cloud_defend.$s@package" | jq -e '
+			.component_templates[0].component_template.template.mappings.properties |
+			.cloud_defend.properties.package_policy_revision.type == "short" and
+			.process.properties.pid.type == "long" and
+			.process.properties.user.properties.name.type == "keyword" and
+			.orchestrator.properties.resource.properties.ip.type == "keyword" and
+			.cloud_defend.properties.trace_point.type == "keyword"'
+	done
+	es_get /_component_template/d4c-metrics-cloud_defend.heartbeat@package | jq -e '
+		.component_templates[0].component_template.template.mappings.properties.cloud_defend.properties.block_action_enabled.type == "boolean"'
+	es_get /_ilm/policy/d4c-cloud_defend | jq -e '.["d4c-cloud_defend"].policy.phases |
+		.hot.actions.rollover.max_age == "30d" and .delete.min_age == "90d" and .delete.actions == {delete: {}}'
+	es_get /_ingest/pipeline/d4c-cloud_defend | jq -e '.["d4c-cloud_defend"] |
+		any(.processors[]; .set.field == "event.ingested" and .set.value == "{{{_ingest.timestamp}}}") and
+		any(.on_failure[]; .set.field == "event.kind" and .set.value == "pipeline_error")'
+
+	# What the cluster stores: the event as sent, with event.ingested set
+	# at ingest time and the module and agent type an event may lack
+	local before
+	before=$(date -u +%FT%T)
+	printf '%s\n' '{"@timestamp":"2026-12-06T10:00:00.123456789Z","event":{"kind":"event","dataset":"cloud_defend.process"},"process":{"pid":7}}' \
+		'{"@timestamp":"2026-12-06T10:00:01Z","event":{"kind":"event","dataset":"cloud_defend.file","module":"mine"},"agent":{"type":"other"}}' >"$T/in"
+	ship <"$T/in"
+	es_get /_d4c/docs/logs-cloud_defend.process-default | jq -e --arg before "$before" '.docs |
+		length == 1 and .[0].process.pid == 7 and .[0]["@timestamp"] == "2026-12-06T10:00:00.123456789Z" and
+		.[0].event.module == "cloud_defend" and .[0].agent.type == "d4c" and
+		.[0].event.ingested >= $before and (.[0].event.ingested | test("^[0-9T:.-]+Z$"))'
+	es_get /_d4c/docs/logs-cloud_defend.file-default | jq -e '.docs[0] |
+		.event.module == "mine" and .agent.type == "other" and .event.ingested != null'
+}
+
+@test "--setup --retention sets when the lifecycle policy deletes, 0 keeps data forever; bad values exit 2" {
+	esd_start
+	run d4c-ship --setup --es "$URL" --templates "$top_srcdir/share/templates" --retention 30
+	assert_success
+	assert_line "installed lifecycle policy 'd4c-cloud_defend': delete 30 days after rollover"
+	es_get /_ilm/policy/d4c-cloud_defend | jq -e '.["d4c-cloud_defend"].policy.phases.delete.min_age == "30d"'
+	run d4c-ship --setup --es "$URL" --templates "$top_srcdir/share/templates" --retention 0
+	assert_success
+	es_get /_ilm/policy/d4c-cloud_defend | jq -e '.["d4c-cloud_defend"].policy.phases |
+		has("delete") == false and .hot.actions.rollover.max_age == "30d"'
+	run d4c-ship --setup --es "$URL" --templates "$top_srcdir/share/templates" --retention soon
+	assert_failure 2
+	[[ "$output" == *"--retention"* ]]
+}
+
+@test "--setup uses the cloud_defend integration's templates where Fleet installed them, and removes its own there" {
+	esd_start
+	# What Fleet installs for the integration (priority 200, managed by fleet),
+	# for two of the streams; and a d4c template left by an earlier --setup
+	es_put /_component_template/logs-cloud_defend.process@package '{"template":{"settings":{"index":{"default_pipeline":"logs-cloud_defend.process-1.2.5"}}}}'
+	es_put /_component_template/metrics-cloud_defend.heartbeat@package '{"template":{}}'
+	es_put /_ingest/pipeline/logs-cloud_defend.process-1.2.5 '{"processors":[{"set":{"field":"event.ingested","value":"{{_ingest.timestamp}}"}},{"set":{"field":"fleet","value":"yes"}}]}'
+	for s in logs-cloud_defend.process metrics-cloud_defend.heartbeat; do
+		es_put "/_index_template/$s" '{"index_patterns":["'"$s"'-*"],"data_stream":{},"priority":200,
+			"composed_of":["'"$s"'@package","'"$s"'@custom"],"ignore_missing_component_templates":["'"$s"'@custom"],
+			"_meta":{"package":{"name":"cloud_defend"},"managed_by":"fleet","managed":true}}' | jq -e .acknowledged
+	done
+	es_put /_index_template/d4c-logs-cloud_defend.process '{"index_patterns":["logs-cloud_defend.process-*"],"data_stream":{},"priority":150}' | jq -e .acknowledged
+	local fleet
+	fleet=$(es_get /_index_template/logs-cloud_defend.process)
+
+	run d4c-ship --setup --es "$URL" --templates "$top_srcdir/share/templates"
+	assert_success
+	assert_line "removed index template 'd4c-logs-cloud_defend.process': the integration's is installed"
+	assert_line "using the integration's index template 'logs-cloud_defend.process' for 'logs-cloud_defend.process-*'"
+	assert_line "using the integration's index template 'metrics-cloud_defend.heartbeat' for 'metrics-cloud_defend.heartbeat-*'"
+	assert_equal "$(stats '.templates' | jq -c .)" \
+		'["d4c-logs-cloud_defend.alerts","d4c-logs-cloud_defend.file","d4c-metrics-cloud_defend.metrics","logs-cloud_defend.process","metrics-cloud_defend.heartbeat"]'
+	assert_equal "$(es_get /_index_template/logs-cloud_defend.process)" "$fleet"
+	assert_equal "$(stats '.component_templates | map(select(startswith("d4c-"))) | length')" 3
+
+	# Events then go through the integration's pipeline, not d4c's
+	printf '%s\n' '{"@timestamp":"2026-12-06T10:00:00Z","event":{"kind":"event","dataset":"cloud_defend.process"}}' \
+		'{"@timestamp":"2026-12-06T10:00:00Z","event":{"kind":"event","dataset":"cloud_defend.file"}}' | ship
+	assert_equal "$(stats '.index_pipeline | [.["logs-cloud_defend.process-default"], .["logs-cloud_defend.file-default"]]' | jq -c .)" \
+		'["logs-cloud_defend.process-1.2.5","d4c-cloud_defend"]'
+	es_get /_d4c/docs/logs-cloud_defend.process-default | jq -e '.docs[0] | .fleet == "yes" and .agent == null'
+}
+
+@test "heartbeats go to metrics-cloud_defend.heartbeat, other metric records to metrics-cloud_defend.metrics" {
+	esd_start --api-key id1:s3cret
+	printf '%s\n' '{"@timestamp":"2026-12-06T10:00:00Z","event":{"kind":"metric","dataset":"cloud_defend.heartbeat"},"cloud_defend":{"block_action_enabled":false}}' \
+		'{"@timestamp":"2026-12-06T10:00:01Z","event":{"kind":"metric","dataset":"cloud_defend.metrics"},"d4c":{"stage":"x"}}' \
+		'{"@timestamp":"2026-12-06T10:00:02Z","event":{"kind":"event","dataset":"cloud_defend.heartbeat"}}' >"$T/in"
+	ship --namespace beats <"$T/in"
+	# the metric records: the one given and d4c-ship's own at exit
+	assert_equal "$(stats '.docs | [.["metrics-cloud_defend.heartbeat-beats"], .["metrics-cloud_defend.metrics-beats"]]' | jq -c .)" '[2,2]'
+	assert_equal "$(stats '.total')" 4
+}
+
+@test "--setup: a template file that is not JSON is named with its line and column, exit 2" {
+	esd_start
+	cp -r "$top_srcdir/share/templates" "$T/tpl"
+	printf '{\n  "processors": [\n    nope\n' >"$T/tpl/d4c-cloud_defend.pipeline.json"
+	run d4c-ship --setup --es "$URL" --templates "$T/tpl"
+	assert_failure 2
+	[[ "$output" == *"d4c-cloud_defend.pipeline.json:3:"* ]] || fail "no file:line:col: $output"
+	assert_equal "$(stats '.pipelines | length')" 0
 }
 
 @test "--file rotates by size and --stdout passes through, together" {
@@ -532,11 +706,12 @@ ship_bg() {
 
 @test "SIGUSR1 prints the counters on stderr" {
 	mkfifo "$T/pipe"
-	d4c-ship --stdout <"$T/pipe" >/dev/null 2>"$T/err" &
+	d4c-ship --stdout <"$T/pipe" >"$T/out" 2>"$T/err" &
 	SHIP_PID=$!
 	exec 7>"$T/pipe"
 	echo '{"a":1}' >&7
-	sleep 0.5
+	# read (and written out): counted
+	wait_for grep -q '"a":1' "$T/out"
 	kill -USR1 "$SHIP_PID"
 	for _ in $(seq 1 50); do
 		grep -q 'read=1 ' "$T/err" && break
@@ -577,7 +752,7 @@ ship_bg() {
 
 @test "the man page documents every option --help lists" {
 	man_opts=$(grep '^\\fB-' "$top_srcdir/share/man/d4c-ship.1" | grep -o '\\fB--[a-z-]*' | sed 's/^\\fB//' | sort -u)
-	help_opts=$(d4c-ship --help | grep -o '^  *\(-h, \)\?--[a-z-]*' | sed 's/.*--/--/' | sort -u)
+	help_opts=$(d4c-ship --help | grep -o '^  *\(-[a-zA-Z], \)\?--[a-z-]*' | sed 's/.*--/--/' | sort -u)
 	assert_equal "$man_opts" "$help_opts"
 }
 
@@ -600,4 +775,30 @@ ship_bg() {
 	assert_output 401
 	run curl -sS -H "$auth" -H 'Content-Type: application/x-ndjson' --data-binary '{"create":{}}' "$URL/_bulk"
 	echo "$output" | jq -e '.status == 400'
+}
+
+@test "t/field-diff.py counts the fields d4c's templates share with an integration's fields files" {
+	d=$T/pkg/data_stream
+	mkdir -p "$d/process/fields" "$d/heartbeat/fields"
+	cat >"$d/process/fields/fields.yml" <<-'YAML'
+	- name: process.pid
+	  type: long
+	- name: cloud_defend.package_policy_revision
+	  type: integer
+	- name: cloud_defend # a group
+	  type: group
+	  fields:
+	    - name: not_in_d4c
+	      type: keyword
+	YAML
+	printf -- '- name: cloud_defend.block_action_enabled\n  type: boolean\n' >"$d/heartbeat/fields/fields.yml"
+	run /usr/bin/python3 "$top_srcdir/t/field-diff.py" "$T/pkg" "$top_srcdir/share/templates"
+	assert_success
+	# with the base fields (@timestamp, data_stream.*) every package has
+	assert_line --regexp '^logs-cloud_defend.process: integration 7 fields \(1 files\), d4c [0-9]+; both 6 \(same type 5, type differs 1\); only in the integration 1; '
+	assert_line '  type differs: cloud_defend.package_policy_revision: integration integer, d4c short'
+	assert_line '  only in the integration: cloud_defend.not_in_d4c (keyword)'
+	assert_line --regexp '^metrics-cloud_defend.heartbeat: integration 5 fields \(1 files\), d4c [0-9]+; both 5 \(same type 5, '
+	run /usr/bin/python3 "$top_srcdir/t/field-diff.py" "$T/nothing"
+	assert_failure 2
 }

@@ -33,7 +33,7 @@ ship() {
 
 # spool_write DIR FIRST PER_SEGMENT: writes the events on stdin as spool
 # segments FIRST, FIRST+1, ... of PER_SEGMENT records each, as d4c-ship
-# would (lib/spool.h: magic, then per record a little-endian length and
+# would (lib/ship/spool.h: magic, then per record a little-endian length and
 # CRC-32, then the stream number and the line). STREAM, when set, is the
 # stream number of every record.
 spool_write() {
@@ -124,7 +124,7 @@ for i in range(0, len(lines), per):
 	chmod 600 "$seg"
 	if [ "$(id -u)" -eq 0 ]; then
 		# d4c-ship keeps no capability: as root it cannot even open
-		# nobody's 0600 file (t/unit/test-spool.c checks the owner test).
+		# nobody's 0600 file (lib/ship/test/spool.c checks the owner test).
 		chown 65534:65534 "$seg"
 		run ship --spool "$T/spool" </dev/null
 		assert_failure 2

@@ -192,7 +192,8 @@ d4c-pipeline: the policy '$T/policy.yaml' does not compile"
 	export D4C_LOAD_OPTS="--host --metrics-interval 0"
 	pipeline_start
 	/bin/true
-	sleep 0.5
+	# d4c-load writes the heartbeat at start in its loop, once it runs
+	wait_for grep -q cloud_defend.heartbeat "$T/ship.out"
 	kill -TERM "$PIPE_PID"
 	pipeline_wait
 	assert_equal "$PIPE_RC" 0
@@ -211,8 +212,10 @@ $T/state/spool"
 	last=$(tail -n 1 "$T/ship.out")
 	assert_equal "$(jq -r .event.kind <<<"$last")" metric
 	jq -e '.d4c.produced == .d4c.delivered + .d4c.lost' <<<"$last" >/dev/null
-	# (written: the lines before this closing record)
-	assert_equal "$(jq -r .d4c.written <<<"$last")" "$(($(wc -l <"$T/ship.out") - 1))"
+	# (written: the event lines before this closing record; the heartbeat
+	# at start is a metric record, as this one is)
+	assert_equal "$(jq -r .d4c.written <<<"$last")" "$(jq -c 'select(.event.kind != "metric")' "$T/ship.out" | wc -l)"
+	assert_equal "$(jq -c 'select(.event.dataset == "cloud_defend.heartbeat")' "$T/ship.out" | wc -l)" 1
 	# The compiled blob is root's alone; the pipes are gone.
 	assert_equal "$(stat -c %a "$T/run/policy.d4cp")" 600
 	[ ! -e "$T/run/load.pipe" ] && [ ! -e "$T/run/enrich.pipe" ]

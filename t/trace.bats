@@ -37,6 +37,9 @@ trace_start() {
 }
 
 # Stops it as a user would (Ctrl-C); its exit status is in $TRACE_RC.
+# Nothing to wait for before: d4c-trace detaches its programs, then reads
+# what the kernel still holds, so every event of what happened before the
+# Ctrl-C is in $T/trace.out once it has exited.
 trace_stop() {
 	if ! kill -INT "$TRACE_PID" 2>/dev/null; then
 		# it ended by itself: say how, and what it said
@@ -60,9 +63,15 @@ traced_execs() {
 	jq -c 'select(.event.action == "exec") | .process.args' "$T/trace.out"
 }
 
-# A program named NAME (its process name is NAME): a link to /bin/true.
+# True once $T/trace.out has an exec record of ARGS (a JSON array).
+traced_exec() {
+	traced_execs 2>/dev/null | grep -qxF -- "$1"
+}
+
+# A program named NAME (its process name is NAME): a copy of /bin/true
+# (d4c-load names a process after its executable, a link after its target).
 named_true() {
-	ln -sf /bin/true "$T/$1"
+	cp /bin/true "$T/$1"
 	echo "$T/$1"
 }
 
@@ -79,8 +88,10 @@ term_start() {
 	TMUX_SOCK="$T/tmux.$TERM_N.sock"
 	# history kept for term_wait: a busy node scrolls fast
 	echo 'set -g history-limit 100000' >"$T/tmux.conf"
+	# -echoctl: the tty would echo Ctrl-C as "^C" into the middle of
+	# whatever row is being drawn, making it wider than the terminal
 	tmux -S "$TMUX_SOCK" -f "$T/tmux.conf" new-session -d -x 80 -y 24 -s t \
-		"env PS1='$ ' TZ=UTC bash --norc"
+		"stty -echoctl; env PS1='$ ' TZ=UTC bash --norc"
 	# keys typed before the prompt would be echoed twice
 	term_wait '^\$$'
 }
@@ -186,7 +197,8 @@ $(term_screen -J)"
 	tree=$!
 	trace_start -j -t exec -p "$tree"
 	/bin/echo outside >/dev/null
-	sleep 1
+	# the tree is seen while processes outside it run
+	wait_for traced_exec '["/bin/echo","inside"]'
 	/bin/echo outside >/dev/null
 	trace_stop
 	kill "$tree"
@@ -202,13 +214,11 @@ $(term_screen -J)"
 	yes=$(named_true zzq-yes) no=$(named_true zzq-no) also=$(named_true zzq-yes2)
 	trace_start -j -t exec -n zzq-yes
 	"$yes"; "$no"; "$also"
-	sleep 0.5
 	trace_stop
 	run traced_execs
 	assert_output "[\"$yes\"]"
 	trace_start -j -t exec -n 'zzq-y*'
 	"$yes"; "$no"; "$also"
-	sleep 0.5
 	trace_stop
 	run traced_execs
 	assert_output "[\"$yes\"]
@@ -223,7 +233,6 @@ $(term_screen -J)"
 	mv "$T/watched/a" "$T/watched/b"
 	rm "$T/watched/b"
 	echo z >"$T/other/c"
-	sleep 0.5
 	trace_stop
 	assert_equal "$TRACE_RC" 0
 	run jq -r '[.event.action, .file.path, (.file.Ext.original.path // "")] | join(" ")' "$T/trace.out"
@@ -237,7 +246,6 @@ deletion $T/watched/b "
 	echo y >>"$T/watched/d"
 	mv "$T/watched/d" "$T/watched/e"
 	rm "$T/watched/e"
-	sleep 0.5
 	trace_stop
 	run awk 'NR > 1 { print $7, $8, $9, $10 }' "$T/trace.out"
 	assert_output "create $T/watched/d  
@@ -258,15 +266,14 @@ fork"
 
 @test "-c NAME and -c ID show one container only; the CONTAINER column names it" {
 	require_runc
-	ctr_create box1 -- sleep 30
-	ctr_create box2 -- sleep 30
+	ctr_create box1 -- sleep 3600
+	ctr_create box2 -- sleep 3600
 	ctr_start box1
 	ctr_start box2
 	trace_start -t exec -c box1
 	ctr_exec box1 /bin/echo in-box1
 	ctr_exec box2 /bin/echo in-box2
 	/bin/echo on-host >/dev/null
-	sleep 0.5
 	trace_stop
 	run grep -c ' exec ' "$T/trace.out"
 	assert_output 1
@@ -275,7 +282,6 @@ fork"
 	trace_start -j -t exec -c "$(ctr_id box2 | cut -c1-12)"
 	ctr_exec box1 /bin/echo in-box1
 	ctr_exec box2 /bin/echo in-box2
-	sleep 0.5
 	trace_stop
 	run traced_execs
 	assert_output '["/bin/echo","in-box2"]'
@@ -292,22 +298,20 @@ fork"
 
 @test "--pod and --namespace select containers by their pod, in the kernel" {
 	require_runc
-	ctr_create api --namespace prod-eu --pod api-7d9 -- sleep 30
-	ctr_create web --namespace staging --pod web-1 -- sleep 30
+	ctr_create api --namespace prod-eu --pod api-7d9 -- sleep 3600
+	ctr_create web --namespace staging --pod web-1 -- sleep 3600
 	ctr_start api
 	ctr_start web
 	trace_start -j -t exec --namespace 'prod-*'
 	ctr_exec api /bin/echo from-api
 	ctr_exec web /bin/echo from-web
 	/bin/echo from-host >/dev/null
-	sleep 0.5
 	trace_stop
 	run traced_execs
 	assert_output '["/bin/echo","from-api"]'
 	trace_start -j -t exec --pod web-1
 	ctr_exec api /bin/echo from-api
 	ctr_exec web /bin/echo from-web
-	sleep 0.5
 	trace_stop
 	run traced_execs
 	assert_output '["/bin/echo","from-web"]'
@@ -315,12 +319,11 @@ fork"
 
 @test "--containers-only leaves host processes out" {
 	require_runc
-	ctr_create box -- sleep 30
+	ctr_create box -- sleep 3600
 	ctr_start box
 	trace_start -j -t exec --containers-only
 	/bin/echo on-host >/dev/null
 	ctr_exec box /bin/echo in-box
-	sleep 0.5
 	trace_stop
 	run traced_execs
 	assert_line '["/bin/echo","in-box"]'
@@ -499,7 +502,6 @@ fork"
 	a=$(named_true zzq-a) b=$(named_true zzq-b) c=$(named_true zzq-c)
 	trace_start -j -t exec -n zzq-a,zzq-b -n zzq-c
 	"$a"; "$b"; "$c"; /bin/true
-	sleep 0.5
 	trace_stop
 	run traced_execs
 	assert_output "[\"$a\"]
@@ -507,7 +509,6 @@ fork"
 [\"$c\"]"
 	trace_start -j -t exec -n 'zzq-*' -N zzq-b --exclude-name zzq-c
 	"$a"; "$b"; "$c"
-	sleep 0.5
 	trace_stop
 	run traced_execs
 	assert_output "[\"$a\"]"
@@ -525,14 +526,12 @@ fork"
 	trace_start -j -t exec -n zzq-user -u nobody
 	"$mine"
 	setpriv --reuid=65534 --regid=65534 --clear-groups "$mine"
-	sleep 0.5
 	trace_stop
 	run jq -r .process.user.id "$T/trace.out"
 	assert_output 65534
 	trace_start -t exec -n zzq-user -u 0,65534
 	"$mine"
 	setpriv --reuid=65534 --regid=65534 --clear-groups "$mine"
-	sleep 0.5
 	trace_stop
 	run awk '$7 == "exec" { print $5 }' "$T/trace.out"
 	assert_output "0
@@ -603,12 +602,11 @@ fork"
 @test "-c takes several containers, -C leaves containers out and host processes in" {
 	require_runc
 	for b in box1 box2 box3; do
-		ctr_create $b -- sleep 30
+		ctr_create $b -- sleep 3600
 		ctr_start $b
 	done
 	trace_start -j -t exec -c box1,box2
 	for b in box1 box2 box3; do ctr_exec $b /bin/echo in-$b; done
-	sleep 0.5
 	trace_stop
 	run traced_execs
 	assert_output '["/bin/echo","in-box1"]
@@ -616,7 +614,6 @@ fork"
 	trace_start -j -t exec -n echo -C box1 --exclude-container "$(ctr_id box3 | cut -c1-8)"
 	for b in box1 box2 box3; do ctr_exec $b /bin/echo in-$b; done
 	/bin/echo on-host >/dev/null
-	sleep 0.5
 	trace_stop
 	run traced_execs
 	assert_line '["/bin/echo","in-box2"]'
@@ -669,7 +666,6 @@ fork"
 	yes=$(named_true zzq-load)
 	load_start --host "$T/policy.d4cp"
 	"$yes" one two
-	sleep 0.5
 	load_stop
 	run -0 --separate-stderr d4c-trace --render -t exec <"$T/events.json"
 	assert_line --regexp "^[0-9:.]+ - +[0-9]+ +[0-9]+ +0 +zzq-load +exec +$yes one two\$"

@@ -132,11 +132,15 @@ ctr_start() {
 }
 
 # Runs ARGS in the running container NAME (runc exec) and waits for it;
-# its output is appended to the container's out and err.
+# its output is appended to the container's out and err. When it fails,
+# the last lines of err go to stderr too, so that a failed test says why
+# (refused by the policy, or a container that is no longer running).
 ctr_exec() {
-	local dir="$T/containers/$1" name=$1
+	local dir="$T/containers/$1" name=$1 rc=0
 	shift
-	runc exec "$(ctr_id "$name")" "$@" </dev/null >>"$dir/out" 2>>"$dir/err"
+	runc exec "$(ctr_id "$name")" "$@" </dev/null >>"$dir/out" 2>>"$dir/err" || rc=$?
+	[ "$rc" -eq 0 ] || tail -n 3 "$dir/err" >&2
+	return "$rc"
 }
 
 # Waits (at most 10 s) until the command of container NAME has ended.

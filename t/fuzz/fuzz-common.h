@@ -72,14 +72,26 @@ static const struct d4c_container fuzz_containers[] = {
 };
 
 static const char *const fuzz_paths[] = {
-	NULL,	   "",	       "relative", "/",	   "//",      "/etc",	    "/etc/",
-	"/etc/passwd", "/etc/ssh/sshd_config", "/usr/bin/bash", "/bin/sh", "/tmp/x",
-	"/a/b/c/d/e/f/g/h", "/var/lib/../run", "/proc/self/fd/3", "/etc//passwd",
+	NULL,
+	"",
+	"relative",
+	"/",
+	"//",
+	"/etc",
+	"/etc/",
+	"/etc/passwd",
+	"/etc/ssh/sshd_config",
+	"/usr/bin/bash",
+	"/bin/sh",
+	"/tmp/x",
+	"/a/b/c/d/e/f/g/h",
+	"/var/lib/../run",
+	"/proc/self/fd/3",
+	"/etc//passwd",
 };
 
 static const char *const fuzz_names[] = {
-	NULL, "", "bash", "sh", "nginx", "kworker/0:1", "averylongprocessname-over-15",
-	"a*", "*",
+	NULL, "", "bash", "sh", "nginx", "kworker/0:1", "averylongprocessname-over-15", "a*", "*",
 };
 
 static void fuzz_check_verdict(const struct blob *b, const struct d4c_event *e)
@@ -88,7 +100,8 @@ static void fuzz_check_verdict(const struct blob *b, const struct d4c_event *e)
 	int valid = e->type < D4C_NTYPES && e->op < D4C_MAX_OPS && d4c_op_name(e->type, e->op);
 	int r = match_event(b, e, &v);
 
-	fuzz_check(r == (valid ? 0 : -1), "match_event accepted an invalid event or refused a valid one");
+	fuzz_check(r == (valid ? 0 : -1),
+		   "match_event accepted an invalid event or refused a valid one");
 	if (r) {
 		fuzz_check(v.selectors == 0 && v.actions == 0, "refused event has a verdict");
 		return;
@@ -164,7 +177,8 @@ static void fuzz_exercise_blob(const struct blob *b)
 		fuzz_container_masks(b, &fuzz_containers[c]);
 	for (size_t i = 0; i < sizeof(fuzz_paths) / sizeof(fuzz_paths[0]); i++) {
 		fuzz_file_event(b, fuzz_paths[i], NULL, (unsigned)i % 4);
-		fuzz_file_event(b, fuzz_paths[i], &fuzz_containers[i % ncts], (unsigned)(i + 1) % 4);
+		fuzz_file_event(b, fuzz_paths[i], &fuzz_containers[i % ncts],
+				(unsigned)(i + 1) % 4);
 		fuzz_process_event(b, fuzz_paths[i], "bash", NULL, (int)i & 1);
 	}
 	for (size_t i = 0; i < sizeof(fuzz_names) / sizeof(fuzz_names[0]); i++) {

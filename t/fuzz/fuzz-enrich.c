@@ -4,9 +4,9 @@
  * (jscan, process table, container cache, splicing) with a made-up node
  * below a temporary root (one containerd bundle, one /proc entry), and a
  * process table small enough to evict. Invariants, abort() when broken:
- *   - a line jansson takes as one JSON object (nesting at most 64, no NUL
- *     byte: jansson lets one through between tokens) is never refused as
- *     invalid;
+ *   - a line jansson takes as one JSON object without duplicate keys
+ *     (nesting at most 64, no NUL byte: jansson lets one through between
+ *     tokens) is never refused as invalid;
  *   - a line jscan accepts is one jansson takes, unless it has what jansson
  *     refuses and JSON allows (\u escapes of NUL or lone surrogates,
  *     numbers beyond int64 or double);
@@ -37,7 +37,7 @@
 #define CID "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 
 static struct enrich *E;
-static struct obuf out;
+static struct buf out;
 
 static void check(int ok, const char *what, const char *line, size_t n)
 {
@@ -46,7 +46,7 @@ static void check(int ok, const char *what, const char *line, size_t n)
 	fprintf(stderr, "fuzz invariant broken: %s\nline: ", what);
 	fwrite(line, 1, n, stderr);
 	fprintf(stderr, "\noutput: ");
-	fwrite(out.buf, 1, out.len, stderr);
+	fwrite(out.p, 1, out.len, stderr);
 	abort();
 }
 
@@ -67,12 +67,12 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	static char root[] = "/tmp/fuzz-enrich.XXXXXX";
-	struct enrich_config cfg = {.boot_id = "b00t",
-				    .host_json = "{\"name\":\"n\"}",
-				    .agent_id = "a",
-				    .max_processes = 64,
-				    .max_containers = 8,
-				    .kubelet = 1};
+	struct enrich_config cfg = { .boot_id = "b00t",
+				     .host_json = "{\"name\":\"n\"}",
+				     .agent_id = "a",
+				     .max_processes = 64,
+				     .max_containers = 8,
+				     .kubelet = 1 };
 
 	if (!mkdtemp(root))
 		abort();
@@ -147,7 +147,7 @@ static void one(const char *data, size_t n, int may_hold)
 	const char *why;
 	size_t at;
 	unsigned missing;
-	json_t *in, *o;
+	json_t *in, *o, *nodup;
 	enum enrich_result r;
 
 	memcpy(line, data, n);
@@ -157,9 +157,11 @@ static void one(const char *data, size_t n, int may_hold)
 		json_decref(in);
 		in = NULL;
 	}
+	/* a key twice makes a line invalid for every d4c reader (lib/json/jkeys.h) */
+	nodup = in ? json_loadb(line, n, JSON_REJECT_DUPLICATES, NULL) : NULL;
 	out.len = 0;
 	r = enrich_line(E, line, n, may_hold, 1000000000ull, 0, &out, &missing, &why, &at);
-	if (in && depth_ok(line, n) && !memchr(line, 0, n))
+	if (nodup && depth_ok(line, n) && !memchr(line, 0, n))
 		check(r != ENRICH_INVALID, "a JSON object was refused", line, n);
 	if (r != ENRICH_INVALID && !in)
 		check(jansson_stricter(line, n) || !depth_ok(line, n),
@@ -167,25 +169,23 @@ static void one(const char *data, size_t n, int may_hold)
 	if (r == ENRICH_INVALID || r == ENRICH_HOLD) {
 		check(out.len == 0, "written although refused or held", line, n);
 	} else {
-		check(out.len > 0 && out.buf[out.len - 1] == '\n' &&
-			  !memchr(out.buf, '\n', out.len - 1),
+		check(out.len > 0 && out.p[out.len - 1] == '\n' &&
+			      !memchr(out.p, '\n', out.len - 1),
 		      "not one line", line, n);
 		if (r == ENRICH_PASSED)
-			check(out.len == n + 1 && !memcmp(out.buf, line, n), "metric changed", line,
+			check(out.len == n + 1 && !memcmp(out.p, line, n), "metric changed", line,
 			      n);
 		if (in) {
-			json_t *nodup = json_loadb(line, n, JSON_REJECT_DUPLICATES, NULL);
-
 			/* values learned from earlier lines may hold \u0000 (allowed)
 			 * or lone surrogates (jansson refuses those, JSON does not) */
-			o = json_loadb(out.buf, out.len - 1,
+			o = json_loadb(out.p, out.len - 1,
 				       JSON_ALLOW_NUL | (nodup ? JSON_REJECT_DUPLICATES : 0), NULL);
-			check((o && json_is_object(o)) || surrogate_escape(out.buf, out.len),
+			check((o && json_is_object(o)) || surrogate_escape(out.p, out.len),
 			      "output is not a JSON object (or repeats a key)", line, n);
 			json_decref(o);
-			json_decref(nodup);
 		}
 	}
+	json_decref(nodup);
 	json_decref(in);
 	free(line);
 }

@@ -22,7 +22,7 @@
  *
  * Build by hand (no make rule yet):
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -I. -Ilib \
- *	t/fuzz/fuzz-jsonw.c lib/jsonw.c lib/util.c -o fuzz-jsonw \
+ *	t/fuzz/fuzz-jsonw.c lib/json/jsonw.c lib/base/util.c -o fuzz-jsonw \
  *	$(pkg-config --cflags --libs jansson)
  */
 #include "config.h"
@@ -207,12 +207,24 @@ static void free_form(struct jsonw *w, const struct record *rec, size_t nrec)
 		int r = 0;
 
 		switch (rec[i].len ? rec[i].p[0] % 12 : 11) {
-		case 0: r = jsonw_obj_begin(w); break;
-		case 1: r = jsonw_obj_end(w); break;
-		case 2: r = jsonw_arr_begin(w); break;
-		case 3: r = jsonw_arr_end(w); break;
-		case 4: r = jsonw_keyn(w, arg, strnlen((const char *)arg, len)); break;
-		case 5: r = jsonw_strn(w, arg, len); break;
+		case 0:
+			r = jsonw_obj_begin(w);
+			break;
+		case 1:
+			r = jsonw_obj_end(w);
+			break;
+		case 2:
+			r = jsonw_arr_begin(w);
+			break;
+		case 3:
+			r = jsonw_arr_end(w);
+			break;
+		case 4:
+			r = jsonw_keyn(w, arg, strnlen((const char *)arg, len));
+			break;
+		case 5:
+			r = jsonw_strn(w, arg, len);
+			break;
 		case 6:
 			cstr = strndup((const char *)arg, len);
 			if (!cstr)
@@ -221,11 +233,21 @@ static void free_form(struct jsonw *w, const struct record *rec, size_t nrec)
 			free(cstr);
 			break;
 		/* Below INT64_MAX: jansson refuses larger integers. */
-		case 7: r = jsonw_kv_u64(w, "u", first8(&rec[i]) >> 1); break;
-		case 8: r = jsonw_i64(w, (int64_t)first8(&rec[i])); break;
-		case 9: r = jsonw_kv_time(w, "@timestamp", first8(&rec[i])); break;
-		case 10: r = rec[i].p[0] & 0x80 ? jsonw_bool(w, len & 1) : jsonw_null(w); break;
-		default: end_line(w); break;
+		case 7:
+			r = jsonw_kv_u64(w, "u", first8(&rec[i]) >> 1);
+			break;
+		case 8:
+			r = jsonw_i64(w, (int64_t)first8(&rec[i]));
+			break;
+		case 9:
+			r = jsonw_kv_time(w, "@timestamp", first8(&rec[i]));
+			break;
+		case 10:
+			r = rec[i].p[0] & 0x80 ? jsonw_bool(w, len & 1) : jsonw_null(w);
+			break;
+		default:
+			end_line(w);
+			break;
 		}
 		fuzz_check(r == 0 || r == -1, "a writer returned neither 0 nor -1");
 	}

@@ -55,7 +55,8 @@ trap 'exit 130' INT TERM
 # --- seed corpora ----------------------------------------------------------
 
 policy_files() {
-	ls "$src"/t/corpus/valid/*.yaml "$src"/t/corpus/invalid/*.yaml 2>/dev/null
+	ls "$src"/t/corpus/valid/*.yaml "$src"/t/corpus/invalid/*.yaml \
+		"$src"/t/kibana/cases/*.yaml 2>/dev/null
 	find "$src"/share/policies -name '*.yaml' 2>/dev/null | sort
 }
 
@@ -112,6 +113,19 @@ seed_cases() {
 		>"$tmp/seed-cases/builtin.ndjson"
 }
 
+# PodLists as the kubelet answers them, and the ones the kubelet double serves.
+seed_kubelet() {
+	mkdir -p "$tmp/seed-kubelet"
+	printf '%s' '{"kind":"PodList","items":[{"metadata":{"uid":"u1","name":"web","namespace":"default","labels":{"app":"web","a:b":"c"},"annotations":{"k":"v:w"},"ownerReferences":[{"kind":"ReplicaSet"}]}},{"metadata":{"uid":"u0"}},{"metadata":{}}]}' \
+		>"$tmp/seed-kubelet/podlist.json"
+	printf '%s' '{"items":[]}' >"$tmp/seed-kubelet/empty.json"
+	i=0
+	for f in $(find "$src"/t -name '*pods*.json' -type f 2>/dev/null | sort); do
+		i=$((i + 1))
+		cp "$f" "$tmp/seed-kubelet/file-$i.json"
+	done
+}
+
 # --- one target -------------------------------------------------------------
 
 crashed=0
@@ -141,7 +155,7 @@ run_target() { # NAME MAX_LEN EXTRA_ARGS...
 	log=$fuzzdir/fuzz-$name.log
 	mkdir -p "$corpus" "$crashdir"
 	case $name in
-	policy | blob | cases) "seed_$name" ;;
+	policy | blob | cases | kubelet) "seed_$name" ;;
 	*) mkdir -p "$tmp/seed-$name" ;; # another target: its corpus dir only
 	esac
 	nseeds=$(ls "$tmp/seed-$name" | wc -l)
@@ -209,6 +223,7 @@ for t in $targets; do
 	policy) run_target policy 16384 -dict="$src/t/fuzz/policy.dict" ;;
 	blob) run_target blob 65536 -use_value_profile=1 ;;
 	cases) run_target cases 8192 -dict="$src/t/fuzz/policy.dict" ;;
+	kubelet) run_target kubelet 16384 ;;
 	*) run_target "$t" 4096 ;;
 	esac
 done

@@ -68,7 +68,8 @@ int main(int argc, char **argv)
 	int fd, mfd;
 
 	if (argc < 4) {
-		fprintf(stderr, "usage: exec-via execveat|procfd|ldso-memfd|mprotect FILE ARGS...\n");
+		fprintf(stderr,
+			"usage: exec-via execveat|procfd|ldso-memfd|mprotect FILE ARGS...\n");
 		return 2;
 	}
 	fd = open(argv[2], O_RDONLY);

@@ -23,10 +23,10 @@ int main(int argc, char **argv)
 	}
 	memset(&sqe, 0, sizeof(sqe));
 	sqe.opcode = IORING_OP_LINKAT;
-	sqe.fd = AT_FDCWD;		     /* olddirfd */
-	sqe.addr = (uintptr_t)argv[1];	     /* oldpath */
-	sqe.len = AT_FDCWD;		     /* newdirfd */
-	sqe.addr2 = (uintptr_t)argv[2];	     /* newpath */
+	sqe.fd = AT_FDCWD; /* olddirfd */
+	sqe.addr = (uintptr_t)argv[1]; /* oldpath */
+	sqe.len = AT_FDCWD; /* newdirfd */
+	sqe.addr2 = (uintptr_t)argv[2]; /* newpath */
 	r = uring_run(&sqe);
 	if (r < 0) {
 		fprintf(stderr, "uring-linkat: %s\n", strerror(-r));

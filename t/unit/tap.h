@@ -13,6 +13,17 @@
 
 static int tap_planned = NO_PLAN, tap_run, tap_failed;
 
+/* S for a test's name: bytes outside printable ASCII as '?', in BUF. */
+static __attribute__((unused)) const char *printable(const char *s, char *buf, size_t len)
+{
+	size_t i;
+
+	for (i = 0; s[i] && i + 1 < len; i++)
+		buf[i] = s[i] < ' ' || s[i] > '~' ? '?' : s[i];
+	buf[i] = '\0';
+	return buf;
+}
+
 static void __attribute__((unused)) plan(int n)
 {
 	tap_planned = n;

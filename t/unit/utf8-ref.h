@@ -1,6 +1,6 @@
 /*
  * utf8-ref.h - the test oracle for lib/jsonw's strings, shared by
- * t/unit/test-jsonw.c and t/fuzz/fuzz-jsonw.c: what the writer promises a
+ * lib/json/test/jsonw.c and t/fuzz/fuzz-jsonw.c: what the writer promises a
  * JSON decoder gets back, the bytes with U+FFFD for each byte that is not
  * part of a well-formed UTF-8 sequence. It decodes code points
  * arithmetically, unlike the writer's table of byte ranges, so that the
@@ -23,12 +23,13 @@ static size_t ref_sanitize(const unsigned char *s, size_t n, unsigned char *out)
 
 	while (i < n) {
 		unsigned c = s[i];
-		unsigned len = c < 0x80	  ? 1
-			       : c < 0xc0 ? 0 /* a continuation byte */
-			       : c < 0xe0 ? 2
-			       : c < 0xf0 ? 3
-			       : c < 0xf8 ? 4
-					  : 0;
+		unsigned len = c < 0x80 ? 1 :
+			       c < 0xc0 ? 0 /* a continuation byte */
+			       :
+			       c < 0xe0 ? 2 :
+			       c < 0xf0 ? 3 :
+			       c < 0xf8 ? 4 :
+					  0;
 		uint32_t cp = len == 1 ? c : c & (0x7fu >> len);
 		int good = len && i + len <= n;
 

@@ -254,6 +254,85 @@ assert_denied_file() {
 	assert_equal "$(jq -r .event.outcome <<<"$output")" failure
 }
 
+# A policy that refuses reads of $T/secrets/token (readFile, d4c's own).
+read_block_policy() {
+	mkdir -p "$T/secrets"
+	echo token-data >"$T/secrets/token"
+	echo fine >"$T/secrets/other"
+	compile_policy <<-YAML
+	file:
+	  selectors:
+	    - name: tokenRead
+	      operation: [readFile]
+	      targetFilePath: ['$T/secrets/token']
+	  responses:
+	    - match: [tokenRead]
+	      actions: [alert, block]
+	YAML
+}
+
+@test "readFile block: reading the file fails, by its name, a hard link made before, a symlink, a bind mount, /proc/self/fd" {
+	read_block_policy
+	ln "$T/secrets/token" "$T/free/hard"
+	ln -s "$T/secrets/token" "$T/free/sym"
+	touch "$T/free/bound"
+	mount --bind "$T/secrets/token" "$T/free/bound"
+	load_start --host "$T/policy.d4cp"
+	run cat "$T/secrets/token"
+	assert_eperm
+	run cat "$T/free/hard"
+	assert_eperm
+	run cat "$T/free/sym"
+	assert_eperm
+	run cat "$T/free/bound"
+	assert_eperm
+	# O_PATH opens no file for reading (no file_open); reopening it through
+	# /proc/self/fd does
+	run /usr/bin/python3 -c 'import os, sys
+fd = os.open(sys.argv[1], os.O_PATH)
+print(os.read(os.open("/proc/self/fd/%d" % fd, os.O_RDONLY), 100))' "$T/secrets/token"
+	assert_failure
+	assert_output --partial "PermissionError"
+	# another file opens; the file itself can still be written
+	run cat "$T/secrets/other"
+	assert_output fine
+	run sh -c "echo more >>'$T/secrets/token'"
+	assert_success
+	load_stop
+	umount "$T/free/bound"
+	assert_equal "$(cat "$T/secrets/token")" "token-data
+more"
+	run events '.event.kind == "alert"'
+	[ "${#lines[@]}" -eq 5 ] || fail "expected 5 alerts, got ${#lines[@]}:
+$output"
+	assert_equal "$(jq -c '[.event.action, .event.type, .event.outcome, .cloud_defend.hook_point,
+		.cloud_defend.matched_selectors]' <<<"$output" | sort -u)" \
+		'["open",["access","change","denied"],"failure","lsm__file_open",["tokenRead"]]'
+	# each names the file by the name that was opened (the bind mount's is
+	# the mounted file's own; /proc/self/fd/N's is the file's)
+	assert_equal "$(jq -r .file.path <<<"$output" | sort | uniq -c | awk '{ print $1, $2 }' | tr '\n' ' ')" \
+		"1 $T/free/bound 1 $T/free/hard 3 $T/secrets/token "
+}
+
+@test "readFile alert: reads are allowed and reported, other files and write opens are not" {
+	read_block_policy
+	sed -i 's/\[alert, block\]/[alert]/' "$T/policy.yaml"
+	d4c-policy compile -o "$T/policy.d4cp" "$T/policy.yaml" 2>/dev/null
+	chmod 600 "$T/policy.d4cp"
+	load_start --host "$T/policy.d4cp"
+	run cat "$T/secrets/token"
+	assert_output token-data
+	run cat "$T/secrets/other"
+	assert_output fine
+	run sh -c "echo more >>'$T/secrets/token'"
+	assert_success
+	load_stop
+	run events '.event.category == ["file"]'
+	assert_one_line
+	assert_equal "$(jq -c '[.event.kind, .event.action, .event.type, .event.outcome, .file.path]' \
+		<<<"$output")" "[\"alert\",\"open\",[\"access\",\"change\"],\"success\",\"$T/secrets/token\"]"
+}
+
 @test "a container-conditioned block applies inside the matching container only" {
 	require_runc
 	compile_policy <<-YAML
@@ -267,8 +346,8 @@ assert_denied_file() {
 	    - match: [echoInNginx]
 	      actions: [alert, block]
 	YAML
-	ctr_create web --image docker.io/library/nginx:1.25 -- sleep 60
-	ctr_create cache --image docker.io/library/redis:7.2 -- sleep 60
+	ctr_create web --image docker.io/library/nginx:1.25 -- sleep 3600
+	ctr_create cache --image docker.io/library/redis:7.2 -- sleep 3600
 	ctr_start web
 	ctr_start cache
 	load_start "$T/policy.d4cp"
@@ -287,7 +366,8 @@ assert_denied_file() {
 	assert_one_line
 	assert_equal "$(jq -r .container.id <<<"$output")" "$(ctr_id web)"
 	assert_equal "$(jq -r .event.outcome <<<"$output")" failure
-	assert_equal "$(jq -r .process.name <<<"$output")" echo
+	# named after the executable: busybox, behind the container's echo
+	assert_equal "$(jq -r .process.name <<<"$output")" busybox
 }
 
 @test "--pin: a blocking policy keeps blocking after d4c-load exits, until --unpin" {

@@ -1,0 +1,40 @@
+#!/bin/bash
+# In the guest: the enforcement suite (bats, D4C_ENFORCE_FILTER picks
+# tests), the alias suite's tests that D4C_ALIASES_FILTER picks (none
+# unless set) and then the differential test (D4C_DIFF_SEED, D4C_DIFF_OPS
+# "NFILE NEXEC"), their TAP joined into one stream with one plan, after a
+# comment that names the kernel and the build of the kernel programs
+# d4c-load chose for it.
+#
+#   t/vm/run bash t/vm/kernel.sh
+set -u
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+: "${top_builddir:=$top_srcdir}"
+export PATH="$top_builddir/cmd:$PATH"
+n=0
+# Renumbers TAP test lines from stdin after the N already out; drops the
+# plan and the version line (one stream, one plan: at the end).
+join_tap() {
+	local line r rest
+	while IFS= read -r line; do
+		case $line in
+		1..* | "TAP version "*) ;;
+		"ok "[0-9]* | "not ok "[0-9]*)
+			r=${line%% [0-9]*}
+			rest=${line#"$r "}
+			rest=${rest#"${rest%%[!0-9]*}"}
+			n=$((n + 1))
+			printf '%s %d%s\n' "$r" "$n" "$rest" ;;
+		*) printf '%s\n' "$line" ;;
+		esac
+	done
+}
+echo "# kernel $(uname -r): $(d4c-load --probe | jq -c '.programs | {variant, why}')"
+join_tap < <(bats --tap ${D4C_ENFORCE_FILTER:+--filter "$D4C_ENFORCE_FILTER"} \
+	"$top_srcdir/t/vm/enforce.bats" 2>&1)
+[ -z "${D4C_ALIASES_FILTER:-}" ] ||
+	join_tap < <(bats --tap --filter "$D4C_ALIASES_FILTER" "$top_srcdir/t/vm/aliases.bats" 2>&1)
+# shellcheck disable=SC2086
+join_tap < <(bash "$top_srcdir/t/vm/differential.sh" "${D4C_DIFF_SEED:-4242}" \
+	${D4C_DIFF_OPS:-} 2>&1)
+echo "1..$n"
