@@ -93,10 +93,10 @@ quiet_why() {
 		jq -r --arg f "$rule.toml" 'select(.file == $f) | "\(.file): \(.why)"' <<<"$verdicts"
 	done
 	# events the ring buffer dropped (other tests' containers share it),
-	# and scenarios that runc failed to run
+	# and scenarios that runc failed to run or whose commands failed
 	[ $# -eq 0 ] || jq -r 'select(.d4c.stage == "d4c-load" and .d4c.final)
 		| "d4c-load: \(.d4c.produced) produced, \(.d4c.lost) lost"' "$EVENTS"
-	[ $# -eq 0 ] || grep -m 3 '^runc exec failed' "$BATS_FILE_TMPDIR/setup.err" 2>/dev/null || true
+	[ $# -eq 0 ] || grep -m 3 -e '^runc exec failed' -e '^scenario failed' "$BATS_FILE_TMPDIR/setup.err" 2>/dev/null || true
 	[ $# -eq 0 ] || jq -c 'select(.container.name == "victim" and (.event.category[0] == "process"
 		or (.file.path // "" | startswith("/tmp/")))) | [.["@timestamp"], .event.action,
 		.process.name, .process.parent.name, .file.path]' "$EVENTS" | sed 's/^/# /' >&3

@@ -423,6 +423,20 @@ def conjuncts(node):
     return node.parts if node.kind == "and" else [node]
 
 
+def met(node, event):
+    return 1 if eval_node(node, event) else 0
+
+
+def fields_of(node):
+    """The field names NODE compares, in the order written."""
+    if node.kind in ("and", "or"):
+        return [f for p in node.parts for f in fields_of(p)]
+    if node.kind == "not":
+        return fields_of(node.inner)
+    if node.kind == "const":
+        return []
+    return [node.field]
+
 
 # KQL ---------------------------------------------------------------------
 
@@ -699,11 +713,16 @@ def explain(rule, events):
             out.append("%smet" % label)
             continue
         parts = conjuncts(expr)
-        best = max(cand, key=lambda e: sum(eval_node(p, e) for p in parts))
+        # the nearest event: most conditions met, and of equals the one
+        # meeting the earlier ones (event.action first, as rules write it)
+        best = max(cand, key=lambda e: (sum(met(p, e) for p in parts),
+                                        [met(p, e) for p in parts]))
         failed = [p for p in parts if not eval_node(p, best)]
         texts = [" ".join(rule.text[p.span[0]:p.span[1]].split()) for p in failed]
         texts = [t if len(t) <= 100 else t[:97] + "..." for t in texts]
-        out.append("%snot met: %s" % (label, "; ".join(texts)))
+        seen = ", ".join("%s: %s" % (f, json.dumps(lookup(best, f)))
+                         for f in dict.fromkeys(f for p in failed for f in fields_of(p)))
+        out.append("%snot met: %s [nearest event: %s]" % (label, "; ".join(texts), seen))
     if rule.q[0] == "sequence" and all(o.endswith("met") for o in out):
         out.append("every stage met, not in order, joined or within maxspan")
     return " | ".join(out)

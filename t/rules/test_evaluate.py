@@ -211,6 +211,30 @@ case("sequence: nanosecond timestamps", SEQ,
       dict(run(0), **{"@timestamp": "2026-12-06T10:00:01.123456999Z"})], True)
 
 
+# --- why a rule is quiet: the nearest event and its values ---
+def why(query, events):
+    r = ev.Rule.__new__(ev.Rule)
+    r.text = query
+    r.index = ["logs-cloud_defend.*"]
+    r.index_res = [ev.wildcard(r.index[0], False)]
+    r.q = ev.EqlParser(query).query()
+    return ev.explain(r, events)
+
+
+DEL = ('file where event.action == "deletion" and file.path like "/tmp/*" '
+       'and not process.name in ("rm")')
+created = fileev(file__path="/tmp/x", process__name="wget")
+deleted = dict(fileev(file__path="/tmp", process__name="busybox"),
+               event={"category": ["file"], "action": "deletion",
+                      "dataset": "cloud_defend.file"})
+check("explain: of two events meeting two conditions, the one meeting the first",
+      why(DEL, [created, deleted]),
+      'not met: file.path like "/tmp/*" [nearest event: file.path: "/tmp"]')
+check("explain: a field a negation names", why(DEL, [dict(deleted, file={"path": "/tmp/y"},
+                                                          process={"name": "rm"})]),
+      'not met: not process.name in ("rm") [nearest event: process.name: "rm"]')
+check("explain: met", why(DEL, [dict(deleted, file={"path": "/tmp/y"})]), "met")
+
 # --- errors: FILE:LINE:COL, exit 2 ---
 def cli(rule_text, events="{}\n"):
     with tempfile.TemporaryDirectory() as d:
