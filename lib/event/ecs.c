@@ -21,6 +21,7 @@ void ecs_init(struct ecs *x)
 	size_t n = 0, j = 0;
 
 	memset(x, 0, sizeof(*x));
+	htab_init(&x->procs, ECS_PROCS);
 	x->boot_to_real = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_BOOTTIME);
 	snprintf(x->boot_id, sizeof(x->boot_id), "unknown");
 	if (read_whole_file("/proc/sys/kernel/random/boot_id", 256, &s, &n))
@@ -34,11 +35,17 @@ void ecs_init(struct ecs *x)
 
 void ecs_free(struct ecs *x)
 {
-	for (size_t i = 0; x->procs && i < ECS_PROCS; i++) {
-		free(x->procs[i].exe);
-		free(x->procs[i].args);
+	struct htab_iter it;
+	struct hnode *n;
+
+	for (n = htab_iter_first(&x->procs, &it); n; n = htab_iter_next(&it)) {
+		struct ecs_proc *p = htab_entry(n, struct ecs_proc, node);
+
+		free(p->exe);
+		free(p->args);
+		free(p);
 	}
-	free(x->procs);
+	htab_free(&x->procs);
 	memset(x, 0, sizeof(*x));
 }
 
@@ -150,24 +157,42 @@ static void put_id_obj(struct jsonw *w, const char *key, uint32_t id)
 
 /* ---- what processes ran ------------------------------------------------- */
 
+struct proc_key {
+	uint32_t pid;
+	uint64_t start_ns;
+};
+
+static bool proc_is(const struct hnode *n, const void *key)
+{
+	const struct ecs_proc *p = htab_entry(n, struct ecs_proc, node);
+	const struct proc_key *k = key;
+
+	return p->pid == k->pid && p->start_ns == k->start_ns;
+}
+
+/* A reused pid hashes as its first process did: the key compares both. */
+static struct ecs_proc *proc_lookup(const struct ecs *x, uint32_t pid, uint64_t start_ns)
+{
+	struct proc_key k = { pid, start_ns };
+	struct hnode *n = htab_peek(&x->procs, htab_hash_u64(pid), proc_is, &k);
+
+	return n ? htab_entry(n, struct ecs_proc, node) : NULL;
+}
+
 const struct ecs_proc *ecs_proc_find(const struct ecs *x, uint32_t pid, uint64_t start_ns)
 {
-	const struct ecs_proc *p;
-
-	if (!pid || !x->procs)
-		return NULL;
-	p = &x->procs[pid % ECS_PROCS];
-	return p->pid == pid && p->start_ns == start_ns ? p : NULL;
+	return pid ? proc_lookup(x, pid, start_ns) : NULL;
 }
 
 void ecs_forget(struct ecs *x, uint32_t pid, uint64_t start_ns)
 {
-	struct ecs_proc *p = (struct ecs_proc *)ecs_proc_find(x, pid, start_ns);
+	struct ecs_proc *p = pid ? proc_lookup(x, pid, start_ns) : NULL;
 
 	if (p) {
+		htab_del(&x->procs, &p->node);
 		free(p->exe);
 		free(p->args);
-		memset(p, 0, sizeof(*p));
+		free(p);
 	}
 }
 
@@ -190,8 +215,6 @@ void ecs_learn(struct ecs *x, const struct d4c_record *e, const char *const strs
 	char *exe, *args;
 	size_t alen;
 
-	if (!x->procs)
-		x->procs = xcalloc(ECS_PROCS, sizeof(*x->procs));
 	exe = memdup_or_null(strs[D4C_S_PATH], e->len[D4C_S_PATH]);
 	if (e->kind == D4C_REC_EXEC) {
 		alen = e->len[D4C_S_ARGS];
@@ -200,10 +223,21 @@ void ecs_learn(struct ecs *x, const struct d4c_record *e, const char *const strs
 		alen = parent ? parent->args_len : 0;
 		args = parent ? memdup_or_null(parent->args, alen) : NULL;
 	}
-	p = &x->procs[t->pid % ECS_PROCS];
+	p = proc_lookup(x, t->pid, t->start_ns); /* an exec after an exec */
+	if (p) {
+		htab_touch(&x->procs, &p->node);
+	} else {
+		struct hnode *old = htab_evict(&x->procs);
+
+		p = old ? htab_entry(old, struct ecs_proc, node) : xmalloc(sizeof(*p));
+		if (!old)
+			memset(p, 0, sizeof(*p));
+		htab_add(&x->procs, &p->node, htab_hash_u64(t->pid));
+	}
 	free(p->exe);
 	free(p->args);
 	*p = (struct ecs_proc){
+		.node = p->node,
 		.pid = t->pid,
 		.start_ns = t->start_ns,
 		.exe = exe,
@@ -726,10 +760,12 @@ int ecs_event_json(struct ecs *x, struct jsonw *w, const struct d4c_record *e,
 {
 	int alert = !strcmp(kind, "alert");
 	/* before this record is learned: an exec's previous executable */
-	const struct ecs_proc *seen = ecs_proc_find(x, e->task.pid, e->task.start_ns);
+	struct ecs_proc *seen = e->task.pid ? proc_lookup(x, e->task.pid, e->task.start_ns) : NULL;
 	struct run r = run_of(x, e, strs, seen);
 	const char *action = event_action(e);
 
+	if (seen)
+		htab_touch(&x->procs, &seen->node); /* it still acts: kept longest */
 	jsonw_obj_begin(w);
 	event_put_base(w, e->ts_ns + x->boot_to_real);
 	put_event(x, w, e, kind, action);

@@ -19,19 +19,24 @@
 #include <stdint.h>
 
 #include "d4c.h"
+#include "htab.h"
 #include "jsonw.h"
 
 /*
  * What the process ran, from its last exec or fork record: the executable
  * and arguments its later events name (a file record carries only the
  * kernel's 15-byte comm), process.previous of its next exec, and what its
- * end event carries. A table indexed by pid: a process whose slot another
- * took is simply not known any more.
+ * end event carries. Up to ECS_PROCS processes, by pid and start time;
+ * past that, the one whose records were seen least recently is forgotten
+ * (a long-running process that still acts stays). Before, a table indexed
+ * by pid % 8192 forgot a live process whenever another's pid fell in its
+ * slot, which on a node whose pids run into the millions is not rare.
  */
 #define ECS_PROCS 8192
 
 struct ecs_proc {
-	uint32_t pid; /* 0: empty */
+	struct hnode node; /* in ecs.procs */
+	uint32_t pid;
 	uint64_t start_ns;
 	char *exe, *args; /* args: NUL-separated, args_len bytes */
 	size_t exe_len, args_len;
@@ -54,7 +59,7 @@ struct ecs {
 	const char *(*container_id)(void *arg, uint64_t cgroup_id);
 	void *arg;
 	uint64_t created_ns; /* when the record was read: event.created */
-	struct ecs_proc *procs; /* ECS_PROCS entries, allocated on first use */
+	struct htab procs; /* struct ecs_proc, at most ECS_PROCS */
 	uint64_t rng[2]; /* event.id */
 	char event_id[37]; /* of the record being written */
 };

@@ -305,6 +305,40 @@ static void test_failed_exec(struct ecs *x)
 	json_decref(j);
 }
 
+/* ECS_PROCS processes are remembered whatever their pids; past that, the
+ * one whose records were seen least recently goes first. */
+static void test_table(struct ecs *x)
+{
+	struct rec a = rec(D4C_REC_EXEC, 300, 3000, "/bin/a", "a\0", 2);
+	struct rec b = rec(D4C_REC_EXEC, 300 + 8192, 3001, "/bin/b", "b\0", 2);
+	struct rec act = rec(D4C_REC_FILE, 300, 3000, "/tmp/f", NULL, 0);
+	json_t *j;
+	uint32_t pid;
+
+	ecs_learn(x, &a.e, a.strs);
+	ecs_learn(x, &b.e, b.strs);
+	ok(ecs_proc_find(x, 300, 3000) && ecs_proc_find(x, 300 + 8192, 3001),
+	   "two processes whose pids differ by the table's size are both remembered");
+
+	/* 300 acts, then ECS_PROCS - 1 others start: 300 + 8192 is the least
+	 * recently seen and goes */
+	j = line(x, &act, "event");
+	json_decref(j);
+	for (pid = 100000; pid < 100000 + ECS_PROCS - 1; pid++) {
+		struct rec f = rec(D4C_REC_FORK, pid, 7, NULL, NULL, 0);
+
+		ecs_learn(x, &f.e, f.strs);
+	}
+	ok(ecs_proc_find(x, 300, 3000) != NULL,
+	   "a full table keeps a process whose records were seen lately");
+	ok(ecs_proc_find(x, 300 + 8192, 3001) == NULL, "and forgets the one seen least recently");
+	ok(ecs_proc_find(x, 100000, 7) && ecs_proc_find(x, 100000 + ECS_PROCS - 2, 7),
+	   "the newer ones are all there");
+	j = line(x, &act, "event");
+	is_str(str(j, "process.name"), "a", "the kept process is still named by its exec");
+	json_decref(j);
+}
+
 int main(void)
 {
 	struct ecs x;
@@ -317,6 +351,7 @@ int main(void)
 	test_alert_and_policy(&x);
 	test_container(&x);
 	test_failed_exec(&x);
+	test_table(&x);
 	is_int(ecs_exit_code(3 << 8), 3, "exit code of a normal exit");
 	is_int(ecs_exit_code(0), 0, "exit code 0");
 	ecs_free(&x);
