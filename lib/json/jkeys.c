@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jescape.h"
 #include "jkeys.h"
 #include "util.h"
 
@@ -39,15 +40,6 @@ struct kit {
 	int np, ip;
 };
 
-static unsigned hex4(const unsigned char *h)
-{
-	unsigned v = 0;
-
-	for (int i = 0; i < 4; i++)
-		v = v << 4 | (h[i] <= '9' ? h[i] - '0' : (h[i] | 0x20) - 'a' + 10);
-	return v;
-}
-
 static int kit_next(struct kit *it)
 {
 	unsigned c;
@@ -60,51 +52,31 @@ static int kit_next(struct kit *it)
 	if (c != '\\' || it->p >= it->end)
 		return c;
 	c = *it->p++;
-	switch (c) {
-	case 'b':
-		return '\b';
-	case 'f':
-		return '\f';
-	case 'n':
-		return '\n';
-	case 'r':
-		return '\r';
-	case 't':
-		return '\t';
-	case 'u':
-		break;
-	default:
-		return c;
-	}
+	if (c != 'u')
+		return json_unescape_char(c);
 	if (it->end - it->p < 4)
 		return -1;
-	c = hex4(it->p);
+	c = json_hex4(it->p);
 	it->p += 4;
 	if (c >= 0xd800 && c < 0xdc00 && it->end - it->p >= 6 && it->p[0] == '\\' &&
 	    it->p[1] == 'u') {
-		unsigned lo = hex4(it->p + 2);
+		unsigned lo = json_hex4(it->p + 2);
 
 		if (lo >= 0xdc00 && lo < 0xe000) {
 			c = 0x10000 + ((c - 0xd800) << 10) + (lo - 0xdc00);
 			it->p += 6;
 		}
 	}
-	it->np = it->ip = 0;
-	if (c < 0x80)
-		return c;
-	if (c < 0x800) {
-		it->pend[it->np++] = 0x80 | (c & 0x3f);
-		return 0xc0 | c >> 6;
+	{
+		unsigned char u[4];
+		size_t n = json_put_utf8(u, c);
+
+		/* the first byte now, the rest on the next calls */
+		memcpy(it->pend, u + 1, n - 1);
+		it->np = (int)n - 1;
+		it->ip = 0;
+		return u[0];
 	}
-	if (c < 0x10000) {
-		it->pend[it->np++] = 0x80 | ((c >> 6) & 0x3f);
-		it->pend[it->np++] = 0x80 | (c & 0x3f);
-		return 0xe0 | c >> 12;
-	}
-	it->pend[it->np++] = 0x80 | ((c >> 12) & 0x3f);
-	it->pend[it->np++] = 0x80 | ((c >> 6) & 0x3f);
-	it->pend[it->np++] = 0x80 | (c & 0x3f);
-	return 0xf0 | c >> 18;
 }
 
 /* Orders keys by their unescaped bytes. */

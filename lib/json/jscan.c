@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jescape.h"
 #include "jkeys.h"
 #include "jscan.h"
 #include "util.h"
@@ -301,36 +302,6 @@ static int literal(struct st *t, const char *w)
 
 static int value(struct st *t, int node, uint32_t *nmembers);
 
-static unsigned hexval(unsigned char c)
-{
-	return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
-}
-
-static unsigned hex4(const unsigned char *p)
-{
-	return hexval(p[0]) << 12 | hexval(p[1]) << 8 | hexval(p[2]) << 4 | hexval(p[3]);
-}
-
-/* What the one-letter escape "\C" stands for ('"', '\\' and '/' for
- * themselves); "\u" is decoded by its reader. */
-static unsigned char unescape_char(unsigned char c)
-{
-	switch (c) {
-	case 'b':
-		return '\b';
-	case 'f':
-		return '\f';
-	case 'n':
-		return '\n';
-	case 'r':
-		return '\r';
-	case 't':
-		return '\t';
-	default:
-		return c;
-	}
-}
-
 /*
  * Decodes the escapes of a key (already checked) into OUT, so that
  * "h\u006fst" is "host" as any JSON reader sees it. Keys of the schema are
@@ -347,14 +318,14 @@ static int unescape_key(const char *k, size_t n, char *out)
 		if (o == DECODED_MAX || c >= 0x80)
 			return -1;
 		if (c == '\\' && k[i + 1] == 'u') {
-			unsigned v = hex4((const unsigned char *)k + i + 2);
+			unsigned v = json_hex4((const unsigned char *)k + i + 2);
 
 			if (v >= 0x80)
 				return -1;
 			c = v;
 			i += 5;
 		} else if (c == '\\') {
-			c = unescape_char(k[++i]);
+			c = json_unescape_char(k[++i]);
 		}
 		out[o++] = c;
 	}
@@ -596,9 +567,10 @@ static int unfold(char *doc, size_t len, const char **why, size_t *at)
 			i++;
 			continue;
 		}
-		v = hex4(d + i + 2);
+		v = json_hex4(d + i + 2);
 		if (v >= 0xd800 && v <= 0xdbff && d[i + 6] == '\\' && d[i + 7] == 'u' &&
-		    is_hex4(d + i + 8) && hex4(d + i + 8) >= 0xdc00 && hex4(d + i + 8) <= 0xdfff) {
+		    is_hex4(d + i + 8) && json_hex4(d + i + 8) >= 0xdc00 &&
+		    json_hex4(d + i + 8) <= 0xdfff) {
 			i += 11;
 			continue;
 		}
@@ -770,30 +742,6 @@ int jscan_get(const char *text, const struct jscan_span *span, const char *key,
 	return 0;
 }
 
-static size_t put_utf8(char *o, unsigned v)
-{
-	if (v < 0x80) {
-		o[0] = (char)v;
-		return 1;
-	}
-	if (v < 0x800) {
-		o[0] = (char)(0xc0 | v >> 6);
-		o[1] = (char)(0x80 | (v & 0x3f));
-		return 2;
-	}
-	if (v < 0x10000) {
-		o[0] = (char)(0xe0 | v >> 12);
-		o[1] = (char)(0x80 | (v >> 6 & 0x3f));
-		o[2] = (char)(0x80 | (v & 0x3f));
-		return 3;
-	}
-	o[0] = (char)(0xf0 | v >> 18);
-	o[1] = (char)(0x80 | (v >> 12 & 0x3f));
-	o[2] = (char)(0x80 | (v >> 6 & 0x3f));
-	o[3] = (char)(0x80 | (v & 0x3f));
-	return 4;
-}
-
 char *jscan_strdup(const char *text, size_t at, size_t max, size_t *len)
 {
 	const unsigned char *p = (const unsigned char *)text + at + 1;
@@ -817,19 +765,19 @@ char *jscan_strdup(const char *text, size_t at, size_t max, size_t *len)
 			i += 2;
 			switch (p[i - 1]) {
 			case 'u':
-				v = hex4(p + i);
+				v = json_hex4(p + i);
 				i += 4;
-				w = p[i] == '\\' && p[i + 1] == 'u' ? hex4(p + i + 2) : 0;
+				w = p[i] == '\\' && p[i + 1] == 'u' ? json_hex4(p + i + 2) : 0;
 				if (v >= 0xd800 && v <= 0xdbff && w >= 0xdc00 && w <= 0xdfff) {
 					v = 0x10000 + ((v - 0xd800) << 10) + (w - 0xdc00);
 					i += 6;
 				}
 				if (v == 0 || (v >= 0xd800 && v <= 0xdfff))
 					goto fail;
-				n = put_utf8(u, v);
+				n = json_put_utf8((unsigned char *)u, v);
 				break;
 			default:
-				u[0] = (char)unescape_char(p[i - 1]);
+				u[0] = (char)json_unescape_char(p[i - 1]);
 			}
 		}
 		if (o + n > max)
