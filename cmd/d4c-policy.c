@@ -382,7 +382,7 @@ static int do_test(int argc, char **argv)
 		uint64_t wmask = 0;
 		int ok, bad_names;
 
-		match_event(&b, &c->ev, &v);
+		cases_decide(&b, c, &v);
 		bad_names = c->want_selectors && want_mask(&b, c, &wmask, &unknown);
 		ok = v.actions == c->want_actions && !bad_names &&
 		     (!c->want_selectors || wmask == v.selectors);
@@ -391,9 +391,12 @@ static int do_test(int argc, char **argv)
 		if (c->name)
 			snprintf(label, sizeof(label), "%s", c->name);
 		else
-			snprintf(label, sizeof(label), "%s %s%s%s", d4c_type_name(c->ev.type),
+			snprintf(label, sizeof(label), "%s %s%s%s%s%s%s", d4c_type_name(c->ev.type),
 				 d4c_op_name(c->ev.type, c->ev.op), c->ev.path ? " " : "",
-				 c->ev.path ? c->ev.path : "");
+				 c->ev.path ? c->ev.path : "",
+				 c->renamed_from ? " (renamed from " : "",
+				 c->renamed_from ? c->renamed_from : "",
+				 c->renamed_from ? ")" : "");
 		printf("%s %zu - %s (%s:%d)\n", ok ? "ok" : "not ok", k + 1, label,
 		       display_name(cases_path), c->line);
 		if (!ok) {

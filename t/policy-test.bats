@@ -184,3 +184,60 @@ YAML
 	assert_line "ok 2 - a read elsewhere under /run/secrets is nothing ($T/cases.yaml:7)"
 	assert_line "ok 3 - a write of the token is the no-operation selector's only ($T/cases.yaml:12)"
 }
+
+@test "rename cases: one event of both names (the new created, the old deleted), each decided on its own" {
+	cat >"$T/moves.yaml" <<'YAML'
+file:
+  selectors:
+    - name: intoWeb
+      operation: [createFile]
+      targetFilePath: [/srv/www/*]
+    - name: anyDelete
+      operation: [deleteFile]
+    - name: fromUploads
+      operation: [deleteFile]
+      targetFilePath: [/srv/uploads/**]
+  responses:
+    - match: [intoWeb, anyDelete]
+      exclude: [fromUploads]
+      actions: [alert]
+YAML
+	cat >"$T/cases.yaml" <<'YAML'
+- case: moved in from /tmp, both names match and the event is alerted
+  type: file
+  operation: createFile
+  targetFilePath: /srv/www/shell.php
+  renamedFrom: /tmp/shell.php
+  actions: [alert]
+  selectors: [intoWeb, anyDelete]
+- case: moved in from the uploads, whose exclude holds for the old name only
+  type: file
+  operation: createFile
+  targetFilePath: /srv/www/page.html
+  renamedFrom: /srv/uploads/page.html
+  actions: [alert]
+  selectors: [intoWeb, anyDelete, fromUploads]
+- case: moved within the uploads, excluded
+  type: file
+  operation: createFile
+  targetFilePath: /srv/uploads/b.html
+  renamedFrom: /srv/uploads/a.html
+  actions: []
+  selectors: [anyDelete, fromUploads]
+- case: the same create without the rename is alerted
+  type: file
+  operation: createFile
+  targetFilePath: /srv/www/page.html
+  actions: [alert]
+  selectors: [intoWeb]
+YAML
+	run d4c-policy test "$T/moves.yaml" "$T/cases.yaml"
+	assert_success
+	assert_line "ok 2 - moved in from the uploads, whose exclude holds for the old name only ($T/cases.yaml:8)"
+	printf '%s\n' '{"type":"file","operation":"createFile","renamedFrom":"/tmp/x","actions":[]}' \
+		'{"type":"process","operation":"exec","renamedFrom":"/tmp/x","actions":[]}' >"$T/bad.ndjson"
+	run d4c-policy test "$T/moves.yaml" "$T/bad.ndjson"
+	assert_failure 1
+	assert_line "$T/bad.ndjson:1:1: error: 'renamedFrom' needs 'targetFilePath' (the new name)"
+	assert_line "$T/bad.ndjson:2:1: error: a process case has no file fields"
+}

@@ -271,7 +271,7 @@ static __always_inline __u64 candidates(__u32 type, __u32 ops, struct decision *
 struct act_ctx {
 	__u32 key;
 	__u32 actions;
-	__u64 sel;
+	__u64 sel, sel2;
 };
 
 static long act_step(__u32 i, struct act_ctx *c)
@@ -282,20 +282,32 @@ static long act_step(__u32 i, struct act_ctx *c)
 	if (!rs || i >= rs->n || i >= D4C_MAX_SELECTORS)
 		return 1;
 	r = &rs->r[IDX(i, (D4C_MAX_SELECTORS - 1))];
-	if ((r->match & c->sel) && !(r->exclude & c->sel))
+	if (((r->match & c->sel) && !(r->exclude & c->sel)) ||
+	    ((r->match & c->sel2) && !(r->exclude & c->sel2)))
 		c->actions |= r->actions;
 	return 0;
 }
 
-/* The union of the actions of every response that applies to SEL. */
-static __always_inline __u32 actions_of(__u32 slot, __u32 type, __u64 sel)
+/*
+ * The union of the actions of every response that applies to SEL, or to
+ * SEL2: the selectors of a rename's or a link's other name. Each name is
+ * decided on its own, as user space decides them without the LSM
+ * (loader.c's on_undecided): an exclude met by one name does not take a
+ * response, a block included, away from the other.
+ */
+static __always_inline __u32 actions_of2(__u32 slot, __u32 type, __u64 sel, __u64 sel2)
 {
-	struct act_ctx c = { .key = slot * D4C_NTYPES + (type & 1), .sel = sel };
+	struct act_ctx c = { .key = slot * D4C_NTYPES + (type & 1), .sel = sel, .sel2 = sel2 };
 
-	if (!sel)
+	if (!(sel | sel2))
 		return 0;
 	LOOP(D4C_MAX_SELECTORS, act_step, &c);
 	return c.actions;
+}
+
+static __always_inline __u32 actions_of(__u32 slot, __u32 type, __u64 sel)
+{
+	return actions_of2(slot, type, sel, 0);
 }
 
 /* Whether some selector of TYPE that a response blocks is among D's

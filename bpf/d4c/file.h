@@ -90,7 +90,7 @@ static __always_inline int file_op(__u32 hook, __u32 action, __u32 ops, struct v
 	struct scratch *s = get_scratch();
 	struct decision d = {};
 	__u32 actions, cur = 0;
-	__u64 sel;
+	__u64 sel, sel2 = 0;
 
 	if (!s)
 		return 0;
@@ -102,9 +102,11 @@ static __always_inline int file_op(__u32 hook, __u32 action, __u32 ops, struct v
 	sel = file_path_sel(as_scalar(mnt), as_scalar(dentry), as_scalar(obj), ops & OPS_MASK,
 			    (ops & OPS_SUBTREE) ? WALK_SUBTREE : 0);
 	if (dentry2)
-		sel |= file_path_sel(as_scalar(mnt), as_scalar(dentry2), 0, ops2 & OPS_MASK,
+		sel2 = file_path_sel(as_scalar(mnt), as_scalar(dentry2), 0, ops2 & OPS_MASK,
 				     1 | ((ops2 & OPS_SUBTREE) ? WALK_SUBTREE : 0));
-	actions = actions_of(d.slot, D4C_TYPE_FILE, sel);
+	/* each name decided on its own; the event names both's selectors */
+	actions = actions_of2(d.slot, D4C_TYPE_FILE, sel, sel2);
+	sel |= sel2;
 	if (!actions || (block_only && !(actions & D4C_ACTION_BLOCK)))
 		return 0;
 	ev_init(s, D4C_REC_FILE, hook, current_task());

@@ -56,6 +56,7 @@ static const char *const case_keys[] = {
 	"type",
 	"operation",
 	"targetFilePath",
+	"renamedFrom",
 	"processExecutable",
 	"processName",
 	"interactive",
@@ -191,6 +192,9 @@ static int case_event(struct cctx *c, json_t *o, struct d4c_case *k)
 		k->ev.path = get_str(c, k, o, "targetFilePath");
 		k->ev.volume_mount = get_bool(c, o, "volumeMount");
 		k->ev.volume_file = get_bool(c, o, "volumeFile");
+		k->renamed_from = get_str(c, k, o, "renamedFrom");
+		if (k->renamed_from && !k->ev.path)
+			CERR(c, "'renamedFrom' needs 'targetFilePath' (the new name)");
 		if (json_object_get(o, "processExecutable") || json_object_get(o, "processName") ||
 		    json_object_get(o, "interactive"))
 			CERR(c, "a file case has no process fields");
@@ -199,7 +203,7 @@ static int case_event(struct cctx *c, json_t *o, struct d4c_case *k)
 		k->ev.name = get_str(c, k, o, "processName");
 		k->ev.interactive = get_bool(c, o, "interactive");
 		if (json_object_get(o, "targetFilePath") || json_object_get(o, "volumeMount") ||
-		    json_object_get(o, "volumeFile"))
+		    json_object_get(o, "volumeFile") || json_object_get(o, "renamedFrom"))
 			CERR(c, "a process case has no file fields");
 	}
 	return 0;
@@ -420,4 +424,19 @@ void cases_free(struct d4c_case *v, size_t n)
 		free(v[i].name);
 	}
 	free(v);
+}
+
+void cases_decide(const struct blob *b, const struct d4c_case *c, struct d4c_verdict *v)
+{
+	struct d4c_event old = c->ev;
+	struct d4c_verdict vo;
+
+	match_event(b, &c->ev, v);
+	if (!c->renamed_from)
+		return;
+	old.path = c->renamed_from;
+	old.op = D4C_OP_DELETE_FILE;
+	match_event(b, &old, &vo);
+	v->selectors |= vo.selectors;
+	v->actions |= vo.actions;
 }

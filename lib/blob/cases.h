@@ -15,6 +15,9 @@ struct d4c_case {
 	int line; /* where the case starts in its file */
 	char *name; /* "case:" or a generated description */
 	struct d4c_event ev;
+	/* renamedFrom: the old name of a file moved to ev.path, deleted by
+	 * the same event (NULL: not a rename) */
+	const char *renamed_from;
 	struct d4c_container ct;
 	int in_container;
 	unsigned want_actions;
@@ -38,5 +41,11 @@ int cases_load(const char *path, const char *display, struct diag_list *dl, stru
 int cases_parse(const char *text, size_t len, const char *display, struct diag_list *dl,
 		struct d4c_case **out, size_t *n);
 void cases_free(struct d4c_case *c, size_t n);
+
+/* What policy B decides for case C, as the kernel would: for a rename,
+ * one event with the selectors of both names and the actions each name
+ * gets on its own (an exclude met by one name takes nothing from the
+ * other). */
+void cases_decide(const struct blob *b, const struct d4c_case *c, struct d4c_verdict *v);
 
 #endif

@@ -132,6 +132,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				   "case container pointer is stale");
 			fuzz_check((c->want_actions & ~7u) == 0, "case wants unknown actions");
 			fuzz_check(match_event(&pb, &c->ev, &v) == 0, "match_event refused a case");
+			fuzz_check(!c->renamed_from || (c->ev.type == D4C_TYPE_FILE && c->ev.path),
+				   "a rename case without a file's new name");
+			cases_decide(&pb, c, &v);
 			if (c->want_selectors)
 				want_mask(c, &wmask);
 			/* The label do_test() prints. */

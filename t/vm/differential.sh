@@ -11,8 +11,9 @@
 # Operations: create, write to and delete files in a small tree, and exec
 # binaries of assorted names and paths; and other ways to make the same
 # changes, which the kernel must decide the same: a symlink or a FIFO is
-# a created file, a file moved in from outside the tree too, and a
-# program run through a symlink of its own name is the program. Selectors draw their paths
+# a created file, a file moved in from outside the tree too (and a
+# deletion at its old name, in the same event), and a program run
+# through a symlink of its own name is the program. Selectors draw their paths
 # (exact, /*, /**), operations and names (exact, trailing '*') from the
 # same vocabulary, so that matches, misses and excludes all happen.
 set -eu
@@ -66,7 +67,9 @@ for i in $(seq 1 "$nexec"); do
 	ops+=("$kind $REPLY")
 done
 
-fpaths=("$W/a/*" "$W/a/x/*" "$W/b/**" "$W/**" "$W/c/y/**" "$W/c/**" "$W/a/y/*" "$W/b/z/*")
+# and where files are moved in from, whose deletion a rename also is
+fpaths=("$W/a/*" "$W/a/x/*" "$W/b/**" "$W/**" "$W/c/y/**" "$W/c/**" "$W/a/y/*" "$W/b/z/*"
+	"$D/outside/*")
 for i in 1 2 3 4 5 6; do # a few exact paths of real operations
 	op=${ops[RANDOM % nfile]}
 	fpaths+=("${op#* }")
@@ -92,11 +95,9 @@ list() { # 1 to MAX items of the arguments, as a flow list
 		if [ $((RANDOM % 10)) -lt 7 ]; then
 			list 2 createFile modifyFile deleteFile
 			echo "      operation: $REPLY"
-			# A file moved in from outside the tree is also deleted at
-			# its old path, outside every path drawn here: the kernel's
-			# one rename event carries both decisions, one case cannot.
-			# So a selector that deletes always names paths.
-			if [[ $REPLY == *deleteFile* ]] || [ $((RANDOM % 10)) -lt 8 ]; then
+			# (a file moved in is also deleted at its old path: its case
+			# names both, renamedFrom, as its one event does)
+			if [ $((RANDOM % 10)) -lt 8 ]; then
 				list 3 "${fpaths[@]}"
 				echo "      targetFilePath: $REPLY"
 			fi
@@ -204,16 +205,18 @@ for op in "${ops[@]}"; do
 	p=${op#* }
 	! grep -qF -- "$op (status " "$D/failed" || continue
 	case $op in
-	create* | symlink* | fifo* | movein*) echo "file createFile f$p" ;;
+	create* | symlink* | fifo*) echo "file createFile f$p" ;;
+	movein*) echo "file createFile f$p $D/outside/${p##*/}" ;;
 	modify*) echo "file modifyFile f$p" ;;
 	delete*) echo "file deleteFile f$p" ;;
 	exec* | execlink*) echo "process exec x$p" ;;
 	esac
 done | jq -R -c --slurpfile seen "$D/seen.json" '
-	split(" ") as [$type, $op, $key] |
+	split(" ") as [$type, $op, $key, $from] |
 	# without an event, the kernel says nothing of the selectors
 	($seen[0][$key] // {a: []}) as $k |
 	{type: $type, operation: $op, actions: $k.a} + (if $k.s then {selectors: $k.s} else {} end) +
+	(if $from then {renamedFrom: $from} else {} end) +
 	(if $type == "file" then {targetFilePath: $key[1:]}
 	 else {processExecutable: $key[1:], processName: ($key | split("/") | last), interactive: false} end)' \
 	>"$D/cases.ndjson"

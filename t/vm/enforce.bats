@@ -165,6 +165,38 @@ assert_denied_file() {
 	assert_output ""
 }
 
+@test "exclude: a file moved in from an excluded place is still blocked where it lands" {
+	# Before, a rename was decided from the selectors of both names at once,
+	# so an exclude met by the old name lifted the block of the new one.
+	mkdir -p "$T/scratch"
+	echo payload >"$T/scratch/drop"
+	compile_policy <<-YAML
+	file:
+	  selectors:
+	    - name: guarded
+	      operation: [createFile]
+	      targetFilePath: ['$T/guarded/**']
+	    - name: scratchCleanup
+	      operation: [deleteFile]
+	      targetFilePath: ['$T/scratch/**']
+	  responses:
+	    - match: [guarded]
+	      exclude: [scratchCleanup]
+	      actions: [alert, block]
+	YAML
+	load_start --host "$T/policy.d4cp"
+	run mv "$T/scratch/drop" "$T/guarded/drop"
+	assert_eperm
+	rm "$T/scratch/drop" # the exclude holds for the old name's own deletion
+	load_stop
+	[ ! -e "$T/guarded/drop" ] && [ ! -e "$T/scratch/drop" ]
+	run events ".event.kind == \"alert\""
+	assert_one_line
+	assert_equal "$(jq -r .event.action <<<"$output")" rename
+	assert_equal "$(jq -r .file.path <<<"$output")" "$T/guarded/drop"
+	assert_equal "$(jq -c .cloud_defend.matched_selectors <<<"$output")" '["guarded","scratchCleanup"]'
+}
+
 @test "createExecutable and modifyExecutable are told apart from ordinary files" {
 	compile_policy <<-YAML
 	file:
