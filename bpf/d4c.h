@@ -64,6 +64,8 @@ enum d4c_hook {
 	D4C_HOOK_INODE_CREATE, /* a name made without a path (overlayfs): blocks only */
 	D4C_HOOK_SB_MOUNT, /* and move_mount */
 	D4C_HOOK_SYS_EXECVE, /* an exec that failed (d4c-trace -x), and execveat */
+	D4C_HOOK_SYS_SYMLINK, /* and symlinkat: syscall tracepoints */
+	D4C_HOOK_SYS_MKNOD, /* and mknodat: a FIFO, a device node, a socket */
 	D4C_HOOK_MAX,
 };
 

@@ -402,6 +402,40 @@ exec_policy() {
 	assert_output ""
 }
 
+@test "without BPF LSM, a symlink, a FIFO and a device node made are created files, relative paths too" {
+	d4c-load --probe | jq -e '.bpf_lsm.usable == false' >/dev/null ||
+		skip "BPF LSM is usable here: file events come from the LSM hooks (t/vm/)"
+	mkdir -p "$T/files/sub"
+	compile_policy <<-YAML
+	file:
+	  selectors:
+	    - name: created
+	      operation: [createFile]
+	      targetFilePath: ['$T/files/**']
+	  responses:
+	    - match: [created]
+	      actions: [log]
+	YAML
+	load_start --host "$T/policy.d4cp"
+	(
+		cd "$T/files/sub"
+		ln -s /etc/hostname "$T/files/link"  # symlinkat (coreutils) or symlink
+		ln -s /etc/hostname ../rellink
+		mkfifo "$T/files/fifo"
+		mknod ../null c 1 3
+	)
+	ln -s /etc/hostname "$T/elsewhere"
+	load_stop
+	e() { events ".event.action == \"creation\" and $1"; }
+	assert_equal "$(e '.cloud_defend.hook_point == "tracepoint__syscalls__symlink"' |
+		jq -r .file.path | sort | tr '\n' ' ')" "$T/files/link $T/files/rellink "
+	assert_equal "$(e '.cloud_defend.hook_point == "tracepoint__syscalls__mknod"' |
+		jq -r .file.path | sort | tr '\n' ' ')" "$T/files/fifo $T/files/null "
+	assert_equal "$(e ".file.path == \"$T/files/fifo\"" | jq -r .file.mode)" 0644
+	run events ".file.path == \"$T/elsewhere\""
+	assert_output ""
+}
+
 @test "--pin keeps the programs attached after exit, until --unpin removes them" {
 	exec_policy
 	pin=/sys/fs/bpf/d4c-test-$$

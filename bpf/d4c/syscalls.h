@@ -50,6 +50,10 @@ enum {
 	NR_fchmodat2 = 452,
 	NR_execve = 59,
 	NR_execveat = 322,
+	NR_symlink = 88,
+	NR_symlinkat = 266,
+	NR_mknod = 133,
+	NR_mknodat = 259,
 };
 #define SYSARG(regs, n)                       \
 	((n) == 0 ? BPF_CORE_READ(regs, di) : \
@@ -78,6 +82,10 @@ enum {
 	NR_fchmodat2 = -17,
 	NR_execve = -18,
 	NR_execveat = -19,
+	NR_symlink = -20,
+	NR_symlinkat = -21,
+	NR_mknod = -22,
+	NR_mknodat = -23,
 };
 #define SYSARG(regs, n) 0ul
 #endif
@@ -101,7 +109,12 @@ static __always_inline __u32 sys_ops(long nr)
 		return OP(CREATE_FILE) | OP(DELETE_FILE);
 	case NR_link:
 	case NR_linkat:
+	case NR_symlink:
+	case NR_symlinkat:
 		return OP(CREATE_FILE);
+	case NR_mknod:
+	case NR_mknodat:
+		return OP(CREATE_FILE) | OP(CREATE_EXECUTABLE);
 	case NR_unlink:
 	case NR_unlinkat:
 		return OP(DELETE_FILE);
@@ -310,6 +323,139 @@ static __always_inline int is_open_nr(long nr)
 	return nr == NR_open || nr == NR_creat || nr == NR_openat || nr == NR_openat2;
 }
 
+/* A system call on a path (PATH, and PATH2 for the other name of a
+ * rename or link), sent undecided for user space to decide. */
+struct path_call {
+	__u32 hook, action, ops, mode;
+	long dfd, dfd2;
+	__u64 upath, upath2;
+};
+
+/*
+ * What call NR with arguments P did, as a path operation in *C: returns 1,
+ * or 0 when it is none (or nothing to decide). One call site of
+ * sys_path_op() for them all: inlined once per call, the bounded build's
+ * raw sys_exit program was over the verifier's limit.
+ */
+static __always_inline int path_call(long nr, const struct pending *p, struct path_call *c)
+{
+	__u32 m;
+
+	c->dfd = c->dfd2 = AT_FDCWD;
+	switch (nr) {
+	case NR_truncate:
+		c->hook = D4C_HOOK_SYS_TRUNCATE;
+		c->action = D4C_FA_MODIFICATION;
+		c->ops = OP(MODIFY_FILE);
+		c->upath = p->a[0];
+		return 1;
+	case NR_unlinkat:
+		if (p->a[2] & AT_REMOVEDIR)
+			return 0;
+		c->dfd = (int)p->a[0];
+		c->upath = p->a[1];
+		c->hook = D4C_HOOK_SYS_UNLINK;
+		c->action = D4C_FA_DELETION;
+		c->ops = OP(DELETE_FILE);
+		return 1;
+	case NR_unlink:
+		c->upath = p->a[0];
+		c->hook = D4C_HOOK_SYS_UNLINK;
+		c->action = D4C_FA_DELETION;
+		c->ops = OP(DELETE_FILE);
+		return 1;
+	case NR_rename:
+		/* the new name is created (PATH), the old one deleted (PATH2) */
+		c->upath = p->a[1];
+		c->upath2 = p->a[0];
+		c->hook = D4C_HOOK_SYS_RENAME;
+		c->action = D4C_FA_RENAME;
+		c->ops = OP(CREATE_FILE) | OP(DELETE_FILE);
+		return 1;
+	case NR_renameat:
+	case NR_renameat2:
+		c->dfd = (int)p->a[2];
+		c->upath = p->a[3];
+		c->dfd2 = (int)p->a[0];
+		c->upath2 = p->a[1];
+		c->hook = D4C_HOOK_SYS_RENAME;
+		c->action = D4C_FA_RENAME;
+		c->ops = OP(CREATE_FILE) | OP(DELETE_FILE);
+		return 1;
+	case NR_link:
+		c->upath = p->a[1];
+		c->upath2 = p->a[0];
+		c->hook = D4C_HOOK_SYS_LINK;
+		c->action = D4C_FA_LINK;
+		c->ops = OP(CREATE_FILE);
+		return 1;
+	case NR_linkat:
+		c->dfd = (int)p->a[2];
+		c->upath = p->a[3];
+		c->dfd2 = (int)p->a[0];
+		c->upath2 = p->a[1];
+		c->hook = D4C_HOOK_SYS_LINK;
+		c->action = D4C_FA_LINK;
+		c->ops = OP(CREATE_FILE);
+		return 1;
+	case NR_symlinkat:
+		c->dfd = (int)p->a[1];
+		c->upath = p->a[2];
+		goto symlink;
+	case NR_symlink:
+		c->upath = p->a[1];
+symlink:
+		/* a symbolic link, a FIFO, a device node or a socket is a new
+		 * name in the tree like a file, as at lsm/path_symlink and
+		 * lsm/path_mknod */
+		c->hook = D4C_HOOK_SYS_SYMLINK;
+		c->action = D4C_FA_CREATION;
+		c->ops = OP(CREATE_FILE);
+		c->mode = S_IFLNK | 0777;
+		return 1;
+	case NR_mknodat:
+		c->dfd = (int)p->a[0];
+		c->upath = p->a[1];
+		m = p->a[2];
+		goto mknod;
+	case NR_mknod:
+		c->upath = p->a[0];
+		m = p->a[1];
+mknod:
+		if (!(m & S_IFMT))
+			m |= S_IFREG;
+		/* as the file gets it, and as lsm/path_mknod sees it (ACLs aside) */
+		m &= ~(BPF_CORE_READ(current_task(), fs, umask) & 0777);
+		c->hook = D4C_HOOK_SYS_MKNOD;
+		c->action = D4C_FA_CREATION;
+		c->ops = OP(CREATE_FILE) |
+			 ((S_ISREG(m) && (m & S_IXUGO)) ? OP(CREATE_EXECUTABLE) : 0);
+		c->mode = m & (S_IFMT | 07777);
+		return 1;
+	case NR_chmod:
+	case NR_fchmodat:
+	case NR_fchmodat2:
+		/* a directory (runc's /dev at a container's start) or another
+		 * non-file: no executable changes, as at lsm/path_chmod */
+		if (p->old_mode && !S_ISREG(p->old_mode))
+			return 0;
+		if (nr == NR_chmod) {
+			c->upath = p->a[0];
+			m = p->a[1];
+		} else {
+			c->dfd = (int)p->a[0];
+			c->upath = p->a[1];
+			m = p->a[2];
+		}
+		c->hook = D4C_HOOK_SYS_CHMOD;
+		c->action = D4C_FA_MODIFICATION;
+		c->ops = OP(MODIFY_FILE) | ((m & S_IXUGO) ? OP(CREATE_EXECUTABLE) : 0);
+		c->mode = S_IFREG | (m & 07777);
+		return 1;
+	}
+	return 0;
+}
+
 /*
  * The exit of system call NR (-1: not known, the raw tracepoint) with
  * return value RET. An open needs nothing from its entry (the call number
@@ -321,6 +467,7 @@ static __always_inline int sys_exit_ret(long nr, long ret)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid(), mode, ops, fmode;
 	struct pending p = {}, *pp;
+	struct path_call c = {};
 	struct file *f;
 
 	mark_seen(D4C_HOOK_SYS_OPEN);
@@ -375,42 +522,8 @@ static __always_inline int sys_exit_ret(long nr, long ret)
 			ops |= OP(CREATE_EXECUTABLE);
 		sys_file_op(f, D4C_HOOK_SYS_CHMOD, D4C_FA_MODIFICATION, ops,
 			    (p.old_mode & S_IFMT) | (p.a[1] & ~S_IFMT));
-	} else if (nr == NR_truncate) {
-		sys_path_op(D4C_HOOK_SYS_TRUNCATE, D4C_FA_MODIFICATION, OP(MODIFY_FILE), AT_FDCWD,
-			    p.a[0], 0, 0, 0);
-	} else if (nr == NR_unlink) {
-		sys_path_op(D4C_HOOK_SYS_UNLINK, D4C_FA_DELETION, OP(DELETE_FILE), AT_FDCWD, p.a[0],
-			    0, 0, 0);
-	} else if (nr == NR_unlinkat) {
-		if (!(p.a[2] & AT_REMOVEDIR))
-			sys_path_op(D4C_HOOK_SYS_UNLINK, D4C_FA_DELETION, OP(DELETE_FILE),
-				    (int)p.a[0], p.a[1], 0, 0, 0);
-	} else if (nr == NR_rename) {
-		/* the new name is created (PATH), the old one deleted (PATH2) */
-		sys_path_op(D4C_HOOK_SYS_RENAME, D4C_FA_RENAME, OP(CREATE_FILE) | OP(DELETE_FILE),
-			    AT_FDCWD, p.a[1], AT_FDCWD, p.a[0], 0);
-	} else if (nr == NR_renameat || nr == NR_renameat2) {
-		sys_path_op(D4C_HOOK_SYS_RENAME, D4C_FA_RENAME, OP(CREATE_FILE) | OP(DELETE_FILE),
-			    (int)p.a[2], p.a[3], (int)p.a[0], p.a[1], 0);
-	} else if (nr == NR_link) {
-		sys_path_op(D4C_HOOK_SYS_LINK, D4C_FA_LINK, OP(CREATE_FILE), AT_FDCWD, p.a[1],
-			    AT_FDCWD, p.a[0], 0);
-	} else if (nr == NR_linkat) {
-		sys_path_op(D4C_HOOK_SYS_LINK, D4C_FA_LINK, OP(CREATE_FILE), (int)p.a[2], p.a[3],
-			    (int)p.a[0], p.a[1], 0);
-	} else if ((nr == NR_chmod || nr == NR_fchmodat || nr == NR_fchmodat2) && p.old_mode &&
-		   !S_ISREG(p.old_mode)) {
-		/* a directory (runc's /dev at a container's start) or another
-		 * non-file: no executable changes, as at lsm/path_chmod */
-		return 0;
-	} else if (nr == NR_chmod) {
-		sys_path_op(D4C_HOOK_SYS_CHMOD, D4C_FA_MODIFICATION,
-			    OP(MODIFY_FILE) | ((p.a[1] & S_IXUGO) ? OP(CREATE_EXECUTABLE) : 0),
-			    AT_FDCWD, p.a[0], 0, 0, S_IFREG | (p.a[1] & 07777));
-	} else if (nr == NR_fchmodat || nr == NR_fchmodat2) {
-		sys_path_op(D4C_HOOK_SYS_CHMOD, D4C_FA_MODIFICATION,
-			    OP(MODIFY_FILE) | ((p.a[2] & S_IXUGO) ? OP(CREATE_EXECUTABLE) : 0),
-			    (int)p.a[0], p.a[1], 0, 0, S_IFREG | (p.a[2] & 07777));
+	} else if (path_call(nr, &p, &c)) {
+		sys_path_op(c.hook, c.action, c.ops, c.dfd, c.upath, c.dfd2, c.upath2, c.mode);
 	}
 	return 0;
 }
@@ -517,6 +630,10 @@ SYS_TP(chmod, 2)
 SYS_TP(fchmod, 2)
 SYS_TP(fchmodat, 3)
 SYS_TP(fchmodat2, 3)
+SYS_TP(symlink, 2)
+SYS_TP(symlinkat, 3)
+SYS_TP(mknod, 3)
+SYS_TP(mknodat, 4)
 #endif
 
 SEC("tracepoint/syscalls/sys_enter_execve")

@@ -63,6 +63,8 @@ static const char *const hook_names[D4C_HOOK_MAX] = {
 	[D4C_HOOK_SYS_TRUNCATE] = "tracepoint__syscalls__truncate",
 	[D4C_HOOK_SYS_CHMOD] = "tracepoint__syscalls__chmod",
 	[D4C_HOOK_SYS_EXECVE] = "tracepoint__syscalls__execve",
+	[D4C_HOOK_SYS_SYMLINK] = "tracepoint__syscalls__symlink",
+	[D4C_HOOK_SYS_MKNOD] = "tracepoint__syscalls__mknod",
 };
 
 static const char *const cap_names[D4C_NCAPS] = {

@@ -849,7 +849,13 @@ static void on_undecided(struct loader *L, const struct d4c_record *e, const cha
 			decide_path(&ps->b, D4C_OP_CREATE_EXECUTABLE, p1, l1, e->selectors, &v2);
 		break;
 	case D4C_HOOK_SYS_LINK:
+	case D4C_HOOK_SYS_SYMLINK:
 		decide_path(&ps->b, D4C_OP_CREATE_FILE, p1, l1, e->selectors, &v);
+		break;
+	case D4C_HOOK_SYS_MKNOD:
+		decide_path(&ps->b, D4C_OP_CREATE_FILE, p1, l1, e->selectors, &v);
+		if (e->ops & (1u << D4C_OP_CREATE_EXECUTABLE))
+			decide_path(&ps->b, D4C_OP_CREATE_EXECUTABLE, p1, l1, e->selectors, &v2);
 		break;
 	default: /* truncate */
 		decide_path(&ps->b, D4C_OP_MODIFY_FILE, p1, l1, e->selectors, &v);

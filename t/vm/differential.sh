@@ -222,4 +222,8 @@ done | jq -R -c --slurpfile seen "$D/seen.json" '
 	>"$D/cases.ndjson"
 
 echo "# seed $seed: $(grep -c . "$D/cases.ndjson") operations, $(grep -vc '"actions":\[\]' "$D/cases.ndjson") with an event"
-d4c-policy test "$D/policy.yaml" "$D/cases.ndjson"
+# the files stay for a look when a case failed
+st=0
+d4c-policy test "$D/policy.yaml" "$D/cases.ndjson" || st=$?
+[ "$st" -ne 0 ] || rm -rf "$D"
+exit "$st"
