@@ -208,18 +208,32 @@ void loader_probe(struct loader_probe *p)
 	char buf[512];
 	FILE *f;
 
+	char list[512] = "";
+	int known = 0;
+
 	memset(p, 0, sizeof(*p));
 	p->btf = access("/sys/kernel/btf/vmlinux", R_OK) == 0;
 	f = fopen("/sys/kernel/security/lsm", "r");
 	if (f) {
 		if (fgets(buf, sizeof(buf), f)) {
-			for (char *t = strtok(buf, ",\n"); t; t = strtok(NULL, ",\n"))
+			known = 1;
+			buf[strcspn(buf, "\n")] = 0;
+			snprintf(list, sizeof(list), "%s", buf);
+			for (char *t = strtok(buf, ","); t; t = strtok(NULL, ","))
 				if (!strcmp(t, "bpf"))
 					p->lsm_listed = 1;
 		}
 		fclose(f);
 	}
 	p->lsm_usable = probe_lsm(p->lsm_error, sizeof(p->lsm_error));
+	/* A kernel built with BPF LSM but booted without it in lsm= (most
+	 * distributions' default) lets 5.10 attach LSM programs that then
+	 * never run: the list of active LSMs says so, where it can be read. */
+	if (p->lsm_usable && known && !p->lsm_listed) {
+		p->lsm_usable = 0;
+		snprintf(p->lsm_error, sizeof(p->lsm_error),
+			 "'bpf' is not an active LSM (/sys/kernel/security/lsm: %.70s)", list);
+	}
 	p->ringbuf = libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL) == 1;
 	probe_variant(p);
 }

@@ -56,7 +56,9 @@ int policy_slot_blocks(const struct policy_slot *ps);
 struct loader_probe {
 	int btf;
 	int lsm_listed; /* "bpf" is in /sys/kernel/security/lsm */
-	int lsm_usable; /* an LSM program loaded and attached */
+	/* an LSM program loaded and attached, and "bpf" is an active LSM
+	 * (or securityfs cannot tell) */
+	int lsm_usable;
 	char lsm_error[128];
 	int ringbuf;
 	int bpf_loop; /* the kernel has the bpf_loop helper (5.17 and later) */

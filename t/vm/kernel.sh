@@ -12,23 +12,7 @@ set -u
 : "${top_builddir:=$top_srcdir}"
 export PATH="$top_builddir/cmd:$PATH"
 n=0
-# Renumbers TAP test lines from stdin after the N already out; drops the
-# plan and the version line (one stream, one plan: at the end).
-join_tap() {
-	local line r rest
-	while IFS= read -r line; do
-		case $line in
-		1..* | "TAP version "*) ;;
-		"ok "[0-9]* | "not ok "[0-9]*)
-			r=${line%% [0-9]*}
-			rest=${line#"$r "}
-			rest=${rest#"${rest%%[!0-9]*}"}
-			n=$((n + 1))
-			printf '%s %d%s\n' "$r" "$n" "$rest" ;;
-		*) printf '%s\n' "$line" ;;
-		esac
-	done
-}
+. "$top_srcdir/t/vm/tap.sh"
 echo "# kernel $(uname -r): $(d4c-load --probe | jq -c '.programs | {variant, why}')"
 join_tap < <(bats --tap ${D4C_ENFORCE_FILTER:+--filter "$D4C_ENFORCE_FILTER"} \
 	"$top_srcdir/t/vm/enforce.bats" 2>&1)
