@@ -82,7 +82,7 @@ asked() { # PATH STATUS N
 
 # True once d4c-enrich has written the event of process PID to out.json.
 written() {
-	jq -e "select(.process.pid == $1)" "$T/out.json" >/dev/null 2>&1
+	json_any "$T/out.json" ".process.pid == $1"
 }
 
 @test "pod labels, annotations and the owner's kind come from the kubelet" {

@@ -283,9 +283,8 @@ DIGEST=sha256:0d17b565c37bcbd895e9d92315a05c1c3c9a29f762b011a10c54a66cd53c9b31
 
 # True once d4c-enrich has written an event of container NAME, named.
 container_seen() {
-	jq -e --arg id "$(ctr_id "$1")" --arg name "$1" \
-		'select(.container.id == $id and .container.name == $name)' "$T/events.json" \
-		>/dev/null 2>&1
+	json_any "$T/events.json" '.container.id == $id and .container.name == $name' \
+		--arg id "$(ctr_id "$1")" --arg name "$1"
 }
 
 @test "a container that exits within milliseconds and is deleted as soon as seen is still enriched" {

@@ -92,6 +92,16 @@ wait_for() {
 	done
 }
 
+# json_any FILE FILTER [JQ-OPTION...]: true when some line of the NDJSON
+# FILE satisfies FILTER. Not `jq -e 'select(FILTER)' FILE`: jq 1.6 takes
+# -e's status from the last line alone, so that is false whenever a line
+# that is no match (a metric record) follows the match.
+json_any() {
+	local file=$1 filter=$2
+	shift 2
+	jq -n -e "$@" "any(inputs; $filter)" "$file" >/dev/null 2>&1
+}
+
 # Stops it as a user would (Ctrl-C); its exit status is in $LOAD_RC.
 # Nothing to wait for before: d4c-load detaches its programs, then reads
 # what the kernel still holds, so every event of what happened before the

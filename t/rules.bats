@@ -60,8 +60,8 @@ setup_file() {
 # True once the last scenario event, the idle container's ls, is out of
 # d4c-enrich with its container's name.
 idle_ls_enriched() {
-	jq -e 'select(.container.name == "idle" and .process.args[0] == "/bin/ls")' \
-		"$BATS_FILE_TMPDIR/events.json" >/dev/null 2>&1
+	json_any "$BATS_FILE_TMPDIR/events.json" \
+		'.container.name == "idle" and .process.args[0] == "/bin/ls"'
 }
 
 teardown_file() {
