@@ -271,11 +271,22 @@ struct cent {
 	/* its own /etc/passwd and /etc/group (NULL: not read, or not readable) */
 	struct idnames *users, *groups;
 	uint64_t names_next; /* when they may be read again */
+	uint64_t names_tried; /* when no process of it could show its root */
+	unsigned names_fails; /* how many times in a row */
 };
 
 /* A container's user and group names are read again, when an id is not
  * there (a user added at run time), at most this often. */
 #define NAMES_RELOAD_NS (10 * 1000000000ull)
+
+/* When neither the event's process nor its entry leader shows the
+ * container's root (gone, or not switched to it yet), it is looked for
+ * again after this long, or at the next exec (a process that has
+ * switched) until NAMES_EXEC_TRIES have failed in a row. Two failing
+ * stat()s at every event of a container whose processes are gone, as
+ * when d4c-enrich catches up, cost it 60% of its throughput. */
+#define NAMES_EXEC_TRIES 16
+#define NAMES_RETRY_NS	 (100 * 1000000ull)
 
 /* A container whose first process ended is gone; its last events may still
  * be on their way through the pipe: they are named for this long. */
@@ -1634,17 +1645,22 @@ static void put_name(struct ctx *c, int p, const char *name)
  * Whether ROOT (a /proc/PID/root) is a root of its own, not the node's:
  * a container's first process is seen at its fork, before the runtime
  * has switched it to the container's root, and the node's /etc/passwd
- * must not name the container's users.
+ * must not name the container's users. False too when ROOT cannot be
+ * looked at (the process is gone).
  */
 static bool own_root(struct enrich *E, const char *root)
 {
 	/* the node's root: --root's directory, and its init's root when that
 	 * can be looked at (not always: it may hold what d4c-enrich does not) */
-	char *node = path_in_root(E, "/"), *init = path_in_root(E, "/proc/1/root");
+	char *node, *init;
 	struct stat a, b;
-	bool own = !stat(root, &a) && !stat(node, &b) &&
-		   (a.st_dev != b.st_dev || a.st_ino != b.st_ino);
+	bool own;
 
+	if (stat(root, &a))
+		return false;
+	node = path_in_root(E, "/");
+	init = path_in_root(E, "/proc/1/root");
+	own = !stat(node, &b) && (a.st_dev != b.st_dev || a.st_ino != b.st_ino);
 	if (own && !stat(init, &b))
 		own = a.st_dev != b.st_dev || a.st_ino != b.st_ino;
 	free(node);
@@ -1652,7 +1668,8 @@ static bool own_root(struct enrich *E, const char *root)
 	return own;
 }
 
-static void do_names(struct ctx *c, struct cent *ce, uint32_t pid, uint32_t leader, uint64_t now)
+static void do_names(struct ctx *c, struct cent *ce, uint32_t pid, uint32_t leader, int exec,
+		     uint64_t now)
 {
 	struct enrich *E = c->E;
 	uint32_t uid = 0, gid = 0;
@@ -1663,17 +1680,23 @@ static void do_names(struct ctx *c, struct cent *ce, uint32_t pid, uint32_t lead
 	const char *un = want_u ? idnames_find(ce->users, uid) : NULL;
 	const char *gn = want_g ? idnames_find(ce->groups, gid) : NULL;
 
+	int due = now >= ce->names_next && ((exec && ce->names_fails < NAMES_EXEC_TRIES) ||
+					    now >= ce->names_tried + NAMES_RETRY_NS);
+	int tried = 0, loaded = 0;
+
 	/* the event's process may be gone already: then its entry leader's
 	 * root, the same container's */
-	for (int i = 0; i < 2 && ((want_u && !un) || (want_g && !gn)) && now >= ce->names_next;
-	     i++) {
+	for (int i = 0; i < 2 && due && !loaded && ((want_u && !un) || (want_g && !gn)); i++) {
 		char *root = path_in_root(E, "/proc/%u/root", i ? leader : pid);
 		struct idnames *t;
 		int r = (i && (!leader || leader == pid)) || !own_root(E, root) ?
 				-ESRCH :
 				idnames_load(root, "etc/passwd", &t);
 
+		tried = 1;
 		if (r != -ESRCH) {
+			loaded = 1;
+			ce->names_fails = 0;
 			ce->names_next = now + NAMES_RELOAD_NS;
 			if (!r) {
 				idnames_free(ce->users);
@@ -1687,6 +1710,10 @@ static void do_names(struct ctx *c, struct cent *ce, uint32_t pid, uint32_t lead
 			gn = want_g ? idnames_find(ce->groups, gid) : NULL;
 		}
 		free(root);
+	}
+	if (tried && !loaded) {
+		ce->names_tried = now;
+		ce->names_fails += ce->names_fails < NAMES_EXEC_TRIES;
 	}
 	if (un)
 		put_name(c, P_USER, un);
@@ -1737,7 +1764,7 @@ static void do_container(struct ctx *c, uint32_t pid, struct pent *self, int exe
 	}
 	c->missing |= ce->missing;
 	if (pid)
-		do_names(c, ce, pid, leader, now);
+		do_names(c, ce, pid, leader, exec, now);
 	replace_value(c, P_CTR);
 	put(c, ce->ctr_frag, ce->ctr_len);
 	if (ce->full)
